@@ -1,0 +1,99 @@
+# One error hierarchy for the whole package, and the Finding record.
+#
+# Strategy: bad input never escapes as a Python traceback. Every stage raises a
+# subclass of EdiHitError that carries *where* (file, segment number, segment id,
+# element position) and *what* (expected, got); the CLI turns it into one line and
+# exit status 1. Problems that do not stop reading (a count that does not match, an
+# unknown version) are Findings: plain records collected by the reader and reported.
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass
+
+__all__ = ["EdiHitError", "X12Error", "DataError", "Finding", "format_location"]
+
+
+def format_location(file=None, segment_index=None, segment_id=None, element=None) -> str:
+    """'claims.837: segment 57 (SV1), element SV102' with whatever parts are known."""
+    parts = []
+    if file:
+        parts.append(str(file))
+    where = []
+    if segment_index is not None:
+        where.append(f"segment {segment_index}" + (f" ({segment_id})" if segment_id else ""))
+    elif segment_id:
+        where.append(f"segment {segment_id}")
+    if element:
+        where.append(f"element {element}")
+    if where:
+        parts.append(", ".join(where))
+    return ": ".join(parts)
+
+
+class EdiHitError(Exception):
+    """Base class of every error edi-hit raises on purpose."""
+
+
+class X12Error(EdiHitError):
+    """Bad X12 input (or a value the writer cannot put into X12).
+
+    str(err) reads: "claims.837: segment 57 (SV1), element SV102: expected a
+    decimal amount, got '12O.00'".
+    """
+
+    def __init__(self, message, *, file=None, segment_index=None, segment_id=None,
+                 element=None, expected=None, got=None):
+        self.message = message
+        self.file = None if file is None else str(file)
+        self.segment_index = segment_index
+        self.segment_id = segment_id
+        self.element = element
+        self.expected = expected
+        self.got = got
+        super().__init__(str(self))
+
+    def describe(self) -> str:
+        """The 'what' part of the message, without the location."""
+        text = self.message
+        if self.expected is not None:
+            text = f"{text}: expected {self.expected}" if text else f"expected {self.expected}"
+            if self.got is not None:
+                text += f", got {self.got!r}"
+        elif self.got is not None:
+            text += f" (got {self.got!r})"
+        return text
+
+    def __str__(self) -> str:
+        loc = format_location(self.file, self.segment_index, self.segment_id, self.element)
+        return f"{loc}: {self.describe()}" if loc else self.describe()
+
+    def to_finding(self, code: str = "x12", **context) -> "Finding":
+        return Finding("error", code, self.describe(), file=self.file,
+                       segment_index=self.segment_index, segment_id=self.segment_id,
+                       element=self.element, **context)
+
+
+class DataError(EdiHitError):
+    """Bad non-X12 input: JSON that fails the schema, a CSV without the needed columns."""
+
+
+@dataclass(slots=True)
+class Finding:
+    """A problem found in input that did not stop the read."""
+
+    severity: str  # "error" | "warning" | "info"
+    code: str
+    message: str
+    file: str | None = None
+    segment_index: int | None = None
+    segment_id: str | None = None
+    element: str | None = None
+    interchange_control: str | None = None
+    group_control: str | None = None
+    transaction_control: str | None = None
+
+    def to_dict(self) -> dict:
+        return {k: v for k, v in asdict(self).items() if v is not None}
+
+    def __str__(self) -> str:
+        loc = format_location(self.file, self.segment_index, self.segment_id, self.element)
+        return f"{loc}: {self.severity}: {self.message}" if loc else f"{self.severity}: {self.message}"

@@ -1,0 +1,16 @@
+"""X12 syntax layer: delimiters, streaming segments with positions, envelopes, writer.
+
+Nothing here knows about claims: it turns bytes into segments (lists of strings)
+and segments into bytes, and checks the ISA/GS/ST envelopes and their counts.
+"""
+from .delimiters import Delimiters, parse_isa_delimiters
+from .envelope import (ENVELOPE_IDS, EnvelopeTracker, GroupHeader, InterchangeHeader,
+                       TransactionHeader, check_envelopes)
+from .reader import Position, SegmentReader, read_segments
+from .writer import SegmentWriter, format_amount
+
+__all__ = [
+    "Delimiters", "ENVELOPE_IDS", "EnvelopeTracker", "GroupHeader", "InterchangeHeader",
+    "Position", "SegmentReader", "SegmentWriter", "TransactionHeader", "check_envelopes",
+    "format_amount", "parse_isa_delimiters", "read_segments",
+]

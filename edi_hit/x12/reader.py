@@ -1,0 +1,314 @@
+# Streaming segment tokenizer.
+#
+# Strategy: read the input in chunks of about a megabyte, cut each chunk after its
+# last segment terminator (carrying the tail into the next chunk), decode it once,
+# and split it with str.split on the terminator and then on the element separator.
+# All of the heavy work is done by C string methods; per segment Python does almost
+# nothing, which is what makes the typed 837P parse fast. Memory is one chunk plus
+# the consumer's current claim, whatever the size of the file.
+#
+# The delimiters come from each interchange's ISA. A later ISA that declares other
+# delimiters is found with str.find at C speed and the rest of the text is split again
+# with its delimiters. Line breaks (CR/LF) after terminators are dropped, and other
+# leading white space (indented files) is stripped from each segment.
+#
+# Positions: the reader counts segments (1-based, `index`). Byte offsets are only
+# needed when something goes wrong, so they are computed on demand by `position()`,
+# which re-reads the chunk that holds the segment.
+from __future__ import annotations
+
+import io
+import os
+from typing import BinaryIO, Iterator, NamedTuple
+
+from ..errors import Finding, X12Error
+from .delimiters import Delimiters, parse_isa_delimiters
+
+__all__ = ["SegmentReader", "Position", "read_segments"]
+
+CHUNK_SIZE = 1 << 20
+_BOM = b"\xef\xbb\xbf"
+_WS = " \t\r\n"
+
+
+class Position(NamedTuple):
+    file: str | None
+    byte_offset: int
+    segment_index: int
+
+
+class _Chunk(NamedTuple):
+    byte_offset: int      # offset of raw[0] in the file
+    first_index: int      # index of the first segment in the chunk
+    raw: bytes
+
+
+def _open(source):
+    """(binary file, name, owned) for a path, bytes or a binary file object."""
+    if isinstance(source, (bytes, bytearray, memoryview)):
+        return io.BytesIO(bytes(source)), None, True
+    if isinstance(source, (str, os.PathLike)):
+        try:
+            return open(source, "rb"), os.fspath(source), True
+        except OSError as exc:
+            raise X12Error(f"cannot open file: {exc.strerror}", file=os.fspath(source)) from None
+    if hasattr(source, "read"):
+        name = getattr(source, "name", None)
+        if hasattr(source, "buffer"):  # a text stream such as sys.stdin
+            source = source.buffer
+        return source, name if isinstance(name, str) else None, False
+    raise TypeError(f"cannot read X12 from {type(source).__name__}")
+
+
+def _describe_non_x12(head: bytes) -> str:
+    """One sentence for input that is not X12 at all."""
+    h = head.lstrip()
+    if not h:
+        return "the file is empty: an X12 file starts with an ISA segment"
+    if h.startswith(b"%PDF"):
+        return "this is a PDF document, not an X12 file"
+    if h.startswith(b"PK\x03\x04"):
+        return "this is a zip archive, not an X12 file; unzip it first"
+    if h.startswith(b"\x1f\x8b"):
+        return "this is a gzip-compressed file, not an X12 file; decompress it first"
+    if h[:1] in (b"{", b"["):
+        return "this looks like JSON, not X12 (to build an 837P from claim JSON use `edi-hit generate`)"
+    if h.startswith(b"<"):
+        return "this looks like XML or HTML, not X12"
+    if h[:3] in (b"ST*", b"GS*") or b"~ST*" in h or b"~GS*" in h:
+        return ("there is no ISA interchange header: the file starts inside an interchange, "
+                "so its delimiters cannot be known")
+    return "no ISA segment found: this does not look like an X12 file"
+
+
+class SegmentReader:
+    """Iterate the segments of an X12 file as lists of strings.
+
+    >>> r = SegmentReader(b"ISA*00*...~GS*HC*...~")      # or a path, or a binary file
+    >>> for seg in r: seg[0], r.index                       # ('ISA', 1), ('GS', 2) ...
+
+    Composite elements are not split: use elem.split(r.delimiters.component).
+    `findings` collects what did not stop the read (text before the ISA, a
+    non-fixed-width ISA, empty segments, bytes that are not UTF-8).
+    """
+
+    def __init__(self, source, name: str | None = None, *, chunk_size: int = CHUNK_SIZE):
+        self._fh, opened_name, self._owned = _open(source)
+        self.name = name or opened_name
+        self.chunk_size = chunk_size
+        self.delimiters: Delimiters | None = None
+        self.findings: list[Finding] = []
+        self.index = 0
+        self.encoding = "utf-8"
+        self._chunks: list[tuple[int, int]] = []  # (byte_offset, first_index) of each chunk
+        self._chunk: _Chunk | None = None
+        self._seekable_source = source if isinstance(source, (bytes, bytearray, str, os.PathLike)) else None
+
+    # -- iteration ---------------------------------------------------------
+    def __iter__(self) -> Iterator[list[str]]:
+        for batch in self.batches():
+            for seg in batch:
+                self.index += 1
+                yield seg
+
+    def batches(self) -> Iterator[list[list[str]]]:
+        """Yield lists of segments, one list per chunk (the fast path).
+
+        A consumer of batches keeps its own count; `index` is not advanced here.
+        """
+        fh = self._fh
+        size = self.chunk_size
+        try:
+            data, offset = self._start()
+            eof = False
+            done = 0  # segments produced so far
+            while True:
+                while not eof and len(data) < max(size, 512):
+                    more = fh.read(size)
+                    if more:
+                        data += more
+                    else:
+                        eof = True
+                head = data.lstrip()
+                if not head:
+                    break
+                if head.startswith(b"ISA"):  # a new interchange declares its delimiters
+                    delims, _, found = parse_isa_delimiters(
+                        head[:400].decode("latin-1"), 0, file=self.name, segment_index=done + 1)
+                    if delims != self.delimiters:
+                        if self.delimiters is None or found:
+                            self.findings.extend(found)
+                        self.delimiters = delims
+                if eof:
+                    body, rest = data, b""
+                else:
+                    cut = data.rfind(self.delimiters.segment.encode("latin-1"))
+                    if cut < 0:  # no terminator in the whole buffer yet
+                        size *= 2
+                        continue
+                    body, rest = data[:cut + 1], data[cut + 1:]
+                batch, consumed = self._split_chunk(body, offset, done)
+                data = body[consumed:] + rest if consumed < len(body) else rest
+                offset += consumed
+                done += len(batch)
+                if batch:
+                    yield batch
+                elif consumed == 0 and eof:
+                    break
+        finally:
+            if self._owned:
+                self._fh.close()
+
+    def _start(self) -> tuple[bytes, int]:
+        """Read the first chunk; skip a BOM, white space and prose before the ISA."""
+        data = self._fh.read(self.chunk_size)
+        while len(data) < 512:
+            more = self._fh.read(self.chunk_size)
+            if not more:
+                break
+            data += more
+        offset = 0
+        if data.startswith(_BOM):
+            data = data[3:]
+            offset = 3
+        stripped = data.lstrip()
+        offset += len(data) - len(stripped)
+        data = stripped
+        if not data.startswith(b"ISA"):
+            cut = data.find(b"ISA")
+            if cut < 0 or not self._looks_like_isa(data, cut):
+                raise X12Error(_describe_non_x12(data[:4096]), file=self.name)
+            self.findings.append(Finding(
+                "warning", "text-before-isa",
+                f"{cut} bytes of text before the ISA segment were skipped",
+                file=self.name, segment_index=1, segment_id="ISA"))
+            data = data[cut:]
+            offset += cut
+        return data, offset
+
+    @staticmethod
+    def _looks_like_isa(data: bytes, at: int) -> bool:
+        sep = data[at + 3:at + 4]
+        return bool(sep) and not sep.isalnum() and data.count(sep, at, at + 120) >= 16
+
+    def _decode(self, raw: bytes, byte_offset: int, first_index: int) -> str:
+        try:
+            return raw.decode(self.encoding)
+        except UnicodeDecodeError as exc:
+            self.findings.append(Finding(
+                "warning", "encoding",
+                f"bytes that are not UTF-8 (first at byte {byte_offset + exc.start}); "
+                "the file was read as Latin-1",
+                file=self.name, segment_index=first_index + 1))
+            self.encoding = "latin-1"
+            return raw.decode("latin-1")
+
+    def _split_chunk(self, raw: bytes, byte_offset: int, done: int, final: bool = False):
+        """Split one chunk into segments. Returns (segments, bytes consumed).
+
+        Stops early, before a later ISA that declares other delimiters, so the
+        caller can re-feed the rest.
+        """
+        d = self.delimiters
+        self._chunks.append((byte_offset, done + 1))
+        self._chunk = _Chunk(byte_offset, done + 1, raw)
+        text = self._decode(raw, byte_offset, done)
+        consumed = len(raw)
+        # A later ISA that declares other delimiters ends this chunk: the caller
+        # re-feeds the rest, which then starts with that ISA.
+        pos = text.find("ISA", 1)
+        while pos >= 0:
+            back = pos - 1
+            while back > 0 and text[back] in _WS and text[back] != d.segment:
+                back -= 1
+            if text[back] == d.segment and len(text) - pos > 3:
+                try:
+                    new = parse_isa_delimiters(text[pos:pos + 400], 0, file=self.name)[0]
+                except X12Error:
+                    new = d
+                if new != d:
+                    text = text[:pos]
+                    consumed = len(text.encode(self.encoding))
+                    self._chunk = _Chunk(byte_offset, done + 1, raw[:consumed])
+                    break
+            pos = text.find("ISA", pos + 3)
+        segs = self._segments_of(text, d, done)
+        return segs, consumed
+
+    def _segments_of(self, text: str, d: Delimiters, done: int) -> list[list[str]]:
+        term = d.segment
+        if term not in "\r\n":
+            if "\n" in text:
+                text = text.replace("\n", "")
+            if "\r" in text:
+                text = text.replace("\r", "")
+            parts = text.split(term)
+        else:
+            parts = text.replace("\r\n", "\n").split(term) if term == "\n" else \
+                text.replace("\r\n", "\r").split(term)
+        if parts and parts[-1].strip(_WS) == "":
+            parts.pop()
+        # Indented files: strip leading white space (segment ids never start with it).
+        if any(p[:1] in _WS for p in parts[:8]) or (parts and parts[-1][:1] in _WS):
+            parts = [p.strip(_WS) if p[:1] in _WS or p[-1:] in _WS else p for p in parts]
+        if "" in parts:
+            kept = []
+            for p in parts:
+                if p:
+                    kept.append(p)
+                else:
+                    self.findings.append(Finding(
+                        "warning", "empty-segment",
+                        "empty segment (two segment terminators in a row) skipped",
+                        file=self.name, segment_index=done + len(kept) + 1))
+            parts = kept
+        sep = d.element
+        return [p.split(sep) for p in parts]
+
+    # -- positions ---------------------------------------------------------
+    def position(self, index: int) -> Position:
+        """Byte offset of segment `index` (1-based), computed on demand."""
+        chunk = None
+        for off, first in reversed(self._chunks):
+            if first <= index:
+                chunk = (off, first)
+                break
+        if chunk is None:
+            return Position(self.name, -1, index)
+        off, first = chunk
+        if self._chunk and self._chunk.first_index == first:
+            raw = self._chunk.raw
+        elif self._seekable_source is not None:
+            raw = self._reread(off)
+        else:
+            return Position(self.name, off, index)
+        d = self.delimiters or Delimiters()
+        text = raw.decode(self.encoding, errors="replace")
+        # Walk the terminators, counting segments the same way _segments_of does.
+        n = first - 1
+        start = 0
+        while start < len(text):
+            while start < len(text) and text[start] in _WS:
+                start += 1
+            end = text.find(d.segment, start)
+            if end < 0:
+                end = len(text)
+            if end > start:
+                n += 1
+                if n == index:
+                    return Position(self.name, off + len(text[:start].encode(self.encoding)), index)
+            start = end + 1
+        return Position(self.name, off, index)
+
+    def _reread(self, off: int) -> bytes:
+        src = self._seekable_source
+        if isinstance(src, (bytes, bytearray)):
+            return bytes(src[off:off + self.chunk_size * 2])
+        with open(src, "rb") as fh:
+            fh.seek(off)
+            return fh.read(self.chunk_size * 2)
+
+
+def read_segments(source, name: str | None = None) -> Iterator[list[str]]:
+    """Shorthand: iterate the segments of `source`."""
+    return iter(SegmentReader(source, name))
