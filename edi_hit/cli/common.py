@@ -1,0 +1,73 @@
+# Small pieces every command shares: output files written atomically, a progress
+# counter on stderr for long runs, and warnings printed once.
+from __future__ import annotations
+
+import contextlib
+import os
+import sys
+import tempfile
+import time
+
+import click
+
+
+@contextlib.contextmanager
+def open_output(path: str, *, binary: bool = False):
+    """Yield a writable stream for `path` ('-' is stdout).
+
+    A file is written under a temporary name beside it and renamed into place only
+    when the command succeeds, so a failed run never leaves half a file behind.
+    """
+    if path == "-":
+        stream = sys.stdout.buffer if binary else sys.stdout
+        yield stream
+        stream.flush()
+        return
+    folder = os.path.dirname(os.path.abspath(path))
+    fd, tmp = tempfile.mkstemp(prefix=".edi-hit-", dir=folder)
+    try:
+        with os.fdopen(fd, "wb" if binary else "w", **({} if binary else {"encoding": "utf-8"})) as fh:
+            yield fh
+        os.replace(tmp, path)
+    except BaseException:
+        with contextlib.suppress(OSError):
+            os.unlink(tmp)
+        raise
+
+
+def progress_claims(items, label: str, *, enabled: bool = True, every: int = 1000):
+    """Pass items through, showing a running count on stderr when it is a terminal."""
+    if not enabled or not sys.stderr.isatty():
+        yield from items
+        return
+    start = time.monotonic()
+    n = 0
+    for item in items:
+        n += 1
+        if n % every == 0:
+            rate = n / max(time.monotonic() - start, 1e-9)
+            click.echo(f"\r{label}: {n:,} claims ({rate:,.0f}/s)", err=True, nl=False)
+        yield item
+    click.echo(f"\r{label}: {n:,} claims in {time.monotonic() - start:.1f} s", err=True)
+
+
+def warn(message: str) -> None:
+    click.echo(f"warning: {message}", err=True)
+
+
+def expand_inputs(paths) -> list[str]:
+    """Files named on the command line; a directory stands for the files inside it
+    (recursively, sorted, hidden files skipped). '-' (stdin) passes through."""
+    out: list[str] = []
+    for p in paths:
+        if p != "-" and os.path.isdir(p):
+            found = []
+            for root, dirs, names in os.walk(p):
+                dirs[:] = sorted(d for d in dirs if not d.startswith("."))
+                found.extend(os.path.join(root, n) for n in sorted(names) if not n.startswith("."))
+            if not found:
+                raise click.UsageError(f"{p}: the directory holds no files")
+            out.extend(found)
+        else:
+            out.append(p)
+    return out

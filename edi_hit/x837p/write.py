@@ -1,0 +1,399 @@
+# 837P writer: Claim objects in, one complete interchange out.
+#
+# Strategy: claims are grouped as they come (consecutive claims with the same
+# submitter/receiver share a transaction set, the same billing provider an HL 20,
+# the same subscriber and payer an HL 22, the same patient an HL 23), so the order of
+# claims is kept and a read -> write -> read round trip gives the same claims. Each
+# loop is written as the segments the model names plus the RawSegments kept for that
+# loop, stably sorted by the loop's TR3 segment order (loops.SEGMENT_ORDER); raw
+# sub-loops (2320/2330x, 2430/2440) follow at their TR3 place. HL numbers, parent ids
+# and child codes, LX numbers (where a line has none), SE01/GE01/IEA01 and the control numbers are computed.
+# Output is deterministic for the same claims, control number and `now`.
+from __future__ import annotations
+
+from datetime import datetime
+from decimal import Decimal
+from itertools import groupby
+from typing import BinaryIO, Iterable
+
+from ..claims import (Address, BillingProvider, Claim, Contact, Diagnosis, Dtp, Party,
+                      Patient, Payer, RawSegment, Ref, ServiceLine, Subscriber)
+from ..x12 import Delimiters, SegmentWriter
+from .loops import SEGMENT_ORDER
+
+__all__ = ["write_837p", "claim_segments", "VERSION"]
+
+VERSION = "005010X222A1"
+
+_NON_DIAGNOSIS = {"BP": 1, "BO": 1, "BG": 2}
+# REF qualifiers that the TR3 puts after REF*6R in loop 2400.
+_AFTER_6R = frozenset({"EW", "X4", "F4", "BT", "9F"})
+
+
+def _amount(v: Decimal | None) -> str | None:
+    if v is None:
+        return None
+    text = format(v, "f")
+    return text
+
+
+def _d8(d) -> str:
+    return f"{d.year:04d}{d.month:02d}{d.day:02d}"
+
+
+def _unused_into(elements: list, unused: dict, seg_id: str) -> list:
+    """Put `unused` values of this segment id back at their positions."""
+    n = len(seg_id)
+    for key, value in unused.items():
+        if key.startswith(seg_id) and key[n:].isdigit():
+            pos = int(key[n:])
+            while len(elements) <= pos:
+                elements.append(None)
+            elements[pos] = value
+    return elements
+
+
+def _sorted(loop: str, modelled: list, raws: Iterable[RawSegment]) -> list:
+    """Modelled segments and this loop's raw segments in TR3 order (stable)."""
+    order = SEGMENT_ORDER.get(loop, {})
+    items = [(order.get(s[0], 99), i, s) for i, s in enumerate(modelled)]
+    base = len(items)
+    for j, r in enumerate(raws):
+        items.append((order.get(r.elements[0], 99), base + j, r.elements))
+    items.sort(key=lambda t: (t[0], t[1]))
+    return [s for _, _, s in items]
+
+
+def _split_raw(other: list[RawSegment], main_loops: tuple[str, ...]):
+    """(raws of the main loops by loop id, raws of sub-loops in order)."""
+    main: dict[str, list[RawSegment]] = {}
+    sub: list[RawSegment] = []
+    for r in other:
+        if r.loop in main_loops or not r.loop:
+            main.setdefault(r.loop or main_loops[0], []).append(r)
+        else:
+            sub.append(r)
+    return main, sub
+
+
+# -- segment builders ----------------------------------------------------------
+
+def _nm1(code, entity_type, name, first, middle, prefix, suffix, id_qual, ident, unused=None):
+    seg = ["NM1", code, entity_type, name, first, middle, prefix, suffix, id_qual, ident]
+    if unused:
+        _unused_into(seg, unused, "NM1")
+    return seg
+
+
+def _address(a: Address | None) -> list:
+    if a is None:
+        return []
+    out = []
+    if a.line1 is not None or a.line2 is not None:
+        out.append(["N3", a.line1, a.line2])
+    if any(x is not None for x in (a.city, a.state, a.postal_code, a.country,
+                                    a.location_qualifier, a.location_id, a.subdivision)):
+        out.append(["N4", a.city, a.state, a.postal_code, a.country, a.location_qualifier,
+                    a.location_id, a.subdivision])
+    return out
+
+
+def _ref(r: Ref) -> list:
+    return ["REF", r.qualifier, r.value, r.description, r.identifiers or None]
+
+
+def _per(c: Contact) -> list:
+    return ["PER", c.function_code, c.name, c.qualifier1, c.number1, c.qualifier2, c.number2,
+            c.qualifier3, c.number3, c.inquiry_reference]
+
+
+def _dtp(d: Dtp) -> list:
+    if d.format == "D8":
+        value = _d8(d.start) if d.start else None
+    elif d.format == "RD8":
+        value = f"{_d8(d.start)}-{_d8(d.end)}" if d.start and d.end else d.text
+    else:
+        value = d.text
+    return ["DTP", d.qualifier, d.format, value]
+
+
+def _prv(code, qualifier, taxonomy, unused) -> list:
+    seg = ["PRV", code, qualifier, taxonomy]
+    if unused:
+        _unused_into(seg, unused, "PRV")
+    return seg
+
+
+def _dmg(birth_date, gender, unused) -> list | None:
+    if birth_date is None and gender is None and not any(k.startswith("DMG") for k in unused):
+        return None
+    seg = ["DMG", "D8" if birth_date is not None else None,
+           _d8(birth_date) if birth_date is not None else None, gender]
+    return _unused_into(seg, unused, "DMG")
+
+
+def _party_segments(p: Party) -> list:
+    segs = [_nm1(p.entity_code, p.entity_type, p.name, p.first_name, p.middle_name, p.prefix,
+                 p.suffix, p.id_qualifier, p.id, p.unused)]
+    segs += _address(p.address)
+    if p.taxonomy is not None or p.specialty_code is not None:
+        segs.append(_prv(p.specialty_code, p.taxonomy_qualifier, p.taxonomy, p.unused))
+    segs += [_ref(r) for r in p.refs]
+    segs += [_per(c) for c in p.contacts]
+    return _sorted(p.loop, segs, [r for r in p.other])
+
+
+def _billing_segments(b: BillingProvider, hl: int) -> list:
+    main, sub = _split_raw(b.other, ("2000A", "2010AA"))
+    segs = [["HL", str(hl), None, "20", "1"]]
+    if b.taxonomy is not None or b.specialty_code is not None:
+        segs.append(_prv(b.specialty_code or "BI", b.taxonomy_qualifier or "PXC", b.taxonomy,
+                         b.unused))
+    out = _sorted("2000A", segs, main.get("2000A", ()))
+    segs = [_nm1("85", b.entity_type, b.name, b.first_name, b.middle_name, b.prefix, b.suffix,
+                 b.id_qualifier, b.npi, b.unused)]
+    segs += _address(b.address)
+    if b.tax_id is not None or b.tax_id_qualifier is not None:
+        segs.append(["REF", b.tax_id_qualifier or "EI", b.tax_id])
+    segs += [_ref(r) for r in b.refs]
+    segs += [_per(c) for c in b.contacts]
+    out += _sorted("2010AA", segs, main.get("2010AA", ()))
+    for r in sub:
+        out.append(r.elements)
+    if b.pay_to is not None:
+        out += _party_segments(b.pay_to)
+    if b.pay_to_plan is not None:
+        out += _party_segments(b.pay_to_plan)
+    return out
+
+
+def _subscriber_segments(s: Subscriber, payer: Payer | None, hl: int, parent: int,
+                         has_patients: bool) -> list:
+    main, sub = _split_raw(s.other, ("2000B", "2010BA"))
+    segs = [["HL", str(hl), str(parent), "22", "1" if has_patients else "0"],
+            ["SBR", s.payer_responsibility, s.relationship, s.group_number, s.group_name,
+             s.insurance_type, s.coordination_of_benefits, s.condition_response,
+             s.employment_status, s.claim_filing_indicator]]
+    out = _sorted("2000B", segs, main.get("2000B", ()))
+    segs = [_nm1("IL", s.entity_type, s.last_name, s.first_name, s.middle_name, s.prefix,
+                 s.suffix, s.id_qualifier, s.member_id, s.unused)]
+    segs += _address(s.address)
+    dmg = _dmg(s.birth_date, s.gender, s.unused)
+    if dmg:
+        segs.append(dmg)
+    segs += [_ref(r) for r in s.refs]
+    segs += [_per(c) for c in s.contacts]
+    out += _sorted("2010BA", segs, main.get("2010BA", ()))
+    for r in sub:
+        out.append(r.elements)
+    if payer is not None:
+        segs = [_nm1("PR", payer.entity_type, payer.name, payer.first_name, payer.middle_name,
+                     payer.prefix, payer.suffix, payer.id_qualifier, payer.id, payer.unused)]
+        segs += _address(payer.address)
+        segs += [_ref(r) for r in payer.refs]
+        out += _sorted("2010BB", segs, payer.other)
+    return out
+
+
+def _patient_segments(p: Patient, hl: int, parent: int) -> list:
+    main, sub = _split_raw(p.other, ("2000C", "2010CA"))
+    pat = _unused_into(["PAT", p.relationship], p.unused, "PAT")
+    out = _sorted("2000C", [["HL", str(hl), str(parent), "23", "0"], pat], main.get("2000C", ()))
+    segs = [_nm1("QC", p.entity_type, p.last_name, p.first_name, p.middle_name, p.prefix,
+                 p.suffix, p.id_qualifier, p.id, p.unused)]
+    segs += _address(p.address)
+    dmg = _dmg(p.birth_date, p.gender, p.unused)
+    if dmg:
+        segs.append(dmg)
+    segs += [_ref(r) for r in p.refs]
+    segs += [_per(c) for c in p.contacts]
+    out += _sorted("2010CA", segs, main.get("2010CA", ()))
+    for r in sub:
+        out.append(r.elements)
+    return out
+
+
+def _hi_segments(diagnoses: list[Diagnosis]) -> list:
+    out = []
+    for _, group in groupby(diagnoses, key=lambda d: _NON_DIAGNOSIS.get(d.qualifier, 0)):
+        group = list(group)
+        for i in range(0, len(group), 12):
+            seg = ["HI"]
+            for d in group[i:i + 12]:
+                seg.append([d.qualifier or "", d.code or "", *d.extra])
+            out.append(seg)
+    return out
+
+
+def claim_segments(claim: Claim) -> list:
+    """The segments of loop 2300 and everything under it (2310x, 2320, 2400 ...)."""
+    c = claim
+    main, sub = _split_raw(c.other, ("2300",))
+    clm = ["CLM", c.patient_control_number, _amount(c.total_charge), None, None,
+           [c.place_of_service or "", c.facility_code_qualifier or "", c.frequency_code or ""]
+           + [c.unused.get(f"CLM05-{i}", "") for i in range(4, 8) if f"CLM05-{i}" in c.unused],
+           c.provider_signature, c.assignment, c.benefits_assignment, c.release_of_information,
+           c.patient_signature_source, c.related_causes or None, c.special_program,
+           None, None, None, None, None, None, None, c.delay_reason]
+    _unused_into(clm, c.unused, "CLM")
+    segs = [clm]
+    segs += [_dtp(d) for d in c.dates]
+    segs += [_ref(r) for r in c.refs]
+    segs += [["NTE", n.code, n.text] for n in c.notes]
+    segs += _hi_segments(c.diagnoses)
+    out = _sorted("2300", segs, main.get("2300", ()))
+    for p in c.parties:
+        out += _party_segments(p)
+    for r in sub:
+        out.append(r.elements)
+    for n, line in enumerate(c.lines, start=1):
+        out += _line_segments(line, line.line_number or n)
+    return out
+
+
+def _line_segments(line: ServiceLine, number: int) -> list:
+    main, sub = _split_raw(line.other, ("2400",))
+    u = line.unused
+    sv101 = [line.qualifier or "", line.code or ""]
+    mods = list(line.modifiers)
+    if line.description is not None or "SV101-8" in u:
+        mods += [""] * (4 - len(mods))
+        sv101 += mods + [line.description or "", u.get("SV101-8", "")]
+    else:
+        sv101 += mods
+    sv1 = ["SV1", sv101, _amount(line.charge), line.unit_basis, _amount(line.units),
+           line.place_of_service, None,
+           [str(p) for p in line.diagnosis_pointers] or None, None, line.emergency, None,
+           line.epsdt, line.family_planning, None, None, line.copay_status]
+    _unused_into(sv1, u, "SV1")
+    segs = [["LX", str(number)], sv1]
+    if line.service_date is not None:
+        if line.service_date_end is not None:
+            segs.append(["DTP", "472", "RD8",
+                         f"{_d8(line.service_date)}-{_d8(line.service_date_end)}"])
+        else:
+            segs.append(["DTP", "472", "D8", _d8(line.service_date)])
+    segs += [_dtp(d) for d in line.dates]
+    refs = [_ref(r) for r in line.refs]
+    if line.control_number is not None:
+        at = next((i for i, r in enumerate(line.refs) if r.qualifier in _AFTER_6R), len(refs))
+        refs.insert(at, ["REF", "6R", line.control_number])
+    segs += refs
+    segs += [["NTE", n.code, n.text] for n in line.notes]
+    out = _sorted("2400", segs, main.get("2400", ()))
+    d = line.drug
+    if d is not None:
+        lin = _unused_into(["LIN", None, d.ndc_qualifier, d.ndc], d.unused, "LIN")
+        dsegs = [lin]
+        if d.quantity is not None or d.unit is not None or any(
+                k.startswith("CTP") for k in d.unused):
+            unit = [d.unit or ""] + [d.unused.get(f"CTP05-{i}", "") for i in range(2, 16)]
+            ctp = ["CTP", None, None, None, _amount(d.quantity), unit]
+            _unused_into(ctp, d.unused, "CTP")
+            dsegs.append(ctp)
+        dsegs += [_ref(r) for r in d.refs]
+        out += _sorted("2410", dsegs, d.other)
+    for p in line.parties:
+        out += _party_segments(p)
+    for r in sub:
+        out.append(r.elements)
+    return out
+
+
+# -- the interchange ---------------------------------------------------------------
+
+def _same(a, b) -> bool:
+    return a is b or a == b
+
+
+def _consecutive(items, key):
+    """Group consecutive items whose keys are equal (identity first, then ==)."""
+    group: list = []
+    current = None
+    for it in items:
+        k = key(it)
+        if group and _same(k, current):
+            group.append(it)
+        else:
+            if group:
+                yield current, group
+            group, current = [it], k
+    if group:
+        yield current, group
+
+
+def _header_segments(claim: Claim | None, sender_id: str, receiver_id: str, reference: str,
+                     now: datetime) -> list:
+    env = claim.envelope if claim is not None else None
+    out = [["BHT", (env and env.bht_structure) or "0019", (env and env.bht_purpose) or "00",
+            (env and env.bht_reference) or reference, now.strftime("%Y%m%d"),
+            now.strftime("%H%M"), (env and env.bht_type) or "CH"]]
+    if env is not None:
+        out = _sorted("HEADER", out, env.other)
+    sub = claim.submitter if claim is not None else None
+    if sub is None:
+        sub = Party("1000A", "41", "2", sender_id, id_qualifier="46", id=sender_id,
+                    contacts=[Contact("IC", sender_id)])
+    rec = claim.receiver if claim is not None else None
+    if rec is None:
+        rec = Party("1000B", "40", "2", receiver_id, id_qualifier="46", id=receiver_id)
+    out += _party_segments(sub)
+    out += _party_segments(rec)
+    return out
+
+
+def write_837p(claims: Iterable[Claim], stream: BinaryIO | None = None, *, sender_id: str,
+               receiver_id: str, sender_qualifier: str = "ZZ", receiver_qualifier: str = "ZZ",
+               control_number: int = 1, now: datetime | None = None,
+               delimiters: Delimiters = Delimiters(), line_break: bool = True,
+               usage: str = "P") -> bytes | None:
+    """Write claims as one 837P interchange (ISA..IEA with one GS).
+
+    Consecutive claims with the same submitter and receiver share a transaction set
+    (normally there is one). Returns the bytes when `stream` is None.
+    """
+    now = now or datetime.now()
+    w = SegmentWriter(stream, delimiters, line_break=line_break)
+    w.begin_interchange(sender_qualifier, sender_id, receiver_qualifier, receiver_id,
+                        control_number, now=now, usage=usage)
+    w.begin_group("HC", sender_id, receiver_id, control_number, VERSION, now=now)
+    st_number = 0
+    for _, st_claims in _consecutive(claims, lambda c: (c.submitter, c.receiver)):
+        st_number += 1
+        w.begin_transaction("837", st_number, VERSION)
+        for seg in _header_segments(st_claims[0], sender_id, receiver_id, str(control_number), now):
+            w.write(seg)
+        hl = 0
+        for bp, bp_claims in _consecutive(st_claims, lambda c: c.billing_provider):
+            hl += 1
+            bp_hl = hl
+            for seg in _billing_segments(bp or BillingProvider(), bp_hl):
+                w.write(seg)
+            for (sub, payer, has_pat), s_claims in _consecutive(
+                    bp_claims, lambda c: (c.subscriber, c.payer, c.patient is not None)):
+                hl += 1
+                sub_hl = hl
+                for seg in _subscriber_segments(sub or Subscriber(), payer, sub_hl, bp_hl,
+                                                has_pat):
+                    w.write(seg)
+                if has_pat:
+                    for pat, p_claims in _consecutive(s_claims, lambda c: c.patient):
+                        hl += 1
+                        for seg in _patient_segments(pat, hl, sub_hl):
+                            w.write(seg)
+                        for c in p_claims:
+                            for seg in claim_segments(c):
+                                w.write(seg)
+                else:
+                    for c in s_claims:
+                        for seg in claim_segments(c):
+                            w.write(seg)
+        w.end_transaction()
+    if st_number == 0:
+        w.begin_transaction("837", 1, VERSION)
+        for seg in _header_segments(None, sender_id, receiver_id, str(control_number), now):
+            w.write(seg)
+        w.end_transaction()
+    w.end_group()
+    w.end_interchange()
+    return w.getvalue() if stream is None else None
