@@ -27,6 +27,7 @@ from .delimiters import Delimiters, parse_isa_delimiters
 __all__ = ["SegmentReader", "Position", "read_segments"]
 
 CHUNK_SIZE = 1 << 20
+MAX_EMPTY_FINDINGS = 10  # one finding each for the first few; then one summary
 _BOM = b"\xef\xbb\xbf"
 _WS = " \t\r\n"
 
@@ -102,6 +103,7 @@ class SegmentReader:
         self.encoding = "utf-8"
         self._chunks: list[tuple[int, int]] = []  # (byte_offset, first_index) of each chunk
         self._chunk: _Chunk | None = None
+        self._empty = 0  # empty segments skipped
         self._seekable_source = source if isinstance(source, (bytes, bytearray, str, os.PathLike)) else None
 
     # -- iteration ---------------------------------------------------------
@@ -155,6 +157,11 @@ class SegmentReader:
                     yield batch
                 elif consumed == 0 and eof:
                     break
+            if self._empty > MAX_EMPTY_FINDINGS:
+                self.findings.append(Finding(
+                    "warning", "empty-segment",
+                    f"{self._empty} empty segments skipped in all (the first "
+                    f"{MAX_EMPTY_FINDINGS} are listed)", file=self.name))
         finally:
             if self._owned:
                 self._fh.close()
@@ -256,7 +263,9 @@ class SegmentReader:
             for p in parts:
                 if p:
                     kept.append(p)
-                else:
+                    continue
+                self._empty += 1
+                if self._empty <= MAX_EMPTY_FINDINGS:
                     self.findings.append(Finding(
                         "warning", "empty-segment",
                         "empty segment (two segment terminators in a row) skipped",
