@@ -18,6 +18,9 @@ from ..errors import EdiHitError
 COMMANDS: dict[str, str] = {
     "parse": "edi_hit.cli.convert:parse",
     "generate": "edi_hit.cli.convert:generate",
+    "price": "edi_hit.cli.price:price_command",
+    "rates": "edi_hit.cli.rates:rates",
+    "history": "edi_hit.cli.history:history",
 }
 
 

@@ -1,0 +1,87 @@
+# `edi-hit price`: 837P files in, priced claims (JSON) out, optionally with the working.
+#
+# Strategy: a thin shell over edi_hit.pricing.price(); options name the tables and the
+# history store, the library does the work. Notes that change how to read the result
+# (illustrative rates, the DME drug check turned off) go to stderr.
+from __future__ import annotations
+
+import sys
+from itertools import chain
+
+import click
+
+from edi_hit.cli.common import expand_inputs, open_output
+from edi_hit.pricing import load_conventions, load_rates, price
+from edi_hit.pricing.explain import explain_claim
+from edi_hit.pricing.history import open_history
+from edi_hit.pricing.jsonio import write_priced
+
+__all__ = ["price_command"]
+
+
+def _claims(files):
+    from edi_hit.x837p import read_837p
+
+    return chain.from_iterable(
+        read_837p(sys.stdin.buffer, name="<stdin>") if f == "-" else read_837p(f) for f in expand_inputs(files))
+
+
+@click.command("price")
+@click.argument("files", nargs=-1, required=True, type=click.Path(allow_dash=True))
+@click.option("--rates", "rates_path", type=click.Path(exists=True, dir_okay=False),
+              help="Rate table JSON (default: the shipped ILLUSTRATIVE table).")
+@click.option("--history", "history_path", type=click.Path(dir_okay=False),
+              help="SQLite beneficiary history, created if missing (default: in memory).")
+@click.option("--conventions", "conventions_path", type=click.Path(exists=True, dir_okay=False),
+              help="Conventions JSON laid over the defaults (codes per edit, POS set, ...).")
+@click.option("--assume-dme-drug", is_flag=True,
+              help="Skip the DME drug rule (a supplier estimating its own payments).")
+@click.option("-o", "--output", type=click.Path(dir_okay=False, allow_dash=True), default=None,
+              help="Priced claims JSON ('-' stdout; default: stdout, unless --explain).")
+@click.option("--explain", is_flag=True, help="Print a per-line table of the working.")
+def price_command(files, rates_path, history_path, conventions_path, assume_dme_drug, output,
+                  explain):
+    """Price the service lines of 837P FILES under the Medicare HIT benefit.
+
+    \b
+    Examples:
+      edi-hit price claims.837 -o priced.json
+      edi-hit price claims.837 --explain                      the working, line by line
+      edi-hit price jan.837 feb.837 --history hit.db -o priced.json
+      edi-hit price claims.837 --rates cms2024.json --conventions my-conventions.json
+      edi-hit price claims.837 --assume-dme-drug --explain    supplier's own estimate
+
+    \b
+    Rules, in order: code valid on the date (E1), home place of service (E2),
+    units are 15-minute time (E9), one payment per category per day (E6),
+    initial visit only after 60 days (E5), DME drug 0-30 days before (E4), then
+    allowed = min(charge, rate), deductible, 20% coinsurance, sequestration.
+    History (--history) carries visits, DME drug claims and the deductible
+    across runs; pricing the same claim again does not record it twice.
+    """
+    rates = load_rates(rates_path)
+    conventions = load_conventions(conventions_path)
+    if rates.illustrative:
+        click.echo(f"edi-hit: note: pricing with an ILLUSTRATIVE rate table ({rates.name}); "
+                   f"amounts are not CMS rates", err=True)
+    if assume_dme_drug:
+        click.echo("edi-hit: note: DME drug rule off (--assume-dme-drug)", err=True)
+    store = open_history(history_path)
+    try:
+        priced = price(_claims(files), rates=rates, history=store, conventions=conventions,
+                       assume_dme_drug=assume_dme_drug)
+        if explain:
+            def shown(items):
+                for pc in items:
+                    click.echo(explain_claim(pc) + "\n")
+                    yield pc
+
+            priced = shown(priced)
+            if output is None:
+                for _ in priced:
+                    pass
+                return
+        with open_output(output or "-") as stream:
+            write_priced(priced, stream, rates=rates)
+    finally:
+        store.close()

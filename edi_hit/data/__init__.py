@@ -1,0 +1,1 @@
+# Shipped JSON tables (codes, rates, Part B, conventions); read via importlib.resources.
