@@ -21,6 +21,9 @@ COMMANDS: dict[str, str] = {
     "price": "edi_hit.cli.price:price_command",
     "rates": "edi_hit.cli.rates:rates",
     "history": "edi_hit.cli.history:history",
+    "adjudicate": "edi_hit.cli.adjudicate:adjudicate_command",
+    "read-835": "edi_hit.cli.remit:read_835_command",
+    "reconcile": "edi_hit.cli.remit:reconcile_command",
 }
 
 

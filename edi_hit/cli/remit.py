@@ -1,0 +1,125 @@
+# `edi-hit read-835` and `edi-hit reconcile`: remittances in, JSON or a report out.
+#
+# Thin shells over edi_hit.x835: read_835 turns each file into Remittance objects (with
+# their balancing findings), reconcile prices the 837 itself and matches the 835 to it.
+# Bad input is an EdiHitError from the library, which the group turns into one line and
+# exit status 1.
+from __future__ import annotations
+
+import csv
+import io
+import json
+
+import click
+
+from .common import expand_inputs, open_output
+
+
+@click.command("read-835")
+@click.argument("files", nargs=-1, required=True, type=click.Path(allow_dash=True))
+@click.option("-o", "--output", default="-", show_default=True,
+              type=click.Path(allow_dash=True, dir_okay=False), help="JSON output; - is stdout.")
+@click.option("--strict", is_flag=True,
+              help="Exit 1 when a transaction does not balance (default: report it and exit 0).")
+def read_835_command(files, output, strict):
+    """Read 835 remittance files and write them as JSON, with balancing checked.
+
+    \b
+    Examples:
+      edi-hit read-835 remit.835 -o remit.json
+      edi-hit read-835 inbox/*.835 | jq '.remittances[].payment.amount'
+      edi-hit read-835 remit.835 --strict     exit 1 if it does not balance
+
+    \b
+    Each transaction set becomes one object under "remittances" (payer, payee,
+    payment, claims with their lines and adjustments). The three balancing
+    equations are checked (SVC02 - CAS = SVC03; CLP03 - CAS = CLP04;
+    BPR02 = sum CLP04 - sum PLB); every violation is listed under "findings"
+    with the segment number and id. Shape: schemas/remittance.schema.json.
+    """
+    from ..x835 import RemittanceReader
+
+    remittances = []
+    findings = []
+    for name in expand_inputs(files):
+        source = click.get_binary_stream("stdin") if name == "-" else name
+        reader = RemittanceReader(source, "<stdin>" if name == "-" else name)
+        remittances.extend(reader)
+        findings.extend(reader.findings)
+    doc = {
+        "remittances": [r.to_dict() for r in remittances],
+        "findings": [f.to_dict() for f in findings],
+    }
+    with open_output(output) as out:
+        json.dump(doc, out, indent=1)
+        out.write("\n")
+    unbalanced = [f for r in remittances for f in r.findings if f.code.startswith("balance-")]
+    for f in unbalanced:
+        click.echo(f"{'error' if strict else 'warning'}: {f}", err=True)
+    if strict and unbalanced:
+        raise click.ClickException(f"{len(unbalanced)} balancing violation(s)")
+
+
+@click.command("reconcile")
+@click.argument("claims_file", metavar="CLAIMS.837", type=click.Path(allow_dash=False))
+@click.argument("remit_files", metavar="REMIT.835...", nargs=-1, required=True,
+                type=click.Path(allow_dash=False))
+@click.option("--rates", type=click.Path(exists=True, dir_okay=False),
+              help="Rate table JSON (default: the shipped illustrative table).")
+@click.option("--history", type=click.Path(dir_okay=False),
+              help="Beneficiary history (SQLite file) used to price the 837.")
+@click.option("--conventions", type=click.Path(exists=True, dir_okay=False),
+              help="Conventions override JSON.")
+@click.option("--assume-dme-drug", is_flag=True,
+              help="Treat every HIT line as having its qualifying DME drug claim.")
+@click.option("--format", "fmt", type=click.Choice(["table", "json", "csv"]), default="table",
+              show_default=True)
+@click.option("-o", "--output", default="-", show_default=True,
+              type=click.Path(allow_dash=True, dir_okay=False), help="Report file; - is stdout.")
+def reconcile_command(claims_file, remit_files, rates, history, conventions, assume_dme_drug,
+                      fmt, output):
+    """Match an 835 back to its 837P and show expected against paid, line by line.
+
+    \b
+    Examples:
+      edi-hit reconcile claims.837 remit.835
+      edi-hit reconcile claims.837 remit.835 --rates rates-2025.json --format csv -o diff.csv
+      edi-hit reconcile claims.837 jan.835 feb.835 --format json | jq '.totals'
+
+    \b
+    A remittance claim matches a claim by CLP01 = CLM01; a line by REF*6R = the
+    line control number, else by procedure code and date of service. The 837 is
+    priced here (same options as adjudicate) to get the expected payment. The
+    table lists every line that was not paid as expected (underpaid, overpaid,
+    not remitted), then claims with no remittance and remittances with no claim.
+    """
+    from ..pricing import price
+    from ..x835 import read_835
+    from ..x835.reconcile import reconcile
+    from ..x837p.read import read_837p
+
+    claims = list(read_837p(claims_file))
+    priced = list(price(claims, rates=rates, history=history, conventions=conventions,
+                        assume_dme_drug=assume_dme_drug))
+    remits = [r for name in remit_files for r in read_835(name)]
+    report = reconcile(priced, remits)
+    with open_output(output) as out:
+        if fmt == "json":
+            json.dump(report.to_dict(), out, indent=1)
+            out.write("\n")
+        elif fmt == "csv":
+            rows = [r.to_dict() for r in report.lines]
+            buf = io.StringIO()
+            fields = ["patient_control_number", "line_number", "code", "service_date",
+                      "control_number", "charge", "expected_allowed", "expected_paid",
+                      "remitted_allowed", "remitted_paid", "difference", "status",
+                      "expected_codes", "remitted_codes", "matched_by"]
+            w = csv.DictWriter(buf, fieldnames=fields, extrasaction="ignore", lineterminator="\n")
+            w.writeheader()
+            for row in rows:
+                row["expected_codes"] = " ".join(row["expected_codes"])
+                row["remitted_codes"] = " ".join(row["remitted_codes"])
+                w.writerow(row)
+            out.write(buf.getvalue())
+        else:
+            out.write(report.table() + "\n")

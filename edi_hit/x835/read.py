@@ -1,0 +1,434 @@
+# X12 835 (005010X221A1) -> Remittance objects, with the balancing checked.
+#
+# Strategy: a small state machine over the segment stream. The current loop (header,
+# 1000A, 1000B, 2000, 2100, 2110, footer) and the segment id pick the handler from one
+# table (_HANDLERS); a handler fills the Remittance being built and returns the loop
+# that follows. At SE the three balancing equations (balance.py) are checked and every
+# violation becomes a Finding that names the segment (CLP, SVC or BPR), its number in
+# the file and the element; then the Remittance is yielded. A balancing violation is a
+# finding, never an exception; an amount that is not a number is an X12Error (the
+# equations cannot even be stated).
+#
+# Envelopes (ISA/GS/ST counts and control numbers) are checked by the x12 layer's
+# EnvelopeTracker; its findings go to the transaction they concern, or to the reader's
+# own `findings` when they concern the file (GE/IEA).
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from datetime import date
+from decimal import Decimal, InvalidOperation
+from typing import Any
+
+from edi_hit.errors import Finding, X12Error
+from edi_hit.x12 import ENVELOPE_IDS, EnvelopeTracker, SegmentReader
+
+from .balance import claim_discrepancy, line_discrepancy, transaction_discrepancy
+from .model import CasAdjustment, Party, ProviderAdjustment, RemitClaim, RemitLine, Remittance
+
+__all__ = ["RemittanceReader", "read_835", "check_balancing"]
+
+_ZERO = Decimal(0)
+
+# Loop names used as states.
+OUTSIDE, HEADER, L1000A, L1000B, L2000, L2100, L2110, FOOTER = (
+    "outside", "header", "1000A", "1000B", "2000", "2100", "2110", "footer")
+
+
+def _el(seg: list[str], n: int) -> str:
+    return seg[n] if len(seg) > n else ""
+
+
+def check_balancing(remit: Remittance, *, bpr_index: int | None = None) -> list[Finding]:
+    """The three balancing equations as Findings (empty when the transaction balances)."""
+    out: list[Finding] = []
+    ctx = dict(file=remit.file, interchange_control=remit.interchange_control_number,
+               group_control=remit.group_control_number,
+               transaction_control=remit.transaction_control_number)
+    for claim in remit.claims:
+        adjustments = [a.amount for a in claim.adjustments]
+        for n, line in enumerate(claim.lines, start=1):
+            line_adj = [a.amount for a in line.adjustments]
+            adjustments.extend(line_adj)
+            off = line_discrepancy(line.charge, line_adj, line.paid)
+            if off:
+                out.append(Finding(
+                    "error", "balance-line",
+                    f"claim {claim.patient_control_number} line {n} ({line.code}): SVC02 "
+                    f"{line.charge} - CAS {sum(line_adj, _ZERO)} = {line.charge - sum(line_adj, _ZERO)}"
+                    f", but SVC03 is {line.paid} (off by {off})",
+                    segment_index=line.segment_index, segment_id="SVC", element="SVC03", **ctx))
+        off = claim_discrepancy(claim.charge, adjustments, claim.paid)
+        if off:
+            out.append(Finding(
+                "error", "balance-claim",
+                f"claim {claim.patient_control_number}: CLP03 {claim.charge} - CAS (claim and "
+                f"lines) {sum(adjustments, _ZERO)} = {claim.charge - sum(adjustments, _ZERO)}, "
+                f"but CLP04 is {claim.paid} (off by {off})",
+                segment_index=claim.segment_index, segment_id="CLP", element="CLP04", **ctx))
+    claim_paid = [c.paid for c in remit.claims]
+    plb = [p.amount for p in remit.provider_adjustments]
+    off = transaction_discrepancy(remit.signed_payment, claim_paid, plb)
+    if off:
+        expected = sum(claim_paid, _ZERO) - sum(plb, _ZERO)
+        out.append(Finding(
+            "error", "balance-transaction",
+            f"BPR02 {remit.signed_payment} but sum of CLP04 {sum(claim_paid, _ZERO)} - sum of "
+            f"PLB {sum(plb, _ZERO)} = {expected} (off by {off})",
+            segment_index=bpr_index, segment_id="BPR", element="BPR02", **ctx))
+    return out
+
+
+class RemittanceReader:
+    """Iterate the 835 transactions of a file as Remittance objects.
+
+    >>> reader = RemittanceReader("remit.835")
+    >>> for remit in reader: print(remit.payment_amount, remit.balanced)
+    >>> reader.findings          # file-level findings (envelopes, encoding)
+    """
+
+    def __init__(self, source: Any, name: str | None = None) -> None:
+        self._segments = SegmentReader(source, name)
+        self.name = self._segments.name
+        self.findings: list[Finding] = []
+        self._tracker = EnvelopeTracker(file=self.name)
+        self._remit: Remittance | None = None
+
+    # -- values -------------------------------------------------------------------
+    def _amount(self, seg: list[str], n: int, *, required: bool = True) -> Decimal | None:
+        text = _el(seg, n).strip()
+        if not text:
+            if required:
+                raise self._error(seg, n, "a required amount is missing", "a decimal amount", "")
+            return None
+        try:
+            value = Decimal(text)
+        except InvalidOperation:
+            value = None
+        if value is None or not value.is_finite():
+            raise self._error(seg, n, "", "a decimal amount", text)
+        return value
+
+    def _date(self, seg: list[str], n: int) -> date | None:
+        text = _el(seg, n).strip()
+        if not text:
+            return None
+        try:
+            if len(text) != 8 or not text.isdigit():
+                raise ValueError
+            return date(int(text[:4]), int(text[4:6]), int(text[6:]))
+        except ValueError:
+            self._finding("warning", "bad-date", f"not a CCYYMMDD date: {text!r}", seg, n)
+            return None
+
+    def _error(self, seg: list[str], n: int, message: str, expected: str, got: str) -> X12Error:
+        return X12Error(message, file=self.name, segment_index=self._segments.index,
+                        segment_id=seg[0], element=f"{seg[0]}{n:02d}", expected=expected, got=got)
+
+    def _finding(self, severity: str, code: str, message: str, seg: list[str], n: int | None) -> None:
+        t = self._tracker
+        finding = Finding(
+            severity, code, message, file=self.name, segment_index=self._segments.index,
+            segment_id=seg[0], element=None if n is None else f"{seg[0]}{n:02d}",
+            interchange_control=t.interchange.control_number if t.interchange else None,
+            group_control=t.group.control_number if t.group else None,
+            transaction_control=t.transaction.control_number if t.transaction else None)
+        (self._remit.findings if self._remit is not None else self.findings).append(finding)
+
+    def _cas(self, seg: list[str]) -> list[CasAdjustment]:
+        group = _el(seg, 1)
+        out = []
+        for n in range(2, min(len(seg), 20), 3):
+            reason = _el(seg, n)
+            if not reason:
+                continue
+            amount = self._amount(seg, n + 1)
+            qty = self._amount(seg, n + 2, required=False)
+            out.append(CasAdjustment(group, reason, amount, qty))  # type: ignore[arg-type]
+        return out
+
+    # -- iteration ------------------------------------------------------------------
+    def __iter__(self) -> Iterator[Remittance]:
+        self._remit: Remittance | None = None
+        self._claim: RemitClaim | None = None
+        self._line: RemitLine | None = None
+        self._party: Party | None = None
+        self._bpr_index: int | None = None
+        loop = OUTSIDE
+        segments = self._segments
+        tracker = self._tracker
+        handlers = _HANDLERS
+        for seg in segments:
+            sid = seg[0]
+            if sid in ENVELOPE_IDS:
+                before = len(tracker.findings)
+                tracker.feed(seg, segments.index)
+                new = tracker.findings[before:]
+                del tracker.findings[before:]
+                if sid == "ST":
+                    self.findings.extend(new)
+                    loop = self._start(seg)
+                    continue
+                if sid == "SE" and self._remit is not None:
+                    self._remit.findings.extend(new)
+                    remit = self._finish()
+                    loop = OUTSIDE
+                    yield remit
+                    continue
+                self.findings.extend(new)
+                continue
+            if self._remit is None:
+                self._finding("error", "outside-transaction",
+                              f"segment {sid} is outside a transaction set (no ST before it)", seg, None)
+                continue
+            handler = handlers.get((loop, sid)) or handlers.get((None, sid))
+            if handler is None:
+                self._finding("warning", "unexpected-segment",
+                              f"segment {sid} was not expected in loop {loop}; skipped", seg, None)
+                continue
+            loop = handler(self, seg, loop)
+        before = len(tracker.findings)
+        tracker.finish(segments.index)
+        self.findings.extend(tracker.findings[before:])
+        if self._remit is not None:  # file ended inside a transaction: still report it
+            yield self._finish()
+        self.findings[:0] = segments.findings
+
+    def _start(self, seg: list[str]) -> str:
+        if _el(seg, 1) != "835":
+            raise X12Error("not an 835 transaction set", file=self.name,
+                           segment_index=self._segments.index, segment_id="ST", element="ST01",
+                           expected="'835'", got=_el(seg, 1))
+        t = self._tracker
+        self._remit = Remittance(
+            transaction_control_number=_el(seg, 2), handling_code="", payment_amount=_ZERO,
+            credit_debit="", payment_method="", payment_date=None, trace_number="",
+            trace_payer_id="", payer=Party(""), payee=Party(""),
+            interchange_control_number=t.interchange.control_number if t.interchange else None,
+            group_control_number=t.group.control_number if t.group else None,
+            file=self.name, segment_index=self._segments.index)
+        self._claim = self._line = self._party = None
+        self._bpr_index = None
+        return HEADER
+
+    def _finish(self) -> Remittance:
+        remit = self._remit
+        assert remit is not None
+        if self._bpr_index is None:
+            remit.findings.append(Finding(
+                "error", "missing-bpr", "transaction set has no BPR segment", file=self.name,
+                segment_index=remit.segment_index, segment_id="ST",
+                transaction_control=remit.transaction_control_number))
+        remit.findings.extend(check_balancing(remit, bpr_index=self._bpr_index))
+        self._remit = self._claim = self._line = self._party = None
+        return remit
+
+    # -- handlers: each returns the loop after the segment ----------------------------
+    def _bpr(self, seg: list[str], loop: str) -> str:
+        r = self._remit
+        r.handling_code = _el(seg, 1)
+        r.payment_amount = self._amount(seg, 2)
+        r.credit_debit = _el(seg, 3)
+        r.payment_method = _el(seg, 4)
+        r.payment_date = self._date(seg, 16)
+        self._bpr_index = self._segments.index
+        return HEADER
+
+    def _trn(self, seg: list[str], loop: str) -> str:
+        self._remit.trace_number = _el(seg, 2)
+        self._remit.trace_payer_id = _el(seg, 3)
+        return loop
+
+    def _header_dtm(self, seg: list[str], loop: str) -> str:
+        if _el(seg, 1) == "405":
+            self._remit.production_date = self._date(seg, 2)
+        return HEADER
+
+    def _ignore(self, seg: list[str], loop: str) -> str:
+        return loop
+
+    def _n1(self, seg: list[str], loop: str) -> str:
+        party = Party(_el(seg, 2), _el(seg, 3) or None, _el(seg, 4) or None)
+        self._party = party
+        if _el(seg, 1) == "PE":
+            self._remit.payee = party
+            return L1000B
+        self._remit.payer = party
+        return L1000A
+
+    def _n3(self, seg: list[str], loop: str) -> str:
+        self._party.address_lines.extend(v for v in seg[1:3] if v)
+        return loop
+
+    def _n4(self, seg: list[str], loop: str) -> str:
+        p = self._party
+        p.city, p.state, p.postal_code = _el(seg, 1) or None, _el(seg, 2) or None, _el(seg, 3) or None
+        return loop
+
+    def _party_ref(self, seg: list[str], loop: str) -> str:
+        self._party.refs.append((_el(seg, 1), _el(seg, 2)))
+        return loop
+
+    def _lx(self, seg: list[str], loop: str) -> str:
+        self._claim = self._line = None
+        return L2000
+
+    def _clp(self, seg: list[str], loop: str) -> str:
+        claim = RemitClaim(
+            patient_control_number=_el(seg, 1), status_code=_el(seg, 2),
+            charge=self._amount(seg, 3), paid=self._amount(seg, 4),  # type: ignore[arg-type]
+            patient_responsibility=self._amount(seg, 5, required=False),
+            filing_indicator=_el(seg, 6), payer_claim_control_number=_el(seg, 7),
+            facility_code=_el(seg, 8) or None, frequency_code=_el(seg, 9) or None,
+            segment_index=self._segments.index)
+        self._remit.claims.append(claim)
+        self._claim = claim
+        self._line = None
+        return L2100
+
+    def _claim_cas(self, seg: list[str], loop: str) -> str:
+        self._claim.adjustments.extend(self._cas(seg))
+        return loop
+
+    def _line_cas(self, seg: list[str], loop: str) -> str:
+        self._line.adjustments.extend(self._cas(seg))
+        return loop
+
+    def _claim_nm1(self, seg: list[str], loop: str) -> str:
+        if _el(seg, 1) == "QC":
+            c = self._claim
+            c.patient_last_name = _el(seg, 3) or None
+            c.patient_first_name = _el(seg, 4) or None
+            c.patient_id_qualifier = _el(seg, 8) or None
+            c.patient_id = _el(seg, 9) or None
+        return loop
+
+    def _moa(self, seg: list[str], loop: str) -> str:
+        self._claim.remarks.extend(v for v in seg[3:8] if v)
+        return loop
+
+    def _mia(self, seg: list[str], loop: str) -> str:
+        self._claim.remarks.extend(
+            v for n in (5, 20, 21, 22, 23) if (v := _el(seg, n)))
+        return loop
+
+    def _claim_ref(self, seg: list[str], loop: str) -> str:
+        self._claim.refs.append((_el(seg, 1), _el(seg, 2)))
+        return loop
+
+    def _claim_dtm(self, seg: list[str], loop: str) -> str:
+        q = _el(seg, 1)
+        if q == "232":
+            self._claim.statement_from = self._date(seg, 2)
+        elif q == "233":
+            self._claim.statement_to = self._date(seg, 2)
+        return loop
+
+    def _claim_amt(self, seg: list[str], loop: str) -> str:
+        self._claim.amounts[_el(seg, 1)] = self._amount(seg, 2)  # type: ignore[assignment]
+        return loop
+
+    def _svc(self, seg: list[str], loop: str) -> str:
+        comp = self._segments.delimiters.component
+        parts = _el(seg, 1).split(comp)
+        line = RemitLine(
+            qualifier=parts[0], code=parts[1] if len(parts) > 1 else "",
+            modifiers=[m for m in parts[2:6] if m],
+            charge=self._amount(seg, 2), paid=self._amount(seg, 3),  # type: ignore[arg-type]
+            revenue_code=_el(seg, 4) or None,
+            units_paid=self._amount(seg, 5, required=False),
+            original_units=self._amount(seg, 7, required=False),
+            segment_index=self._segments.index)
+        self._claim.lines.append(line)
+        self._line = line
+        return L2110
+
+    def _line_dtm(self, seg: list[str], loop: str) -> str:
+        q = _el(seg, 1)
+        line = self._line
+        if q in ("472", "150"):
+            line.service_date = self._date(seg, 2)
+        elif q == "151":
+            line.service_date_end = self._date(seg, 2)
+        return loop
+
+    def _line_ref(self, seg: list[str], loop: str) -> str:
+        if _el(seg, 1) == "6R":
+            self._line.control_number = _el(seg, 2)
+        else:
+            self._line.refs.append((_el(seg, 1), _el(seg, 2)))
+        return loop
+
+    def _line_amt(self, seg: list[str], loop: str) -> str:
+        amount = self._amount(seg, 2)
+        if _el(seg, 1) == "B6":
+            self._line.allowed = amount
+        else:
+            self._line.amounts[_el(seg, 1)] = amount  # type: ignore[assignment]
+        return loop
+
+    def _lq(self, seg: list[str], loop: str) -> str:
+        if _el(seg, 1) == "HE":
+            self._line.remarks.append(_el(seg, 2))
+        else:
+            self._line.refs.append((_el(seg, 1), _el(seg, 2)))
+        return loop
+
+    def _plb(self, seg: list[str], loop: str) -> str:
+        comp = self._segments.delimiters.component
+        provider = _el(seg, 1)
+        period = self._date(seg, 2)
+        for n in range(3, min(len(seg), 15), 2):
+            ident = _el(seg, n)
+            if not ident:
+                continue
+            reason, _, ref = ident.partition(comp)
+            self._remit.provider_adjustments.append(ProviderAdjustment(
+                provider, period, reason, ref or None, self._amount(seg, n + 1)))  # type: ignore[arg-type]
+        return FOOTER
+
+
+Handler = Callable[[RemittanceReader, list[str], str], str]
+R = RemittanceReader
+_HANDLERS: dict[tuple[str | None, str], Handler] = {
+    (HEADER, "BPR"): R._bpr,
+    (HEADER, "TRN"): R._trn,
+    (HEADER, "CUR"): R._ignore,
+    (HEADER, "REF"): R._ignore,
+    (HEADER, "DTM"): R._header_dtm,
+    (None, "N1"): R._n1,
+    (L1000A, "N3"): R._n3, (L1000B, "N3"): R._n3,
+    (L1000A, "N4"): R._n4, (L1000B, "N4"): R._n4,
+    (L1000A, "REF"): R._party_ref, (L1000B, "REF"): R._party_ref,
+    (L1000A, "PER"): R._ignore, (L1000B, "RDM"): R._ignore,
+    (None, "LX"): R._lx,
+    (L2000, "TS3"): R._ignore, (L2000, "TS2"): R._ignore,
+    (None, "CLP"): R._clp,
+    (L2100, "CAS"): R._claim_cas,
+    (L2100, "NM1"): R._claim_nm1,
+    (L2100, "MIA"): R._mia,
+    (L2100, "MOA"): R._moa,
+    (L2100, "REF"): R._claim_ref,
+    (L2100, "DTM"): R._claim_dtm,
+    (L2100, "PER"): R._ignore,
+    (L2100, "AMT"): R._claim_amt,
+    (L2100, "QTY"): R._ignore,
+    (L2100, "SVC"): R._svc, (L2110, "SVC"): R._svc,
+    (L2110, "DTM"): R._line_dtm,
+    (L2110, "CAS"): R._line_cas,
+    (L2110, "REF"): R._line_ref,
+    (L2110, "AMT"): R._line_amt,
+    (L2110, "QTY"): R._ignore,
+    (L2110, "LQ"): R._lq,
+    (None, "PLB"): R._plb,
+}
+del R
+
+
+def read_835(source: Any, *, name: str | None = None) -> Iterator[Remittance]:
+    """Yield one Remittance per 835 transaction set in `source` (path, bytes or binary file).
+
+    Balancing violations and envelope problems are in each Remittance's `findings`;
+    use RemittanceReader directly to also get the file-level findings.
+    """
+    return iter(RemittanceReader(source, name))

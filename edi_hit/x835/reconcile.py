@@ -1,0 +1,283 @@
+# Reconcile: what the payer paid (835) against what the claims should have paid (837
+# priced here), line by line. This is how a home infusion supplier finds underpayments.
+#
+# Strategy: both sides are reduced to rows keyed by claim (CLP01 = CLM01) and line. An
+# 837 line is known by its line control number (REF*6R) when it has one, else by code
+# and date of service. Every priced line (reversals included, with their negative
+# amounts) adds to its row's expected amounts; every 835 line adds to the row it
+# matches, first by REF*6R, else by code + date (the first row of that code and date
+# this remittance claim has not used yet). Sums on both sides make a reversal plus a
+# re-adjudication come out as the net the supplier actually received. What matches
+# nothing is reported, never dropped: claims with no remittance, remittance claims with
+# no 837 claim, and 835 lines with no 837 line.
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from datetime import date
+from decimal import Decimal
+from typing import Any
+
+from .model import RemitClaim, Remittance, decimal_to_json
+
+__all__ = ["LineReconciliation", "ClaimRef", "ReconcileReport", "reconcile"]
+
+_ZERO = Decimal(0)
+
+
+@dataclass(slots=True)
+class LineReconciliation:
+    """One 837 line (or one unmatched 835 line): expected against remitted."""
+
+    patient_control_number: str
+    line_number: int | None
+    code: str
+    service_date: date | None
+    control_number: str | None
+    charge: Decimal = _ZERO
+    expected_allowed: Decimal | None = None
+    expected_paid: Decimal | None = None
+    expected_codes: list[str] = field(default_factory=list)
+    remitted_allowed: Decimal | None = None
+    remitted_paid: Decimal | None = None
+    remitted_codes: list[str] = field(default_factory=list)
+    matched_by: str | None = None  # "6R", "code+date" or None (not remitted)
+    payer_claim_control_numbers: list[str] = field(default_factory=list)
+
+    @property
+    def difference(self) -> Decimal | None:
+        """Remitted minus expected payment (negative: underpaid)."""
+        if self.expected_paid is None:
+            return self.remitted_paid
+        if self.remitted_paid is None:
+            return None
+        return self.remitted_paid - self.expected_paid
+
+    @property
+    def status(self) -> str:
+        if self.expected_paid is None:
+            return "no-claim-line"
+        if self.remitted_paid is None:
+            return "not-remitted"
+        diff = self.difference
+        return "match" if diff == 0 else ("underpaid" if diff < 0 else "overpaid")
+
+    def to_dict(self) -> dict[str, Any]:
+        m = decimal_to_json
+        return {
+            "patient_control_number": self.patient_control_number,
+            "line_number": self.line_number,
+            "code": self.code,
+            "service_date": None if self.service_date is None else self.service_date.isoformat(),
+            "control_number": self.control_number,
+            "charge": m(self.charge),
+            "expected_allowed": m(self.expected_allowed),
+            "expected_paid": m(self.expected_paid),
+            "expected_codes": list(self.expected_codes),
+            "remitted_allowed": m(self.remitted_allowed),
+            "remitted_paid": m(self.remitted_paid),
+            "remitted_codes": list(self.remitted_codes),
+            "difference": m(self.difference),
+            "status": self.status,
+            "matched_by": self.matched_by,
+            "payer_claim_control_numbers": list(self.payer_claim_control_numbers),
+        }
+
+
+@dataclass(slots=True)
+class ClaimRef:
+    """A claim present on one side only."""
+
+    patient_control_number: str
+    charge: Decimal
+    paid: Decimal  # expected (837 side) or remitted (835 side)
+    payer_claim_control_number: str | None = None
+    file: str | None = None
+    segment_index: int | None = None
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "patient_control_number": self.patient_control_number,
+            "charge": decimal_to_json(self.charge),
+            "paid": decimal_to_json(self.paid),
+            "payer_claim_control_number": self.payer_claim_control_number,
+            "file": self.file,
+            "segment_index": self.segment_index,
+        }
+
+
+@dataclass(slots=True)
+class ReconcileReport:
+    lines: list[LineReconciliation] = field(default_factory=list)
+    claims_without_remittance: list[ClaimRef] = field(default_factory=list)
+    remittances_without_claim: list[ClaimRef] = field(default_factory=list)
+
+    @property
+    def expected_paid(self) -> Decimal:
+        return sum((r.expected_paid for r in self.lines if r.expected_paid is not None), _ZERO)
+
+    @property
+    def remitted_paid(self) -> Decimal:
+        return sum((r.remitted_paid for r in self.lines if r.remitted_paid is not None), _ZERO)
+
+    @property
+    def underpaid(self) -> list[LineReconciliation]:
+        return [r for r in self.lines if r.status == "underpaid"]
+
+    def to_dict(self) -> dict[str, Any]:
+        m = decimal_to_json
+        counts: dict[str, int] = {}
+        for r in self.lines:
+            counts[r.status] = counts.get(r.status, 0) + 1
+        return {
+            "totals": {
+                "expected_paid": m(self.expected_paid),
+                "remitted_paid": m(self.remitted_paid),
+                "difference": m(self.remitted_paid - self.expected_paid),
+                "underpaid": m(sum((r.difference for r in self.underpaid), _ZERO)),
+                "lines": counts,
+            },
+            "lines": [r.to_dict() for r in self.lines],
+            "claims_without_remittance": [c.to_dict() for c in self.claims_without_remittance],
+            "remittances_without_claim": [c.to_dict() for c in self.remittances_without_claim],
+        }
+
+    def table(self) -> str:
+        """A text report: every line that is not an exact match, then the totals."""
+        out = []
+        head = f"{'claim':<20} {'ln':>3} {'code':<6} {'date':<10} {'expected':>10} {'paid':>10} " \
+               f"{'diff':>10}  status"
+        out.append(head)
+        out.append("-" * len(head))
+        for r in self.lines:
+            if r.status == "match":
+                continue
+            out.append(
+                f"{r.patient_control_number[:20]:<20} {r.line_number or '':>3} {r.code:<6} "
+                f"{r.service_date.isoformat() if r.service_date else '':<10} "
+                f"{_money(r.expected_paid):>10} {_money(r.remitted_paid):>10} "
+                f"{_money(r.difference):>10}  {r.status}"
+                + (f" ({' '.join(r.remitted_codes)})" if r.remitted_codes else ""))
+        matched = sum(1 for r in self.lines if r.status == "match")
+        out.append(f"{matched} line(s) paid as expected (not listed)")
+        for c in self.claims_without_remittance:
+            out.append(f"claim {c.patient_control_number}: no remittance (expected "
+                       f"{_money(c.paid)})")
+        for c in self.remittances_without_claim:
+            out.append(f"remittance {c.patient_control_number} (ICN "
+                       f"{c.payer_claim_control_number}): no such claim in the 837 (paid "
+                       f"{_money(c.paid)})")
+        diff = self.remitted_paid - self.expected_paid
+        out.append(f"expected {_money(self.expected_paid)}, remitted {_money(self.remitted_paid)}, "
+                   f"difference {_money(diff)}")
+        return "\n".join(out)
+
+
+def _money(value: Decimal | None) -> str:
+    return "" if value is None else f"{value:,.2f}"
+
+
+def _add(a: Decimal | None, b: Decimal | None) -> Decimal | None:
+    if b is None:
+        return a
+    return b if a is None else a + b
+
+
+def reconcile(priced_claims: Iterable[Any], remittances: Iterable[Remittance]) -> ReconcileReport:
+    """Match 835 claims and lines to priced 837 claims; see the module comment."""
+    report = ReconcileReport()
+    rows_by_claim: dict[str, list[LineReconciliation]] = {}
+    by_ctl: dict[tuple[str, str], LineReconciliation] = {}
+    by_code_date: dict[tuple[str, str, date | None], list[LineReconciliation]] = {}
+    claim_totals: dict[str, list[Decimal]] = {}
+    for pc in priced_claims:
+        pcn = pc.claim.patient_control_number or ""
+        rows = rows_by_claim.setdefault(pcn, [])
+        totals = claim_totals.setdefault(pcn, [_ZERO, _ZERO])
+        totals[0] += pc.total_charge
+        totals[1] += pc.total_paid
+        for pl in pc.lines:
+            line = pl.line
+            ctl = line.control_number
+            row = by_ctl.get((pcn, ctl)) if ctl else None
+            if row is None and not ctl:
+                same = by_code_date.get((pcn, line.code or "", line.service_date), [])
+                row = next((r for r in same if r.line_number == line.line_number), None)
+            if row is None:
+                row = LineReconciliation(pcn, line.line_number, line.code or "",
+                                         line.service_date, ctl)
+                rows.append(row)
+                if ctl:
+                    by_ctl[(pcn, ctl)] = row
+                by_code_date.setdefault((pcn, row.code, row.service_date), []).append(row)
+            if pc.status != "reversal":
+                row.charge = pl.charge
+            row.expected_allowed = _add(row.expected_allowed, pl.allowed)
+            row.expected_paid = _add(row.expected_paid, pl.paid)
+            for a in pl.adjustments:
+                code = f"{a.group}-{a.reason}"
+                if a.amount and code not in row.expected_codes:
+                    row.expected_codes.append(code)
+            if pc.payer_claim_control_number not in row.payer_claim_control_numbers:
+                row.payer_claim_control_numbers.append(pc.payer_claim_control_number)
+
+    remitted_pcns: set[str] = set()
+    for remit in remittances:
+        for rc in remit.claims:
+            pcn = rc.patient_control_number
+            if pcn not in rows_by_claim:
+                report.remittances_without_claim.append(ClaimRef(
+                    pcn, rc.charge, rc.paid, rc.payer_claim_control_number, remit.file,
+                    rc.segment_index))
+                continue
+            remitted_pcns.add(pcn)
+            _match_claim(pcn, rc, rows_by_claim[pcn], by_ctl, by_code_date)
+
+    for pcn, rows in rows_by_claim.items():
+        report.lines.extend(rows)
+        if pcn not in remitted_pcns:
+            charge, paid = claim_totals[pcn]
+            icns = rows[0].payer_claim_control_numbers if rows else []
+            report.claims_without_remittance.append(
+                ClaimRef(pcn, charge, paid, icns[-1] if icns else None))
+    return report
+
+
+def _match_claim(pcn: str, rc: RemitClaim, rows: list[LineReconciliation],
+                 by_ctl: dict, by_code_date: dict) -> None:
+    used: set[int] = set()
+    for rl in rc.lines:
+        row = by_ctl.get((pcn, rl.control_number)) if rl.control_number else None
+        how = "6R"
+        if row is None:
+            how = "code+date"
+            candidates = by_code_date.get((pcn, rl.code, rl.service_date), [])
+            row = next((r for r in candidates if id(r) not in used), None)
+            if row is None and candidates:
+                row = candidates[0]
+        if row is None:
+            row = LineReconciliation(pcn, None, rl.code, rl.service_date, rl.control_number,
+                                     charge=rl.charge)
+            rows.append(row)
+            how = None  # an 835 line with no 837 line
+        used.add(id(row))
+        row.matched_by = row.matched_by or how
+        row.remitted_paid = _add(row.remitted_paid, rl.paid)
+        if rl.allowed is not None:
+            row.remitted_allowed = _add(row.remitted_allowed, rl.allowed)
+        for a in rl.adjustments:
+            code = f"{a.group}-{a.reason}"
+            if a.amount and code not in row.remitted_codes:
+                row.remitted_codes.append(code)
+        for remark in rl.remarks:
+            if remark not in row.remitted_codes:
+                row.remitted_codes.append(remark)
+        if rc.payer_claim_control_number and \
+                rc.payer_claim_control_number not in row.payer_claim_control_numbers:
+            row.payer_claim_control_numbers.append(rc.payer_claim_control_number)
+    if not rc.lines and rows:
+        # A claim-level-only remittance: put its payment on the first line.
+        row = rows[0]
+        row.remitted_paid = _add(row.remitted_paid, rc.paid)
+        row.matched_by = row.matched_by or "claim"
