@@ -24,6 +24,7 @@ COMMANDS: dict[str, str] = {
     "adjudicate": "edi_hit.cli.adjudicate:adjudicate_command",
     "read-835": "edi_hit.cli.remit:read_835_command",
     "reconcile": "edi_hit.cli.remit:reconcile_command",
+    "validate": "edi_hit.cli.validate:validate_command",
 }
 
 

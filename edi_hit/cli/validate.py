@@ -1,0 +1,156 @@
+# `edi-hit validate`: findings for X12 files, and the 999 / TA1 acknowledgments.
+#
+# Strategy: a thin shell over edi_hit.validate. It parses options, calls validate()
+# once per file, prints the findings (text or JSON) and writes the acknowledgment
+# with write_999 / write_ta1. Exit status: 0 no error-level finding, 1 at least one,
+# 2 usage error (click). Bad input never raises out of here: validate() turns it
+# into findings, and the one sentence for a file that is not X12 at all.
+from __future__ import annotations
+
+import json
+import sys
+from datetime import date
+
+import click
+
+from ..errors import EdiHitError
+from ..validate import ALL_LEVELS, LEVEL_NAMES, validate, write_999, write_ta1
+from .common import open_output
+
+
+def _levels(value: str, no_tr3: bool) -> tuple[int, ...]:
+    try:
+        levels = {int(v) for v in value.replace(" ", "").split(",") if v}
+    except ValueError:
+        raise click.BadParameter("a comma-separated list of level numbers 1-4, e.g. 1,3,4",
+                                 param_hint="--levels") from None
+    if not levels or not levels <= set(ALL_LEVELS):
+        raise click.BadParameter("levels are 1, 2, 3 and 4", param_hint="--levels")
+    if no_tr3:
+        levels.discard(2)
+    return tuple(sorted(levels | {1}))
+
+
+def _summary(report) -> str:
+    c = report.counts()
+    parts = [f"{c['transactions']} transaction set{'s' * (c['transactions'] != 1)} "
+             f"({c['transactions_accepted']} accepted, {c['transactions_rejected']} rejected)"]
+    if c["claims"]:
+        parts.append(f"{c['claims']} claim{'s' * (c['claims'] != 1)} "
+                     f"({c['claims_accepted']} accepted, {c['claims_rejected']} rejected)")
+    parts.append(f"{c['errors']} error{'s' * (c['errors'] != 1)}, "
+                 f"{c['warnings']} warning{'s' * (c['warnings'] != 1)}")
+    return f"{report.file or '<stdin>'}: " + "; ".join(parts)
+
+
+def _text(report, limit: int, out) -> None:
+    shown = 0
+    for issue in report.issues:
+        if shown >= limit:
+            click.echo(f"{report.file or '<stdin>'}: ... {len(report.issues) - shown} more findings "
+                       "(use --max-findings or --format json)", file=out)
+            break
+        line = str(issue)
+        # "file: segment 9 (NM1), element NM109: error: msg" -> add the code and level.
+        head, sep, msg = line.rpartition(f"{issue.severity}: ")
+        click.echo(f"{head}{issue.severity} [L{issue.level} {issue.code}]: {msg}", file=out)
+        shown += 1
+    for note in report.notes:
+        click.echo(f"{report.file or '<stdin>'}: note: {note}", file=out)
+    click.echo(_summary(report), file=out)
+
+
+@click.command("validate")
+@click.argument("files", nargs=-1, required=True,
+                type=click.Path(exists=True, dir_okay=False, allow_dash=True))
+@click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text",
+              show_default=True, help="How to print the findings.")
+@click.option("--levels", default="1,2,3,4", show_default=True, metavar="1,2,3,4",
+              help="Which levels to run (level 1 always runs).")
+@click.option("--no-tr3", is_flag=True,
+              help="Skip level 2 (pyx12, about 4,000 segments a second): the fast check.")
+@click.option("--hit", "hit_mode", type=click.Choice(["auto", "all", "none"]), default="auto",
+              show_default=True,
+              help="Which 837P claims get the HIT edits: those with an HIT G-code (auto), "
+                   "every claim (all), or none.")
+@click.option("--ack", type=click.Choice(["999", "ta1"]),
+              help="Also write an acknowledgment: a 999 per functional group, or a TA1 per "
+                   "interchange. Needs -o.")
+@click.option("-o", "--output", "ack_output", metavar="ACK",
+              help="Where to write the acknowledgment ('-' for stdout; the findings then go "
+                   "to stderr).")
+@click.option("--today", type=click.DateTime(formats=["%Y-%m-%d"]),
+              help="The date that 'in the future' is measured from (default: today).")
+@click.option("--max-findings", type=click.IntRange(min=1), default=200, show_default=True,
+              help="Text format: findings printed per file.")
+def validate_command(files, fmt, levels, no_tr3, hit_mode, ack, ack_output, today, max_findings):
+    """Check X12 837P / 835 files and say exactly what is wrong.
+
+    \b
+    Levels:
+      1  syntax and envelope: delimiters, segment ids, ISA/GS/ST control numbers, counts
+      2  implementation guide (TR3 005010X222A1 / 005010X221A1) through pyx12:
+         slow (about 4,000 segments a second); skip it with --no-tr3 or --levels
+      3  balancing and cross-field: CLM02 = sum of SV102, 835 equations, dates, HL links
+      4  HIT edits: NPI check digit, MBI format, G-code valid on the date, home POS,
+         units >= 1, one line per G-code per day
+
+    \b
+    Examples:
+      edi-hit validate claims.837                     all four levels, text
+      edi-hit validate --no-tr3 big.837               skip pyx12 (fast)
+      edi-hit validate --levels 1,3 remit.835         envelope and balancing only
+      edi-hit validate claims.837 --format json       findings as JSON
+      edi-hit validate claims.837 --ack 999 -o claims.999
+      edi-hit validate claims.837 --ack ta1 -o -      TA1 on stdout, findings on stderr
+      edi-hit validate in/*.837 --hit all             every claim must be an HIT claim
+
+    \b
+    Each finding names the file, segment number, segment id and element:
+      claims.837: segment 57 (SV1), element SV104: error [L4 units-missing]: ...
+
+    Exit status: 0 when no finding is an error, 1 when one is, 2 on usage errors.
+    """
+    chosen = _levels(levels, no_tr3)
+    if ack and not ack_output:
+        raise click.UsageError("--ack needs -o ACK (a file, or - for stdout)")
+    if ack_output and not ack:
+        raise click.UsageError("-o names the acknowledgment file: give --ack 999 or --ack ta1")
+    out = sys.stderr if ack_output == "-" else sys.stdout
+    day = today.date() if today else date.today()
+    reports = []
+    for path in files:
+        source = sys.stdin.buffer if path == "-" else path
+        report = validate(source, name="<stdin>" if path == "-" else path, levels=chosen,
+                          today=day, hit=hit_mode)
+        reports.append(report)
+        if fmt == "text":
+            _text(report, max_findings, out)
+    if fmt == "json":
+        doc = {"levels": {str(k): LEVEL_NAMES[k] for k in chosen},
+               "valid": all(r.ok for r in reports),
+               "files": [r.to_dict() for r in reports]}
+        click.echo(json.dumps(doc, indent=2), file=out)
+    if ack:
+        _write_ack(ack, ack_output, reports)
+    sys.exit(0 if all(r.ok for r in reports) else 1)
+
+
+def _write_ack(kind, path, reports) -> None:
+    writer = write_999 if kind == "999" else write_ta1
+    usable = [r for r in reports if r.interchanges]
+    for r in reports:
+        if not r.interchanges:
+            click.echo(f"{r.file or '<stdin>'}: no {kind.upper()} written for this file: it has "
+                       "no interchange to acknowledge", err=True)
+    if not usable:
+        return
+    control = 1
+    with open_output(path, binary=True) as stream:
+        for r in usable:
+            try:
+                writer(r, stream, control_number=control)
+            except EdiHitError as exc:
+                click.echo(f"{r.file or '<stdin>'}: no {kind.upper()} written: {exc}", err=True)
+                continue
+            control += len(r.interchanges)

@@ -1,0 +1,24 @@
+"""Validation of X12 837P and 835 files, and the 999 / TA1 acknowledgments.
+
+Four levels, each a source of Issues (Findings with a level and 999 codes):
+
+1. syntax and envelope (edi-hit's x12 layer): delimiters, segment ids, control
+   numbers and counts;
+2. the implementation guide (TR3: 005010X222A1, 005010X221A1) through pyx12;
+3. balancing and cross-field: CLM02 = sum of SV102, the 835 equations, real dates
+   not in the future, HL parent links;
+4. HIT edits (payer rules): NPI check digits, MBI format, G-code valid on the date,
+   home place of service, units, one line per G-code per day.
+
+    report = validate("claims.837")
+    report.ok, report.counts(), report.to_dict()
+    write_999(report, open("claims.999", "wb"))
+"""
+from .ack import write_999, write_ta1
+from .engine import ALL_LEVELS, validate
+from .report import (ClaimResult, GroupResult, InterchangeResult, Issue, TransactionResult,
+                     ValidationReport, LEVEL_NAMES)
+
+__all__ = ["validate", "write_999", "write_ta1", "ValidationReport", "Issue",
+           "InterchangeResult", "GroupResult", "TransactionResult", "ClaimResult",
+           "ALL_LEVELS", "LEVEL_NAMES"]

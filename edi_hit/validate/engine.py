@@ -1,0 +1,255 @@
+# validate(): run the four levels over one file and decide what is accepted.
+#
+# Strategy: one streaming pass of edi-hit's SegmentReader does levels 1, 3 and 4:
+# every segment goes to the syntax checks, envelope segments also to the x12 layer's
+# EnvelopeTracker (which builds the interchange/group/transaction tree here), and the
+# segments inside a transaction set go to the checker of its type (x837.Checker837,
+# x835.Checker835). Memory is one claim, whatever the file size. Level 2 is a second
+# pass, by pyx12 (tr3.py), slow (about 4,000 segments a second) and optional.
+# Then every issue is placed in the tree (report.attribute) and the accept/reject
+# decisions are made once (report.decide). Input that is not X12 at all gives one
+# issue with one sentence, never a traceback.
+from __future__ import annotations
+
+import os
+from datetime import date
+
+from ..errors import EdiHitError
+from ..x12 import ENVELOPE_IDS, EnvelopeTracker, SegmentReader
+from .report import (GroupResult, InterchangeResult, Issue, TransactionResult,
+                     ValidationReport)
+from .syntax import SyntaxChecker
+from .x835 import Checker835
+from .x837 import Checker837
+from .hit import npi_problem
+
+__all__ = ["validate", "ALL_LEVELS"]
+
+ALL_LEVELS = (1, 2, 3, 4)
+_MAX_OUTSIDE = 20
+MAX_PER_CODE = 1000   # issues kept per finding code and file; the rest are counted
+
+
+def _el(seg, n):
+    return seg[n] if len(seg) > n else ""
+
+
+def validate(source, *, name: str | None = None, levels=ALL_LEVELS, today: date | None = None,
+             hit: str = "auto") -> ValidationReport:
+    """Validate one X12 file (837P or 835) and return what was found.
+
+    source: a path, bytes, or a binary file object (read whole when level 2 runs,
+    since pyx12 needs a second pass). levels: any of 1 (syntax and envelope, always
+    run), 2 (TR3 through pyx12), 3 (balancing and cross-field), 4 (HIT edits).
+    hit: which 837P claims get the HIT edits: "auto" (claims with an HIT G-code),
+    "all" (every claim is an HIT claim) or "none".
+    """
+    if hit not in ("auto", "all", "none"):
+        raise ValueError("hit must be 'auto', 'all' or 'none'")
+    levels = tuple(sorted(set(levels) | {1}))
+    if not set(levels) <= set(ALL_LEVELS):
+        raise ValueError(f"levels must be among {ALL_LEVELS}")
+    today = today or date.today()
+    if isinstance(source, (str, os.PathLike)):
+        name = name or os.fspath(source)
+    elif hasattr(source, "read"):
+        name = name or (getattr(source, "name", None) if isinstance(getattr(source, "name", None), str)
+                        else None)
+        if 2 in levels:   # pyx12 needs a second pass over the same bytes
+            stream = getattr(source, "buffer", source)
+            source = stream.read()
+    report = ValidationReport(file=name, levels=levels)
+    _Pass(report, source, name, levels, today, hit).run()
+    if 2 in levels and report.interchanges:
+        from .tr3 import run_tr3
+        run_tr3(source, name, report_adder(report, name), report.notes)
+    elif 2 not in levels:
+        report.notes.append("TR3 level (2) not run")
+    _note_dropped(report)
+    report.sort_issues()
+    report.attribute()
+    report.decide()
+    return report
+
+
+def report_adder(report: ValidationReport, name):
+    """The one way issues enter a report: at most MAX_PER_CODE per code (bounded memory
+    on hostile input), then a single note says how many more there were."""
+    seen: dict[str, int] = report._per_code
+
+    def add(severity, code, message, index, segment_id, element=None, *, level=1, **kw):
+        n = seen.get(code, 0) + 1
+        seen[code] = n
+        if n <= MAX_PER_CODE:
+            report.issues.append(Issue(severity, code, message, name, index, segment_id, element,
+                                       level=level, **kw))
+    return add
+
+
+def _note_dropped(report: ValidationReport) -> None:
+    for code, n in report._per_code.items():
+        if n > MAX_PER_CODE:
+            report.notes.append(f"{n - MAX_PER_CODE} more '{code}' findings not listed "
+                                f"(first {MAX_PER_CODE} kept)")
+
+
+class _Pass:
+    """The single streaming pass for levels 1, 3 and 4."""
+
+    def __init__(self, report, source, name, levels, today, hit):
+        self.report = report
+        self.source = source
+        self.name = name
+        self.levels = levels
+        self.today = today
+        self.hit = hit
+        self.add = report_adder(report, name)
+        self.syntax = SyntaxChecker(self.add)
+        self.ic: InterchangeResult | None = None
+        self.group: GroupResult | None = None
+        self.tx: TransactionResult | None = None
+        self.checker = None
+        self.outside = 0
+        self.codes = None
+        self.home_pos = frozenset({"12"})
+        if 4 in levels and hit != "none":
+            from ..pricing.codes import default_codes
+            from ..pricing.conventions import default_conventions
+            self.codes = default_codes()
+            self.home_pos = default_conventions().accepted_pos
+
+    def run(self) -> None:
+        reader = SegmentReader(self.source, self.name)
+        tracker = EnvelopeTracker(file=self.name)
+        npi_checks = 4 in self.levels
+        try:
+            for seg in reader:
+                index = reader.index
+                sid = seg[0]
+                self.syntax.segment(seg, index, reader.delimiters)
+                if sid in ENVELOPE_IDS:
+                    self._envelope(seg, index, reader)
+                    tracker.feed(seg, index)
+                    continue
+                if self.tx is None:
+                    if self.outside < _MAX_OUTSIDE:
+                        self.outside += 1
+                        self.add("error", "outside-transaction",
+                                 f"segment {sid or '(empty id)'} is outside a transaction set "
+                                 "(no ST before it)", index, sid or None)
+                    continue
+                if npi_checks:
+                    self._npi(seg, index)
+                if self.checker is not None:
+                    self.checker.feed(seg, index)
+            tracker.finish(reader.index)
+            self._close_all(reader.index)
+        except EdiHitError as exc:
+            self._close_all(reader.index)
+            first = reader.index == 0
+            self.add("error", "not-x12" if first else "x12-read",
+                     exc.describe() if hasattr(exc, "describe") else str(exc),
+                     getattr(exc, "segment_index", None) or (None if first else reader.index + 1),
+                     getattr(exc, "segment_id", None), getattr(exc, "element", None))
+        self.report.segments = reader.index
+        for f in reader.findings + tracker.findings:
+            issue = Issue.from_finding(f, level=1)
+            self.add(issue.severity, issue.code, issue.message, issue.segment_index,
+                     issue.segment_id, issue.element, interchange_control=issue.interchange_control,
+                     group_control=issue.group_control, transaction_control=issue.transaction_control)
+
+    # -- the tree ----------------------------------------------------------------
+    def _envelope(self, seg, index, reader):
+        sid = seg[0]
+        if sid == "ISA":
+            self._close_all(index - 1)
+            self.syntax.isa(seg, index)
+            self.ic = InterchangeResult(
+                _el(seg, 13).strip(), _el(seg, 5).strip(), _el(seg, 6).strip(),
+                _el(seg, 7).strip(), _el(seg, 8).strip(), _el(seg, 9).strip(),
+                _el(seg, 10).strip(), _el(seg, 12).strip(), _el(seg, 14).strip(),
+                _el(seg, 15).strip(), index)
+            self.report.interchanges.append(self.ic)
+        elif sid == "GS":
+            self._close_group(index - 1)
+            self.syntax.gs(seg, index)
+            ic = self._interchange(index)
+            self.group = GroupResult(_el(seg, 1), _el(seg, 2), _el(seg, 3), _el(seg, 6),
+                                     _el(seg, 8), index)
+            ic.groups.append(self.group)
+        elif sid == "ST":
+            self._close_transaction(index - 1)
+            self.syntax.st(seg, index)
+            group = self._group(index)
+            self.tx = TransactionResult(_el(seg, 1), _el(seg, 2), _el(seg, 3), index,
+                                        interchange_control=self.ic.control_number,
+                                        group_control=group.control_number)
+            group.transactions.append(self.tx)
+            self.checker = self._checker_for(_el(seg, 1))
+            if self.checker is not None:
+                self.checker.delims = reader.delimiters
+        elif sid == "SE":
+            self._close_transaction(index, trailer=True)
+        elif sid == "GE":
+            self._close_group(index, trailer=True)
+        elif sid == "IEA":
+            self._close_all(index, trailer=True)
+
+    def _interchange(self, index) -> InterchangeResult:
+        if self.ic is None:   # GS without ISA: the tracker reports it; keep the tree whole
+            self.ic = InterchangeResult("", "", "", "", "", "", "", "", "0", "", index)
+            self.report.interchanges.append(self.ic)
+        return self.ic
+
+    def _group(self, index) -> GroupResult:
+        if self.group is None:
+            ic = self._interchange(index)
+            self.group = GroupResult("", "", "", "", "", index)
+            ic.groups.append(self.group)
+        return self.group
+
+    def _checker_for(self, set_id):
+        kw = dict(tx=self.tx, levels=self.levels, today=self.today)
+        if set_id == "837":
+            return Checker837(self.add, hit_mode=self.hit, codes=self.codes,
+                              home_pos=self.home_pos, **kw)
+        if set_id == "835":
+            return Checker835(self.add, **kw)
+        return None
+
+    # `end` is the last segment of the envelope being closed; `trailer` says whether
+    # that segment is its own trailer (SE/GE/IEA) or the envelope was left open.
+    def _close_transaction(self, end, *, trailer=False):
+        if self.tx is not None:
+            if self.checker is not None:
+                self.checker.finish(end if trailer else end + 1)
+            self.tx.end_index = max(end, self.tx.segment_index)
+        self.tx = None
+        self.checker = None
+
+    def _close_group(self, end, *, trailer=False):
+        self._close_transaction(end - 1 if trailer else end)
+        if self.group is not None:
+            self.group.end_index = max(end, self.group.segment_index)
+        self.group = None
+
+    def _close_all(self, end, *, trailer=False):
+        self._close_group(end - 1 if trailer else end)
+        if self.ic is not None:
+            self.ic.end_index = max(end, self.ic.segment_index)
+        self.ic = None
+
+    # -- level 4 for every transaction: NPIs ---------------------------------------
+    def _npi(self, seg, index):
+        sid = seg[0]
+        if sid == "NM1" and _el(seg, 8) == "XX":
+            value, element = _el(seg, 9), "NM109"
+        elif sid == "N1" and _el(seg, 3) == "XX":
+            value, element = _el(seg, 4), "N104"
+        else:
+            return
+        problem = npi_problem(value)
+        if problem:
+            self.add("error", "npi-check-digit" if "check digit" in problem else "npi-format",
+                     f"{sid}*{_el(seg, 1)}: {problem}", index, sid, element, level=4,
+                     element_error="I12", element_ref="67", bad_value=value)

@@ -1,0 +1,310 @@
+# What validation found, as data.
+#
+# Strategy: a ValidationReport is a tree that mirrors the file (interchanges ->
+# groups -> transaction sets -> claims) plus one flat list of Issues. An Issue is
+# the shared Finding record with a few more fields: the level that found it
+# (1 syntax/envelope, 2 TR3, 3 balancing/cross-field, 4 HIT edits), the 999 error
+# codes it maps to, and the claim it belongs to. Decisions (accepted/rejected) are
+# computed once, after every level has run, by `decide()`; the acknowledgment
+# writers and the CLI only read them.
+from __future__ import annotations
+
+from bisect import bisect_right
+from dataclasses import dataclass, field
+
+from ..errors import Finding
+
+__all__ = ["Issue", "ValidationReport", "InterchangeResult", "GroupResult",
+           "TransactionResult", "ClaimResult", "LEVEL_NAMES"]
+
+LEVEL_NAMES = {
+    1: "syntax and envelope",
+    2: "implementation guide (TR3, pyx12)",
+    3: "balancing and cross-field",
+    4: "HIT edits (payer rules)",
+}
+
+# Findings whose reach is the whole interchange or group (a broken envelope rejects
+# everything inside it). Codes of the x12 layer's EnvelopeTracker and of syntax.py.
+INTERCHANGE_CODES = frozenset({
+    "isa-width", "isa-field", "iea01-count", "iea02-control", "missing-iea",
+    "iea-outside-isa", "not-x12", "x12-read", "tr3-interchange",
+})
+GROUP_CODES = frozenset({
+    "gs-field", "ge01-count", "ge02-control", "missing-ge", "ge-outside-gs",
+    "gs-outside-isa", "gs01-mismatch", "unsupported-version",
+})
+
+
+@dataclass(slots=True)
+class Issue(Finding):
+    """A Finding with the level that found it and what a 999 needs to report it."""
+
+    level: int = 1
+    claim: str | None = None          # CLM01 (837) or CLP01 (835) of the claim it concerns
+    segment_error: str | None = None  # IK304 code
+    element_error: str | None = None  # IK403 code
+    element_ref: str | None = None    # data element reference number (IK402)
+    bad_value: str | None = None      # IK404: copy of the bad element
+    repetition: int | None = None     # IK401-3: which repeat of a repeating element
+
+    @classmethod
+    def from_finding(cls, f: Finding, level: int = 1) -> "Issue":
+        if isinstance(f, Issue):
+            return f
+        return cls(f.severity, f.code, f.message, f.file, f.segment_index, f.segment_id,
+                   f.element, f.interchange_control, f.group_control, f.transaction_control,
+                   level=level)
+
+
+@dataclass(slots=True)
+class ClaimResult:
+    claim_id: str           # CLM01 / CLP01
+    segment_index: int      # the CLM / CLP segment
+    end_index: int = 0
+    accepted: bool = True
+    reasons: list[str] = field(default_factory=list)   # codes of its error issues
+
+    def to_dict(self) -> dict:
+        d = {"claim_id": self.claim_id, "segment_index": self.segment_index,
+             "status": "accepted" if self.accepted else "rejected"}
+        if self.reasons:
+            d["reasons"] = self.reasons
+        return d
+
+
+@dataclass(slots=True)
+class TransactionResult:
+    set_id: str
+    control_number: str
+    version: str
+    segment_index: int          # ST
+    end_index: int = 0          # SE (or the last segment before the next envelope)
+    interchange_control: str | None = None
+    group_control: str | None = None
+    accepted: bool = True
+    # 999 IK5: transaction-level syntax codes (IK502..) found in the envelope.
+    syntax_errors: list[str] = field(default_factory=list)
+    reasons: list[str] = field(default_factory=list)
+    claims: list[ClaimResult] = field(default_factory=list)
+    issues: list[Issue] = field(default_factory=list)   # error/warning issues inside it
+
+    def contains(self, index: int | None) -> bool:
+        return index is not None and self.segment_index <= index <= self.end_index
+
+    def to_dict(self) -> dict:
+        d = {"set_id": self.set_id, "control_number": self.control_number,
+             "version": self.version, "segment_index": self.segment_index,
+             "end_index": self.end_index,
+             "status": "accepted" if self.accepted else "rejected"}
+        if self.reasons:
+            d["reasons"] = self.reasons
+        if self.claims:
+            d["claims"] = [c.to_dict() for c in self.claims]
+        return d
+
+
+@dataclass(slots=True)
+class GroupResult:
+    functional_id: str
+    sender_code: str
+    receiver_code: str
+    control_number: str
+    version: str
+    segment_index: int
+    end_index: int = 0
+    declared_sets: int | None = None     # GE01
+    accepted: bool = True
+    syntax_errors: list[str] = field(default_factory=list)  # AK905..
+    transactions: list[TransactionResult] = field(default_factory=list)
+
+    def to_dict(self) -> dict:
+        return {"functional_id": self.functional_id, "control_number": self.control_number,
+                "version": self.version, "segment_index": self.segment_index,
+                "status": "accepted" if self.accepted else "rejected",
+                "transactions": [t.to_dict() for t in self.transactions]}
+
+
+@dataclass(slots=True)
+class InterchangeResult:
+    control_number: str
+    sender_qualifier: str
+    sender_id: str
+    receiver_qualifier: str
+    receiver_id: str
+    date: str
+    time: str
+    version: str
+    ack_requested: str
+    usage: str
+    segment_index: int
+    end_index: int = 0
+    accepted: bool = True
+    note_code: str = "000"      # TA105
+    groups: list[GroupResult] = field(default_factory=list)
+
+    def to_dict(self) -> dict:
+        return {"control_number": self.control_number, "sender_id": self.sender_id,
+                "receiver_id": self.receiver_id, "segment_index": self.segment_index,
+                "status": "accepted" if self.accepted else "rejected",
+                "note_code": self.note_code,
+                "groups": [g.to_dict() for g in self.groups]}
+
+
+@dataclass
+class ValidationReport:
+    """Everything `validate()` found in one file."""
+
+    file: str | None
+    levels: tuple[int, ...]
+    issues: list[Issue] = field(default_factory=list)
+    interchanges: list[InterchangeResult] = field(default_factory=list)
+    segments: int = 0
+    notes: list[str] = field(default_factory=list)   # what was done to the input, levels skipped
+    _per_code: dict = field(default_factory=dict, repr=False)
+
+    # -- views ---------------------------------------------------------------
+    @property
+    def findings(self) -> list[Issue]:
+        return self.issues
+
+    @property
+    def transactions(self) -> list[TransactionResult]:
+        return [t for i in self.interchanges for g in i.groups for t in g.transactions]
+
+    @property
+    def claims(self) -> list[ClaimResult]:
+        return [c for t in self.transactions for c in t.claims]
+
+    @property
+    def errors(self) -> list[Issue]:
+        return [i for i in self.issues if i.severity == "error"]
+
+    @property
+    def ok(self) -> bool:
+        return not self.errors
+
+    def counts(self) -> dict:
+        txs = self.transactions
+        claims = self.claims
+        by_sev = {"error": 0, "warning": 0, "info": 0}
+        for i in self.issues:
+            by_sev[i.severity] = by_sev.get(i.severity, 0) + 1
+        return {
+            "segments": self.segments,
+            "interchanges": len(self.interchanges),
+            "groups": sum(len(i.groups) for i in self.interchanges),
+            "transactions": len(txs),
+            "transactions_accepted": sum(t.accepted for t in txs),
+            "transactions_rejected": sum(not t.accepted for t in txs),
+            "claims": len(claims),
+            "claims_accepted": sum(c.accepted for c in claims),
+            "claims_rejected": sum(not c.accepted for c in claims),
+            "errors": by_sev["error"], "warnings": by_sev["warning"], "info": by_sev["info"],
+        }
+
+    def to_dict(self) -> dict:
+        return {
+            "file": self.file,
+            "levels": list(self.levels),
+            "valid": self.ok,
+            "counts": self.counts(),
+            "notes": list(self.notes),
+            "findings": [i.to_dict() for i in self.issues],
+            "interchanges": [i.to_dict() for i in self.interchanges],
+        }
+
+    # -- decisions -------------------------------------------------------------
+    def sort_issues(self) -> None:
+        """File order; at one segment, lower levels first."""
+        self.issues.sort(key=lambda i: (i.segment_index if i.segment_index is not None else 1 << 62,
+                                        i.level))
+
+    def attribute(self) -> None:
+        """Give every issue the control numbers (and claim) of the envelope it lies in."""
+        txs = self.transactions
+        starts = [t.segment_index for t in txs]
+        for issue in self.issues:
+            if issue.segment_index is None:
+                continue
+            tx = self._transaction_of(issue, txs, starts)
+            if tx is not None:
+                issue.interchange_control = issue.interchange_control or tx.interchange_control
+                issue.group_control = issue.group_control or tx.group_control
+                issue.transaction_control = issue.transaction_control or tx.control_number
+                tx.issues.append(issue)
+                if issue.claim is None and issue.level >= 2:
+                    claim = _claim_at(tx, issue.segment_index)
+                    if claim is not None:
+                        issue.claim = claim.claim_id
+            elif issue.interchange_control is None:
+                for ic in self.interchanges:
+                    if ic.segment_index <= issue.segment_index <= (ic.end_index or 1 << 62):
+                        issue.interchange_control = ic.control_number
+                        for g in ic.groups:
+                            if g.segment_index <= issue.segment_index <= (g.end_index or 1 << 62):
+                                issue.group_control = issue.group_control or g.control_number
+
+    @staticmethod
+    def _transaction_of(issue, txs, starts):
+        pos = bisect_right(starts, issue.segment_index) - 1
+        if pos < 0:
+            return None
+        if issue.segment_id in ("GS", "GE", "ISA", "IEA"):
+            return None
+        if issue.transaction_control is not None:
+            # The tracker reports a missing SE at the next ST: walk back to the set it names.
+            for k in range(pos, max(pos - 3, -1), -1):
+                t = txs[k]
+                if t.control_number == issue.transaction_control and \
+                        (issue.group_control is None or issue.group_control == t.group_control):
+                    return t
+        t = txs[pos]
+        return t if t.contains(issue.segment_index) else None
+
+    def decide(self) -> None:
+        """Accept or reject each interchange, group, transaction set and claim."""
+        for ic in self.interchanges:
+            ic_errors = [i for i in self.issues if i.severity == "error" and i.code in INTERCHANGE_CODES
+                         and i.interchange_control == ic.control_number
+                         and (i.segment_index is None or ic.segment_index <= i.segment_index
+                              <= (ic.end_index or 1 << 62))]
+            if ic_errors:
+                ic.accepted = False
+                from .ack import ta1_note_code
+                ic.note_code = ta1_note_code(ic_errors[0])
+            for g in ic.groups:
+                g_errors = [i for i in self.issues if i.severity == "error" and i.code in GROUP_CODES
+                            and i.segment_index is not None
+                            and g.segment_index <= i.segment_index <= (g.end_index or 1 << 62) + 1]
+                if g_errors:
+                    g.accepted = False
+                for t in g.transactions:
+                    self._decide_transaction(t, ic, g, g_errors or ic_errors)
+
+    @staticmethod
+    def _decide_transaction(t, ic, g, envelope_errors):
+        own = [i for i in t.issues if i.severity == "error"]
+        # Levels 1-2, and levels 3-4 outside any claim, reject the whole transaction
+        # set; a level 3-4 error inside a claim rejects only that claim.
+        set_level = [i for i in own if i.level <= 2 or i.claim is None]
+        if envelope_errors:
+            t.accepted = False
+            t.reasons = sorted({i.code for i in envelope_errors})
+        if set_level:
+            t.accepted = False
+            t.reasons = sorted(set(t.reasons) | {i.code for i in set_level})
+        for c in t.claims:
+            mine = [i for i in own if i.claim == c.claim_id
+                    and c.segment_index <= (i.segment_index or 0) <= c.end_index]
+            c.reasons = sorted({i.code for i in mine})
+            c.accepted = t.accepted and not mine
+            if not t.accepted and not c.reasons:
+                c.reasons = ["transaction-rejected"]
+
+
+def _claim_at(tx: TransactionResult, index: int) -> ClaimResult | None:
+    for c in tx.claims:
+        if c.segment_index <= index <= c.end_index:
+            return c
+    return None

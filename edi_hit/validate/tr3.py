@@ -1,0 +1,222 @@
+# Level 2: the implementation guide (TR3), checked by pyx12, its error tree as Issues.
+#
+# Strategy: pyx12 is the reference validator, but it is particular about its input:
+# it reads ASCII only (a UTF-8 BOM raises UnicodeDecodeError), wants the ISA at byte 0
+# and exactly 106 characters long, stops silently at an empty segment, and raises
+# EngineError("Map not found") for a version it has no map for. So pyx12 does not read
+# the file: it reads a text stream that edi-hit's own SegmentReader regenerates from
+# the file, one segment at a time (streaming, bounded memory): no BOM, no text before
+# the ISA, no line breaks or empty segments, the ISA re-padded to fixed width. Segment
+# n of that stream is segment n of the file, so pyx12's line numbers are edi-hit's
+# segment indexes. Each change made is reported as a note.
+#
+# pyx12's result is read from its JSON error tree (fd_json), never from its return
+# value or its 999 builder (both unreliable); its "pyx12" log records are captured
+# (not printed) and used when it gives up before writing the tree. Envelope errors
+# pyx12 shares with level 1 (control numbers, counts) are dropped as duplicates.
+from __future__ import annotations
+
+import io
+import json
+import logging
+
+from ..errors import EdiHitError
+from ..x12 import SegmentReader
+from ..x12.delimiters import ISA_WIDTHS
+
+__all__ = ["run_tr3", "IK304_CODES", "IK403_CODES"]
+
+IK304_CODES = frozenset({"1", "2", "3", "4", "5", "6", "7", "8", "I4", "I6", "I7", "I8", "I9"})
+IK403_CODES = frozenset({"1", "2", "3", "4", "5", "6", "7", "8", "9", "10", "12", "13",
+                         "I10", "I11", "I12", "I13", "I6", "I9"})
+# Envelope errors level 1 already reports (EnvelopeTracker): pyx12 codes to drop.
+_DUP_ISA = {"001", "021", "023", "025"}
+_DUP_GS = {"2", "3", "4", "5"}
+_DUP_ST = {"2", "3", "4"}
+_NUMERIC_ISA = {9, 10, 13}
+
+
+class _Skip(Exception):
+    pass
+
+
+class _SegmentText(io.TextIOBase):
+    """A read()-able text stream of the segments of `reader`, normalised for pyx12."""
+
+    def __init__(self, reader: SegmentReader, notes: list[str]):
+        self._reader = reader
+        self._segments = iter(reader)
+        self._buffer = ""
+        self._first = None
+        self._notes = notes
+        self.padded = False
+
+    def readable(self) -> bool:
+        return True
+
+    def read(self, size: int = -1) -> str:
+        while size < 0 or len(self._buffer) < size:
+            try:
+                seg = next(self._segments)
+            except StopIteration:
+                break
+            self._buffer += self._text(seg)
+        if size < 0:
+            out, self._buffer = self._buffer, ""
+        else:
+            out, self._buffer = self._buffer[:size], self._buffer[size:]
+        return out
+
+    def _text(self, seg: list[str]) -> str:
+        d = self._reader.delimiters
+        if self._first is None:
+            self._first = d
+        elif d != self._first:
+            if any(set(v) & set(self._first.chars()) for v in seg):
+                raise _Skip("its interchanges declare different delimiters")
+        first = self._first
+        if seg[0] == "ISA":
+            seg = self._fixed_isa(seg)
+        return first.element.join(seg) + first.segment
+
+    def _fixed_isa(self, seg: list[str]) -> list[str]:
+        if len(seg) != 17:
+            raise _Skip(f"its ISA has {len(seg) - 1} elements, not 16")
+        out = ["ISA"]
+        for n, (value, width) in enumerate(zip(seg[1:], ISA_WIDTHS), start=1):
+            if len(value) > width:
+                raise _Skip(f"ISA{n:02d} is longer than its fixed width {width}")
+            if len(value) < width:
+                self.padded = True
+                value = value.zfill(width) if n in _NUMERIC_ISA and value.isdigit() else value.ljust(width)
+            out.append(value)
+        return out
+
+
+class _Collect(logging.Handler):
+    def __init__(self):
+        super().__init__(logging.WARNING)
+        self.records: list[logging.LogRecord] = []
+
+    def emit(self, record):
+        self.records.append(record)
+
+
+def run_tr3(source, name, add, notes: list[str]) -> bool:
+    """Validate `source` against its TR3 with pyx12. Returns True when pyx12 ran."""
+    try:
+        import pyx12.errors
+        import pyx12.params
+        import pyx12.x12n_document
+    except ImportError:  # pragma: no cover - pyx12 is a dependency
+        add("warning", "tr3-skipped", "TR3 level skipped: pyx12 is not installed", None, None,
+            level=2)
+        return False
+    reader = SegmentReader(source, name)
+    stream = _SegmentText(reader, notes)
+    logger = logging.getLogger("pyx12")
+    saved = (logger.level, logger.propagate, list(logger.handlers))
+    collect = _Collect()
+    logger.handlers = [collect]
+    logger.propagate = False
+    logger.setLevel(logging.WARNING)
+    tree = io.StringIO()
+    try:
+        pyx12.x12n_document.x12n_document(pyx12.params.params(), stream, None, None,
+                                          fd_json=tree)
+    except _Skip as exc:
+        add("warning", "tr3-skipped", f"TR3 level skipped: pyx12 cannot read this file, {exc}",
+            None, None, level=2)
+        return False
+    except EdiHitError as exc:
+        add("warning", "tr3-skipped", f"TR3 level skipped: {exc}", None, None, level=2)
+        return False
+    except pyx12.errors.EngineError as exc:
+        text = str(exc)
+        if "Map not found" in text:
+            version = text.split("vriic=")[-1].strip() if "vriic=" in text else "?"
+            add("warning", "tr3-skipped",
+                f"TR3 level skipped: pyx12 has no implementation guide map for {version} "
+                "(it has 005010X222A1 for the 837P and 005010X221A1 for the 835)",
+                _line_of(collect), None, level=2)
+        else:
+            add("warning", "tr3-skipped", f"TR3 level skipped: pyx12 stopped: {text}",
+                _line_of(collect), None, level=2)
+        return False
+    except Exception as exc:  # pyx12 is third-party: never let it crash a validation
+        add("warning", "tr3-skipped",
+            f"TR3 level skipped: pyx12 failed with {type(exc).__name__}: {exc}",
+            _line_of(collect), None, level=2)
+        return False
+    finally:
+        logger.level, logger.propagate, logger.handlers = saved[0], saved[1], saved[2]
+    if reader.findings and any(f.code == "encoding" for f in reader.findings):
+        notes.append("TR3: bytes that are not UTF-8 were read as Latin-1 before pyx12 saw them")
+    if stream.padded:
+        notes.append("TR3: the ISA was re-padded to its fixed width of 106 characters for pyx12")
+    for f in reader.findings:
+        if f.code == "text-before-isa":
+            notes.append(f"TR3: {f.message} before pyx12 read the file")
+    if any(f.code == "empty-segment" for f in reader.findings):
+        notes.append("TR3: empty segments were dropped before pyx12 read the file "
+                     "(pyx12 stops at the first one)")
+    text = tree.getvalue()
+    if not text:
+        for rec in collect.records:
+            if rec.levelno >= logging.ERROR:
+                add("warning", "tr3-skipped", f"TR3 level skipped: pyx12: {rec.getMessage()}",
+                    None, None, level=2)
+                return False
+        return True
+    _issues_from_tree(json.loads(text), add)
+    return True
+
+
+def _line_of(collect: _Collect) -> int | None:
+    for rec in collect.records:
+        msg = rec.getMessage()
+        if msg.startswith("Source file line "):
+            try:
+                return int(msg.rsplit(" ", 1)[1]) + 1
+            except ValueError:
+                return None
+    return None
+
+
+def _issues_from_tree(doc: dict, add) -> None:
+    for isa in doc.get("interchanges", []):
+        for e in isa.get("errors", []):
+            if e["err_cde"] not in _DUP_ISA:
+                add("error", "tr3-interchange", e["err_str"], isa.get("cur_line"), None, level=2)
+        for gs in isa.get("groups", []):
+            for e in gs.get("errors", []):
+                if e["err_cde"] not in _DUP_GS:
+                    add("error", "tr3-group", e["err_str"], gs.get("cur_line"), "GE", level=2)
+            for st in gs.get("transactions", []):
+                for e in st.get("errors", []):
+                    if e["err_cde"] not in _DUP_ST:
+                        add("error", "tr3-transaction", e["err_str"], st.get("cur_line"), "SE",
+                            level=2)
+                for seg in st.get("segments", []):
+                    _segment_issues(seg, add)
+
+
+def _segment_issues(seg: dict, add) -> None:
+    sid = seg.get("seg_id") or None
+    index = seg.get("cur_line")
+    for e in seg.get("errors", []):
+        code = str(e["err_cde"])
+        add("error", "tr3-segment", e["err_str"], index, sid, level=2,
+            segment_error=code if code in IK304_CODES else "8",
+            bad_value=e.get("err_val"))
+    for ele in seg.get("elements", []):
+        pos, sub = ele.get("ele_pos"), ele.get("subele_pos")
+        element = f"{sid}{pos:02d}" if isinstance(pos, int) else None
+        if element and sub:
+            element += f"-{sub}"
+        for e in ele.get("errors", []):
+            code = str(e["err_cde"])
+            add("error", "tr3-element", e["err_str"], index, sid, element, level=2,
+                element_error=code if code in IK403_CODES else "I12",
+                element_ref=ele.get("ele_ref_num"), bad_value=e.get("err_val"),
+                repetition=ele.get("repeat_pos"))

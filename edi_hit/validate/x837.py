@@ -1,0 +1,368 @@
+# Levels 3 and 4 for an 837P transaction set, straight from its segments.
+#
+# Strategy: one pass, one small state: the HL tree seen so far, the subscriber in
+# force (SBR09, MBI, birth date), the claim being read (CLM and its LX/SV1/DTP
+# lines) and the (beneficiary, code, day) keys already billed. A claim ends at the
+# next CLM, HL or SE; then its cross-field checks run and its span is recorded, so
+# memory is one claim whatever the file size. Nothing here needs the claim model:
+# the checks are about what the segments say, so they also work on files the 837P
+# reader would refuse.
+#
+#   level 3: HL ids sequential and parents valid (HL03 20 > 22 > 23, HL04 child codes),
+#            CLM02 = sum of SV102, dates real (D8/RD8, DMG02, BHT04), ranges ordered,
+#            service and birth dates not in the future, line dates not before birth.
+#   level 4: every NPI (NM108 XX) passes its check digit; the MBI (NM1*IL, NM108 MI,
+#            SBR09 MB) has the CMS format; on HIT claims: G-code known and valid on
+#            the date (E1), place of service home (E2), units >= 1 (E9), one line per
+#            G-code per day (E6), the line is one day.
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from datetime import date
+from decimal import Decimal
+
+from .hit import hit_code_problem, mbi_problem
+from .report import ClaimResult
+from .syntax import parse_date8
+
+__all__ = ["Checker837", "parse_amount"]
+
+_AMOUNT = re.compile(r"-?(\d+\.?\d*|\.\d+)")
+_HL_PARENT_LEVEL = {"20": None, "22": "20", "23": "22"}
+
+
+def parse_amount(text: str) -> Decimal | None:
+    """An X12 R value as a Decimal, or None when it is not one."""
+    text = text.strip()
+    if len(text) > 18 or not _AMOUNT.fullmatch(text):
+        return None
+    return Decimal(text)
+
+
+def _el(seg, n):
+    return seg[n] if len(seg) > n else ""
+
+
+@dataclass
+class _Line:
+    index: int
+    number: str
+    code: str = ""
+    charge: Decimal | None = None
+    units: str = ""
+    pos: str = ""
+    start: date | None = None
+    end: date | None = None
+    date_index: int | None = None
+
+
+@dataclass
+class _Claim:
+    result: ClaimResult
+    charge: Decimal | None
+    charge_text: str
+    pos: str
+    member: str
+    medicare: bool
+    birth: date | None
+    lines: list[_Line] = field(default_factory=list)
+    admission: date | None = None
+    discharge: date | None = None
+
+
+class Checker837:
+    """Feed it the segments between ST and SE; call finish() at SE."""
+
+    def __init__(self, add, *, tx, levels, today: date, hit_mode: str = "auto", codes=None,
+                 home_pos=frozenset({"12"})):
+        self.add = add            # add(severity, code, message, index, seg_id, element, level=, ...)
+        self.tx = tx              # TransactionResult: claims are appended to it
+        self.levels = levels
+        self.today = today
+        self.hit_mode = hit_mode
+        self.codes = codes
+        self.home_pos = home_pos
+        self.delims = None
+        self.hl: dict[str, str] = {}        # HL01 -> HL03
+        self.hl_count = 0
+        self.prev_hl: tuple[str, str, int] | None = None   # (id, HL04, index)
+        self.sbr09 = ""
+        self.member = ""
+        self.birth: date | None = None
+        self.claim: _Claim | None = None
+        self.line: _Line | None = None
+        self.billed: dict[tuple[str, str, date], int] = {}
+
+    # -- dispatch ------------------------------------------------------------
+    def feed(self, seg: list[str], index: int) -> None:
+        handler = getattr(self, "_" + seg[0].lower(), None)
+        if handler is not None:
+            handler(seg, index)
+
+    def finish(self, index: int) -> None:
+        self._end_claim(index - 1)
+        if self.prev_hl and self.prev_hl[1] == "1" and 3 in self.levels:
+            self.add("warning", "hl-child",
+                     f"HL {self.prev_hl[0]} says it has children (HL04 1) but none follow",
+                     self.prev_hl[2], "HL", "HL04", level=3)
+
+    # -- level 3: HL tree ------------------------------------------------------
+    def _hl(self, seg, index):
+        self._end_claim(index - 1)
+        self.line = None
+        if 3 not in self.levels:
+            return
+        hid, parent, level, child = _el(seg, 1), _el(seg, 2), _el(seg, 3), _el(seg, 4)
+        self.hl_count += 1
+        if hid != str(self.hl_count):
+            self.add("error", "hl-id", f"HL01 is {hid!r}; HL ids must count 1, 2, 3 ... "
+                     f"(expected {self.hl_count})", index, "HL", "HL01", level=3,
+                     element_error="I12", bad_value=hid)
+        if hid in self.hl:
+            self.add("error", "hl-id", f"HL01 {hid!r} is used twice in this transaction set",
+                     index, "HL", "HL01", level=3, element_error="I12", bad_value=hid)
+        wanted = _HL_PARENT_LEVEL.get(level, "?")
+        if parent:
+            if parent not in self.hl:
+                self.add("error", "hl-parent",
+                         f"HL02 parent {parent!r} is not an earlier HL of this transaction set",
+                         index, "HL", "HL02", level=3, element_error="I12", bad_value=parent)
+            elif wanted not in (None, "?") and self.hl[parent] != wanted:
+                self.add("error", "hl-parent",
+                         f"an HL level {level} must have a level {wanted} parent, but HL "
+                         f"{parent} is level {self.hl[parent]}", index, "HL", "HL02", level=3,
+                         element_error="I12", bad_value=parent)
+        elif wanted not in (None, "?"):
+            self.add("error", "hl-parent", f"an HL level {level} needs a parent in HL02",
+                     index, "HL", "HL02", level=3, element_error="1")
+        if self.prev_hl:
+            pid, pchild, pindex = self.prev_hl
+            if pchild == "0" and parent == pid:
+                self.add("error", "hl-child",
+                         f"HL {pid} says it has no children (HL04 0) but HL {hid} names it as parent",
+                         index, "HL", "HL02", level=3, element_error="I12", bad_value=parent)
+            elif pchild == "1" and parent != pid:
+                self.add("warning", "hl-child",
+                         f"HL {pid} says it has children (HL04 1) but the next HL's parent is "
+                         f"{parent or 'empty'}", pindex, "HL", "HL04", level=3, element_error="I12",
+                         bad_value=pchild)
+        self.hl.setdefault(hid, level)
+        self.prev_hl = (hid, child, index)
+        if level == "22":
+            self.sbr09 = ""
+            self.member = ""
+            self.birth = None
+
+    def _sbr(self, seg, index):
+        self.sbr09 = _el(seg, 9)
+
+    def _nm1(self, seg, index):
+        if _el(seg, 1) == "IL":
+            self.member = _el(seg, 9)
+            if 4 in self.levels and _el(seg, 8) == "MI" and self.sbr09 == "MB":
+                problem = mbi_problem(self.member)
+                if problem:
+                    self.add("error", "mbi-format", problem, index, "NM1", "NM109", level=4,
+                             element_error="I12", bad_value=self.member, element_ref="67")
+
+    def _dmg(self, seg, index):
+        if _el(seg, 1) == "D8" and 3 in self.levels:
+            born = self._date(seg, 2, index, future="error")
+            if born is not None:
+                self.birth = born
+
+    def _bht(self, seg, index):
+        if 3 in self.levels:
+            self._date(seg, 4, index, future="warning")
+
+    # -- claims ---------------------------------------------------------------
+    def _clm(self, seg, index):
+        self._end_claim(index - 1)
+        pcn = _el(seg, 1)
+        pos = _el(seg, 5).split(self.delims.component)[0] if self.delims else _el(seg, 5)
+        result = ClaimResult(pcn, index, index)
+        self.tx.claims.append(result)
+        charge = parse_amount(_el(seg, 2))
+        if charge is None and 3 in self.levels:
+            self.add("error", "amount-invalid", f"CLM02 {_el(seg, 2)!r} is not an amount",
+                     index, "CLM", "CLM02", level=3, claim=pcn, element_error="6",
+                     bad_value=_el(seg, 2), element_ref="782")
+        self.claim = _Claim(result, charge, _el(seg, 2), pos, self.member,
+                            self.sbr09 == "MB", self.birth)
+        self.line = None
+
+    def _lx(self, seg, index):
+        if self.claim is not None:
+            self.line = _Line(index, _el(seg, 1))
+            self.claim.lines.append(self.line)
+
+    def _sv1(self, seg, index):
+        line, claim = self.line, self.claim
+        if line is None or claim is None:
+            return
+        comp = self.delims.component
+        proc = _el(seg, 1).split(comp)
+        line.code = proc[1] if len(proc) > 1 else ""
+        line.charge = parse_amount(_el(seg, 2))
+        if line.charge is None and 3 in self.levels:
+            self.add("error", "amount-invalid", f"SV102 {_el(seg, 2)!r} is not an amount",
+                     index, "SV1", "SV102", level=3, claim=claim.result.claim_id,
+                     element_error="6" if _el(seg, 2) else "1", bad_value=_el(seg, 2),
+                     element_ref="782")
+        line.units = _el(seg, 4)
+        line.pos = _el(seg, 5)
+        line.index = index
+
+    def _dtp(self, seg, index):
+        if 3 not in self.levels and 4 not in self.levels:
+            return
+        qual = _el(seg, 1)
+        start, end = self._date_or_range(seg, index, future="error" if qual == "472" else None)
+        if self.line is not None and qual == "472":
+            self.line.start, self.line.end, self.line.date_index = start, end, index
+        elif self.claim is not None and self.line is None:
+            if qual == "435":
+                self.claim.admission = start
+            elif qual == "096":
+                self.claim.discharge = start
+
+    def _end_claim(self, last_index: int) -> None:
+        claim = self.claim
+        if claim is None:
+            return
+        self.claim = None
+        self.line = None
+        claim.result.end_index = max(last_index, claim.result.segment_index)
+        pcn = claim.result.claim_id
+        cl = claim.result.segment_index
+        if 3 in self.levels:
+            charges = [ln.charge for ln in claim.lines]
+            if claim.charge is not None and claim.lines and all(c is not None for c in charges):
+                total = sum(charges, Decimal(0))
+                if total != claim.charge:
+                    self.add("error", "claim-total",
+                             f"claim {pcn}: CLM02 {claim.charge_text} is not the sum of its "
+                             f"{len(charges)} SV102 line charges ({total})", cl, "CLM", "CLM02",
+                             level=3, claim=pcn, element_error="I12", bad_value=claim.charge_text,
+                             element_ref="782")
+            if claim.admission and claim.discharge and claim.discharge < claim.admission:
+                self.add("error", "date-order", f"claim {pcn}: discharge date "
+                         f"{claim.discharge} is before admission date {claim.admission}",
+                         cl, "CLM", None, level=3, claim=pcn)
+            for ln in claim.lines:
+                if ln.date_index is None and ln.code:
+                    self.add("error", "line-date-missing",
+                             f"claim {pcn} line {ln.number}: no service date (DTP*472)",
+                             ln.index, "SV1", None, level=3, claim=pcn, segment_error="I6")
+                if ln.start and claim.birth and ln.start < claim.birth:
+                    self.add("error", "date-before-birth",
+                             f"claim {pcn} line {ln.number}: service date {ln.start} is before "
+                             f"the birth date {claim.birth}", ln.date_index, "DTP", "DTP03",
+                             level=3, claim=pcn, element_error="8")
+        if 4 in self.levels:
+            self._hit_edits(claim)
+
+    # -- level 4: HIT edits --------------------------------------------------
+    def _hit_edits(self, claim: _Claim) -> None:
+        if self.hit_mode == "none" or self.codes is None:
+            return
+        codes = self.codes
+        is_hit = self.hit_mode == "all" or any(codes.hit_code_known(ln.code) for ln in claim.lines)
+        if not is_hit:
+            return
+        pcn = claim.result.claim_id
+        for ln in claim.lines:
+            if not ln.code:
+                continue
+            known = codes.hit_code_known(ln.code)
+            if known or self.hit_mode == "all" or ln.code.upper().startswith("G"):
+                problem = hit_code_problem(codes, ln.code, ln.start)
+                if problem:
+                    self.add("error", "hit-code", f"claim {pcn} line {ln.number}: {problem}",
+                             ln.index, "SV1", "SV101-2", level=4, claim=pcn, element_error="7",
+                             bad_value=ln.code, element_ref="234")
+            else:
+                what = "a drug code" if codes.drug_code_known(ln.code) else "not an HIT G-code"
+                self.add("warning", "hit-other-code",
+                         f"claim {pcn} line {ln.number}: {ln.code} on an HIT claim is {what}; "
+                         "drugs are billed to the DME MAC", ln.index, "SV1", "SV101-2", level=4,
+                         claim=pcn, bad_value=ln.code)
+                continue
+            pos = ln.pos or claim.pos
+            element = "SV105" if ln.pos else "CLM05-1"
+            if pos not in self.home_pos:
+                self.add("error", "pos-not-home",
+                         f"claim {pcn} line {ln.number}: place of service {pos or 'missing'} is "
+                         f"not a home ({', '.join(sorted(self.home_pos))})",
+                         ln.index if ln.pos else claim.result.segment_index,
+                         "SV1" if ln.pos else "CLM", element, level=4, claim=pcn,
+                         element_error="7", bad_value=pos, element_ref="1331")
+            units = parse_amount(ln.units) if ln.units else None
+            if units is None or units < 1:
+                self.add("error", "units-missing",
+                         f"claim {pcn} line {ln.number}: units (SV104) "
+                         f"{'missing' if not ln.units else repr(ln.units)}; an HIT visit is "
+                         "billed in 15-minute units, at least 1", ln.index, "SV1", "SV104",
+                         level=4, claim=pcn, element_error="1" if not ln.units else "I12",
+                         bad_value=ln.units or None, element_ref="380")
+            if ln.start and ln.end and ln.end != ln.start:
+                self.add("error", "hit-line-span",
+                         f"claim {pcn} line {ln.number}: an HIT line is one infusion day, "
+                         f"but the dates run {ln.start} to {ln.end}", ln.date_index, "DTP",
+                         "DTP03", level=4, claim=pcn, element_error="I12")
+            if ln.start:
+                key = (claim.member, ln.code.upper(), ln.start)
+                first = self.billed.get(key)
+                if first is not None:
+                    self.add("error", "duplicate-code-day",
+                             f"claim {pcn} line {ln.number}: {ln.code} is billed again for "
+                             f"{ln.start} (first at segment {first}); one line per G-code per day",
+                             ln.index, "SV1", "SV101-2", level=4, claim=pcn, element_error="I12",
+                             bad_value=ln.code)
+                else:
+                    self.billed[key] = ln.index
+
+    # -- dates -----------------------------------------------------------------
+    def _date(self, seg, n, index, *, future=None) -> date | None:
+        text = _el(seg, n)
+        if not text:
+            return None
+        day = parse_date8(text)
+        sid = seg[0]
+        if day is None:
+            self.add("error", "date-invalid", f"{sid}{n:02d} {text!r} is not a real CCYYMMDD date",
+                     index, sid, f"{sid}{n:02d}", level=3, element_error="8", bad_value=text,
+                     claim=self.claim.result.claim_id if self.claim else None)
+        elif future and day > self.today:
+            self.add(future, "date-future", f"{sid}{n:02d} {day} is in the future "
+                     f"(today is {self.today})", index, sid, f"{sid}{n:02d}", level=3,
+                     element_error="8", bad_value=text,
+                     claim=self.claim.result.claim_id if self.claim else None)
+        return day
+
+    def _date_or_range(self, seg, index, *, future=None):
+        fmt, text = _el(seg, 2), _el(seg, 3)
+        claim = self.claim.result.claim_id if self.claim else None
+        if fmt == "D8":
+            return (d := self._date(seg, 3, index, future=future)), d
+        if fmt == "RD8":
+            parts = text.split("-")
+            days = [parse_date8(p) for p in parts]
+            if len(parts) != 2 or None in days:
+                self.add("error", "date-invalid",
+                         f"DTP03 {text!r} is not a CCYYMMDD-CCYYMMDD range of real dates",
+                         index, "DTP", "DTP03", level=3, element_error="8", bad_value=text,
+                         claim=claim)
+                return None, None
+            start, end = days
+            if end < start:
+                self.add("error", "date-order", f"DTP03 range {text} ends before it starts",
+                         index, "DTP", "DTP03", level=3, element_error="8", bad_value=text,
+                         claim=claim)
+            if future and end > self.today:
+                self.add(future, "date-future", f"DTP03 {text} ends in the future "
+                         f"(today is {self.today})", index, "DTP", "DTP03", level=3,
+                         element_error="8", bad_value=text, claim=claim)
+            return start, end
+        return None, None
