@@ -26,7 +26,7 @@ from decimal import Decimal
 __all__ = [
     "Address", "BillingProvider", "Claim", "Contact", "Diagnosis", "DrugIdentification",
     "Dtp", "Envelope", "Note", "Party", "Patient", "Payer", "RawSegment", "Ref",
-    "ServiceLine", "Subscriber", "MODEL_CLASSES",
+    "ServiceLine", "Subscriber", "MODEL_CLASSES", "RejectedClaim",
 ]
 
 
@@ -522,3 +522,33 @@ for _cls in MODEL_CLASSES:
     if _cls is not RawSegment:
         _install_codec(_cls)
 del _cls
+
+
+# -- claims that could not be read ------------------------------------------------
+
+@dataclass(slots=True)
+class RejectedClaim:
+    """A claim the reader could not accept; the other claims of the file go on.
+
+    `read_837p(..., errors="reject")` yields one of these in place of the claim (or
+    one for each claim of a transaction set whose envelope is broken). Every claim
+    that enters is counted once: as a Claim (accepted) or as a RejectedClaim.
+    """
+
+    file: str | None
+    reason: str                                  # one line: what is wrong, where
+    patient_control_number: str | None = None    # CLM01 when it could be read
+    segment_index: int | None = None             # first segment of the claim (its CLM)
+    end_index: int | None = None                 # last segment that belonged to it
+    interchange_control: str | None = None
+    group_control: str | None = None
+    transaction_control: str | None = None
+    findings: list = _list()                     # edi_hit.errors.Finding
+
+    def to_dict(self) -> dict:
+        out = {k: getattr(self, k) for k in (
+            "file", "reason", "patient_control_number", "segment_index", "end_index",
+            "interchange_control", "group_control", "transaction_control")
+            if getattr(self, k) is not None}
+        out["findings"] = [f.to_dict() for f in self.findings]
+        return out

@@ -1,0 +1,36 @@
+# The README's main job, end to end: the two demo files adjudicated together.
+import json
+
+from click.testing import CliRunner
+
+from conftest import FIXTURES
+from edi_hit.cli import main
+from edi_hit.x835 import read_835
+from pyx12_oracle import pyx12_errors
+
+DEMO = FIXTURES / "demo"
+
+
+def test_demo_adjudicates_to_a_valid_balanced_835(tmp_path):
+    out, report = tmp_path / "demo.835", tmp_path / "demo.json"
+    r = CliRunner().invoke(main, ["adjudicate", str(DEMO), "-o", str(out), "--report", str(report),
+                                  "--now", "2026-07-15T10:00"], catch_exceptions=False)
+    assert r.exit_code == 0, r.output
+    summary = json.loads(report.read_text())
+    assert (summary["claims"], summary["lines_paid"], summary["lines_denied"]) == (7, 4, 7)
+    assert (summary["total_charge"], summary["total_allowed"], summary["total_paid"],
+            summary["patient_responsibility"]) == ("4736.00", "1092.07", "239.75", "847.42")
+    assert {d["reason"]: d["lines"] for d in summary["denial_reasons"]} == {
+        "CO-109 N104": 3, "CO-B15": 2, "CO-5 M77": 1, "OA-18": 1}
+    data = out.read_bytes()
+    assert pyx12_errors(data) == []
+    # The first paid visit: deductible absorbed, coinsurance and sequestration to the cent.
+    text = data.decode().replace("\n", "")
+    assert ("SVC*HC:G0089*310*18.98**8~DTM*472*20260304~CAS*CO*45*2.79**253*0.39~"
+            "CAS*PR*1*283**2*4.84~REF*6R*H1-1~AMT*B6*307.21~") in text
+    assert "SVC*HC:G0069*240*0**6~DTM*472*20260311~CAS*OA*18*240~" in text  # same-day duplicate
+    assert "SVC*HC:G0090*420*0**12~DTM*472*20260502~CAS*CO*5*420~REF*6R*H3-1~AMT*B6*0~LQ*HE*M77~" in text
+    remits = list(read_835(out))
+    assert [(r.payee.id, r.handling_code, str(r.payment_amount)) for r in remits] == [
+        ("1245319599", "H", "0"), ("1234567893", "I", "239.75")]
+    assert all(r.findings == [] for r in remits)
