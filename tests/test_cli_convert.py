@@ -129,3 +129,16 @@ def test_corpus_file_with_bom_and_crlf_parses(corpus):
     f = corpus / "837p" / "Inteligenz__X12Parser__Example1_2_And_3_Combined.txt"
     r = run("parse", str(f), "--format", "ndjson")
     assert r.exit_code == 0 and len(r.stdout.splitlines()) == 3
+
+
+def test_output_file_gets_the_usual_permissions(tmp_path):
+    out = tmp_path / "claims.json"
+    run("parse", str(HIT), "-o", str(out))
+    assert out.stat().st_mode & 0o777 == 0o666 & ~_umask()
+
+
+def _umask():
+    import os
+    mask = os.umask(0)
+    os.umask(mask)
+    return mask
