@@ -7,24 +7,12 @@ from __future__ import annotations
 from datetime import date, datetime
 from decimal import Decimal
 
+from edi_hit.validate.hit import npi_check_digit
 from edi_hit.claims import (Address, BillingProvider, Claim, Contact, Diagnosis,
                             DrugIdentification, Envelope, Party, Payer, Ref, ServiceLine,
                             Subscriber)
 
 NOW = datetime(2026, 3, 2, 9, 30)
-
-
-def npi_check_digit(first9: str) -> str:
-    """Luhn check digit of an NPI, computed over '80840' + the first nine digits."""
-    digits = [int(c) for c in "80840" + first9]
-    total = 0
-    for i, d in enumerate(reversed(digits)):
-        if i % 2 == 0:
-            d *= 2
-            if d > 9:
-                d -= 9
-        total += d
-    return str((10 - total % 10) % 10)
 
 
 def npi(first9: str) -> str:

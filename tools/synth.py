@@ -15,21 +15,15 @@ import argparse
 import random
 from datetime import date, timedelta
 
+from edi_hit.validate.hit import npi_check_digit
+
 _ALPHA = "ACDEFGHJKMNPQRTUVWXY"  # MBI letters: no S, L, O, I, B, Z
 _DIGITS = "0123456789"
 
 
 def npi_with_check_digit(base9: str) -> str:
-    """Append the Luhn check digit computed with the 80840 prefix (NPI standard)."""
-    digits = [int(c) for c in "80840" + base9]
-    total = 0
-    for i, d in enumerate(reversed(digits)):
-        if i % 2 == 0:
-            d *= 2
-            if d > 9:
-                d -= 9
-        total += d
-    return base9 + str((10 - total % 10) % 10)
+    """A valid NPI: the 9-digit stem and its check digit (Luhn with the 80840 prefix)."""
+    return base9 + npi_check_digit(base9)
 
 
 def random_mbi(rng: random.Random) -> str:

@@ -43,6 +43,14 @@ def luhn_ok(digits: str) -> bool:
     return total % 10 == 0
 
 
+def npi_check_digit(first9: str) -> str:
+    """The check digit that completes a 9-digit NPI stem (Luhn over '80840' + stem)."""
+    for d in "0123456789":
+        if luhn_ok("80840" + first9 + d):
+            return d
+    raise ValueError(f"not a 9-digit NPI stem: {first9!r}")
+
+
 def npi_problem(npi: str) -> str | None:
     if len(npi) != 10 or not npi.isascii() or not npi.isdigit():
         return f"NPI {npi!r} is not 10 digits"
