@@ -28,7 +28,7 @@ _API = {
     "read_835": "edi_hit.x835",
     "adjudicate": "edi_hit.x835.adjudicate",
     "reconcile": "edi_hit.x835.reconcile",
-    "validate": "edi_hit.validate",
+    "validate": "edi_hit.validation",
     "EdiHitError": "edi_hit.errors",
     "X12Error": "edi_hit.errors",
     "DataError": "edi_hit.errors",

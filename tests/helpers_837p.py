@@ -7,7 +7,7 @@ from __future__ import annotations
 from datetime import date, datetime
 from decimal import Decimal
 
-from edi_hit.validate.hit import npi_check_digit
+from edi_hit.validation.hit import npi_check_digit
 from edi_hit.claims import (Address, BillingProvider, Claim, Contact, Diagnosis,
                             DrugIdentification, Envelope, Party, Payer, Ref, ServiceLine,
                             Subscriber)

@@ -17,7 +17,7 @@ from hypothesis import strategies as st
 
 from conftest import CORPUS, FIXTURES
 from edi_hit.errors import EdiHitError
-from edi_hit.validate import validate
+from edi_hit.validation import validate
 from edi_hit.x12 import SegmentReader, check_envelopes
 
 SEEDS = [

@@ -7,7 +7,7 @@ import pytest
 
 from conftest import CORPUS, FIXTURES, corpus_files
 from edi_hit.errors import X12Error
-from edi_hit.validate import validate, write_999, write_ta1
+from edi_hit.validation import validate, write_999, write_ta1
 from edi_hit.x12 import SegmentReader, check_envelopes
 from pyx12_oracle import pyx12_errors
 

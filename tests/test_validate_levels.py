@@ -7,8 +7,8 @@ from pathlib import Path
 import pytest
 
 from conftest import CORPUS, FIXTURES, corpus_files
-from edi_hit.validate import validate
-from edi_hit.validate.hit import luhn_ok, mbi_problem, npi_problem
+from edi_hit.validation import validate
+from edi_hit.validation.hit import luhn_ok, mbi_problem, npi_problem
 
 HIT = FIXTURES / "validate" / "hit_valid.837"
 REMIT = CORPUS / "835" / "kputnam__stupidedi__secondary-payment-with-higher-fee-schedule.edi"

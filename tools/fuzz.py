@@ -76,7 +76,7 @@ def target_835(data: bytes) -> None:
 
 
 def target_validate(data: bytes) -> None:
-    from edi_hit.validate import validate, write_999, write_ta1
+    from edi_hit.validation import validate, write_999, write_ta1
     report = validate(data, name="fuzz", levels=(1, 3, 4), today=date(2026, 6, 1))
     report.to_dict()
     if report.interchanges:
@@ -88,7 +88,7 @@ def target_validate(data: bytes) -> None:
 
 
 def target_validate_tr3(data: bytes) -> None:
-    from edi_hit.validate import validate
+    from edi_hit.validation import validate
     validate(data[:20_000], name="fuzz", today=date(2026, 6, 1))
 
 

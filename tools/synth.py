@@ -15,7 +15,7 @@ import argparse
 import random
 from datetime import date, timedelta
 
-from edi_hit.validate.hit import npi_check_digit
+from edi_hit.validation.hit import npi_check_digit
 
 _ALPHA = "ACDEFGHJKMNPQRTUVWXY"  # MBI letters: no S, L, O, I, B, Z
 _DIGITS = "0123456789"

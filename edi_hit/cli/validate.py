@@ -1,6 +1,6 @@
 # `edi-hit validate`: findings for X12 files, and the 999 / TA1 acknowledgments.
 #
-# Strategy: a thin shell over edi_hit.validate. It parses options, calls validate()
+# Strategy: a thin shell over edi_hit.validation. It parses options, calls validate()
 # once per file, prints the findings (text or JSON) and writes the acknowledgment
 # with write_999 / write_ta1. Exit status: 0 no error-level finding, 1 at least one,
 # 2 usage error (click). Bad input never raises out of here: validate() turns it
@@ -14,7 +14,7 @@ from datetime import date
 import click
 
 from ..errors import EdiHitError
-from ..validate import ALL_LEVELS, LEVEL_NAMES, validate, write_999, write_ta1
+from ..validation import ALL_LEVELS, LEVEL_NAMES, validate, write_999, write_ta1
 from .common import open_output
 
 
