@@ -23,7 +23,14 @@ FORMATS = ("json", "ndjson", "xml")
               type=click.Path(allow_dash=True, dir_okay=False), help="Output file; - is stdout.")
 @click.option("--format", "fmt", type=click.Choice(FORMATS), default="json", show_default=True,
               help="json: one array; ndjson: one claim a line; xml: <claims> document.")
-def parse(files, output, fmt):
+@click.option("--reject-report", type=click.Path(dir_okay=False),
+              help="Write the counts, the rejected claims and the findings here as JSON.")
+@click.option("--allow-rejects", is_flag=True,
+              help="Exit 0 even when claims were rejected (they are still reported).")
+@click.option("--strict", is_flag=True,
+              help="Stop at the first bad value (exit 1, no output) instead of rejecting "
+                   "the claim and going on.")
+def parse(files, output, fmt, reject_report, allow_rejects, strict):
     """Read 837P files and write their claims as JSON, NDJSON or XML.
 
     \b
@@ -36,13 +43,37 @@ def parse(files, output, fmt):
 
     Every claim keeps its billing provider, subscriber, payer and envelope, and
     the segments edi-hit does not name, so `generate` can write it back.
+
+    A broken claim is rejected and the others go on, as a clearinghouse does:
+    a bad value inside a claim rejects that claim; one in the billing provider or
+    subscriber rejects the claims under it; a wrong SE01/SE02 or a missing SE
+    rejects the claims of that transaction set. Rejected claims are left out of
+    the output and listed on stderr, or in the --reject-report file:
+
+    \b
+      edi-hit parse in.837 -o claims.json --reject-report rejects.json
+      parse: 3 claims, 2 accepted, 1 rejected (see rejects.json)
+      {"counts": {"seen": 3, "accepted": 2, "rejected": 1},
+       "rejected": [{"reason": "segment 45 (SV1), element SV102: ...",
+                     "patient_control_number": "HIT-2026-0002", ...}],
+       "findings": [...]}
+
+    \b
+    Exit status: 0 every claim accepted and no envelope error; 1 a claim was
+    rejected or the envelope has an error (the accepted claims are still
+    written: forward them, send the report back), or the input is not X12;
+    with --allow-rejects, 0 whenever the files could be read.
     """
-    from ..x837p import read_837p
+    from ..x837p import RejectLog, read_837p
+
+    log = RejectLog()
+    errors = "raise" if strict else "reject"
 
     def claims():
         for name in expand_inputs(files):
             source = sys.stdin.buffer if name == "-" else name
-            yield from read_837p(source, name="<stdin>" if name == "-" else name)
+            yield from log.accepted(read_837p(
+                source, name="<stdin>" if name == "-" else name, errors=errors))
 
     with open_output(output, binary=(fmt == "xml")) as out:
         stream = progress_claims(claims(), "parsing", enabled=output != "-")
@@ -59,6 +90,17 @@ def parse(files, output, fmt):
         else:
             from ..x837p.convert import write_claims_xml
             write_claims_xml(stream, out)
+    if reject_report:
+        with open_output(reject_report) as fh:
+            json.dump(log.to_dict(), fh, indent=2)
+            fh.write("\n")
+    elif not log.clean:
+        for line in log.lines():
+            click.echo(line, err=True)
+    if reject_report or not log.clean:
+        click.echo(log.summary("parse", reject_report), err=True)
+    if not log.clean and not allow_rejects:
+        raise SystemExit(1)
 
 
 def _load_claim_dicts(path):
