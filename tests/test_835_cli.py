@@ -38,12 +38,31 @@ def test_adjudicate_writes_a_valid_835_and_prints_a_summary(tmp_path):
     assert not list(tmp_path.glob("*.part"))
 
 
-def test_adjudicate_bad_input_exits_1_with_position(tmp_path):
+def test_adjudicate_rejects_a_bad_claim_and_remits_the_rest(tmp_path):
     bad = tmp_path / "bad.837"
     bad.write_bytes(WORKED.read_bytes().replace(b"SV1*HC:G0068*300", b"SV1*HC:G0068*3O0"))
+    report = tmp_path / "summary.json"
+    r = CliRunner().invoke(main, ["adjudicate", str(bad), "-o", str(tmp_path / "x.835"),
+                                  "--report", str(report)])
+    assert r.exit_code == 0, r.output
+    assert "(accepted 1, rejected 1)" in r.output
+    assert "WE-1 (" in r.output and "bad.837" in r.output and "SV1" in r.output
+    assert "Traceback" not in r.output
+    doc = json.loads(report.read_text())
+    assert (doc["claims_in"], doc["claims_accepted"], doc["claims_rejected"]) == (2, 1, 1)
+    (rej,) = doc["rejects"]
+    assert rej["patient_control_number"] == "WE-1" and "SV102" in rej["reason"]
+    assert [c.patient_control_number for r835 in read_835(tmp_path / "x.835")
+            for c in r835.claims] == ["DME-1"]
+    assert not list(tmp_path.glob("*.part"))
+
+
+def test_adjudicate_input_that_is_not_x12_exits_1(tmp_path):
+    bad = tmp_path / "bad.837"
+    bad.write_text("this is not X12")
     r = CliRunner().invoke(main, ["adjudicate", str(bad), "-o", str(tmp_path / "x.835")])
     assert r.exit_code == 1
-    assert "bad.837: segment" in r.output and "SV1" in r.output and "Traceback" not in r.output
+    assert "bad.837" in r.output and "Traceback" not in r.output
     assert not (tmp_path / "x.835").exists() and not list(tmp_path.glob("*.part"))
 
 

@@ -5,6 +5,8 @@ For each --claims-per-st value, writes a synthetic file of --claims claims
 suppliers), then runs `edi_hit.x835.adjudicate` on it in a fresh child process and
 reports input segments per second and the child's peak RSS. The child prices with an
 in-memory history and assume_dme_drug (so lines are paid and the full money path runs).
+The time includes the whole run: the pre-scan of the file, reading it (the 837P
+reader in reject mode), pricing, the 835.
 
     python tools/bench_pipeline.py [--claims 100000] [--claims-per-st 0 5000] [--batch-size N]
 
@@ -58,7 +60,8 @@ def main(argv=None) -> None:
     ap.add_argument("--claims", type=int, default=100_000)
     ap.add_argument("--claims-per-st", type=int, nargs="+", default=[0, 5000],
                     help="claims per ST in the input (0: one ST for the whole file)")
-    ap.add_argument("--batch-size", type=int, default=None, help="pricing batch (claims)")
+    ap.add_argument("--batch-size", type=int, default=None,
+                    help="beneficiaries priced together (default: adjudicate's)")
     ap.add_argument("--workdir", default=tempfile.gettempdir())
     args = ap.parse_args(argv)
 

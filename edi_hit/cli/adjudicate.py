@@ -10,7 +10,7 @@ from datetime import datetime
 import click
 
 from ..errors import DataError
-from .common import expand_inputs, open_output
+from .common import expand_inputs, open_output, progress_claims
 
 
 def _parse_now(value: str | None) -> datetime | None:
@@ -77,14 +77,19 @@ def adjudicate_command(files, output, rates, history, conventions, assume_dme_dr
     \b
     One 835 transaction per billing provider (NPI); every line is paid or denied
     with its CARC/RARC codes, and the 835 balances (SVC, CLP and BPR). A summary
-    (claims, lines paid/denied, totals, top denial reasons) is printed.
+    (claims accepted/rejected, lines paid/denied, totals, top denial reasons) is
+    printed. All FILES (a directory stands for the files in it) are one run: each
+    beneficiary's claims are applied in date order whatever file they are in. A
+    claim the reader cannot accept is rejected with its reason (summary and
+    --report) and not remitted; the others are.
     """
     from ..x835.adjudicate import adjudicate
 
     summary = adjudicate(expand_inputs(files), output=output, rates=rates, history=history,
                          conventions=conventions, assume_dme_drug=assume_dme_drug,
                          now=_parse_now(now), control_number=control_number,
-                         payer=_load_payer(payer_file))
+                         payer=_load_payer(payer_file),
+                         progress=lambda items: progress_claims(items, "adjudicate"))
     click.echo(summary.table())
     click.echo(f"wrote {output}")
     if report:

@@ -1,29 +1,35 @@
 # `edi-hit price`: 837P files in, priced claims (JSON) out, optionally with the working.
 #
-# Strategy: a thin shell over edi_hit.pricing.price(); options name the tables and the
+# Strategy: a thin shell over edi_hit.pricing.stream.PricedFeed (pre-scan, then read in
+# reject mode and price each beneficiary once complete); options name the tables and the
 # history store, the library does the work. Notes that change how to read the result
-# (illustrative rates, the DME drug check turned off) go to stderr.
+# (illustrative rates, the DME drug check turned off, rejected claims) go to stderr.
 from __future__ import annotations
 
 import sys
-from itertools import chain
 
 import click
 
-from edi_hit.cli.common import expand_inputs, open_output
-from edi_hit.pricing import load_conventions, load_rates, price
+from edi_hit.cli.common import expand_inputs, open_output, progress_claims, warn
+from edi_hit.pricing import Pricer, load_conventions, load_rates
 from edi_hit.pricing.explain import explain_claim
-from edi_hit.pricing.history import open_history
 from edi_hit.pricing.jsonio import write_priced
+from edi_hit.pricing.stream import PricedFeed
 
 __all__ = ["price_command"]
 
 
-def _claims(files):
-    from edi_hit.x837p import read_837p
-
-    return chain.from_iterable(
-        read_837p(sys.stdin.buffer, name="<stdin>") if f == "-" else read_837p(f) for f in expand_inputs(files))
+def _sources(files):
+    """(sources, names): '-' is stdin (spooled by the feed: it is read twice)."""
+    sources, names = [], []
+    for f in expand_inputs(files):
+        if f == "-":
+            sources.append(sys.stdin.buffer)
+            names.append("<stdin>")
+        else:
+            sources.append(f)
+            names.append(f)
+    return sources, names
 
 
 @click.command("price")
@@ -48,6 +54,8 @@ def price_command(files, rates_path, history_path, conventions_path, assume_dme_
       edi-hit price claims.837 -o priced.json
       edi-hit price claims.837 --explain                      the working, line by line
       edi-hit price jan.837 feb.837 --history hit.db -o priced.json
+      edi-hit price inbox/ -o priced.json                     every file in a folder
+      cat claims.837 | edi-hit price - -o priced.json
       edi-hit price claims.837 --rates cms2024.json --conventions my-conventions.json
       edi-hit price claims.837 --assume-dme-drug --explain    supplier's own estimate
 
@@ -58,6 +66,10 @@ def price_command(files, rates_path, history_path, conventions_path, assume_dme_
     allowed = min(charge, rate), deductible, 20% coinsurance, sequestration.
     History (--history) carries visits, DME drug claims and the deductible
     across runs; pricing the same claim again does not record it twice.
+    All FILES are one run: each beneficiary's claims are applied in date
+    order whatever file they are in. A claim the reader cannot accept is
+    rejected (listed on stderr and under "rejected" in the JSON); the
+    others are priced.
     """
     rates = load_rates(rates_path)
     conventions = load_conventions(conventions_path)
@@ -66,10 +78,13 @@ def price_command(files, rates_path, history_path, conventions_path, assume_dme_
                    f"amounts are not CMS rates", err=True)
     if assume_dme_drug:
         click.echo("edi-hit: note: DME drug rule off (--assume-dme-drug)", err=True)
-    store = open_history(history_path)
+    pricer = Pricer(rates=rates, history=history_path, conventions=conventions,
+                    assume_dme_drug=assume_dme_drug)
+    sources, names = _sources(files)
+    feed = PricedFeed(pricer, sources, names=names,
+                      progress=lambda items: progress_claims(items, "price"))
     try:
-        priced = price(_claims(files), rates=rates, history=store, conventions=conventions,
-                       assume_dme_drug=assume_dme_drug)
+        priced = iter(feed)
         if explain:
             def shown(items):
                 for pc in items:
@@ -80,8 +95,19 @@ def price_command(files, rates_path, history_path, conventions_path, assume_dme_
             if output is None:
                 for _ in priced:
                     pass
+                _report_rejects(feed)
                 return
         with open_output(output or "-") as stream:
-            write_priced(priced, stream, rates=rates)
+            write_priced(priced, stream, rates=rates, rejected=feed.rejected)
+        _report_rejects(feed)
     finally:
-        store.close()
+        pricer.close()
+
+
+def _report_rejects(feed: PricedFeed) -> None:
+    for r in feed.rejected:
+        warn(f"claim {r.patient_control_number or '?'} rejected ({r.file or '<stream>'}): "
+             f"{r.reason}")
+    if feed.rejected:
+        warn(f"{len(feed.rejected)} of {feed.claims_in} claims rejected, "
+             f"{feed.claims_priced} priced")

@@ -2,16 +2,19 @@
 #
 # Strategy: tables (codes, rates, Part B, conventions) are JSON data loaded once;
 # rules.py holds one small function per rule; history.py keeps what spans claims;
-# adjudicate.py applies the rules in order and yields PricedClaims (model.py).
-from edi_hit.pricing.adjudicate import Pricer, claim_icn, price
+# adjudicate.py applies the rules in order and yields PricedClaims (model.py);
+# plan.py pre-scans files and stream.py prices them as a stream, beneficiary by
+# beneficiary in date-of-service order.
+from edi_hit.pricing.adjudicate import Pricer, PricingRun, claim_icn, price
 from edi_hit.pricing.codes import CodeTable, default_codes
 from edi_hit.pricing.conventions import Conventions, default_conventions, load_conventions
 from edi_hit.pricing.history import HistoryStore, SQLiteHistory, open_history
 from edi_hit.pricing.model import Adjustment, PricedClaim, PricedLine
 from edi_hit.pricing.rates import RateTable, default_rates, import_cms_csv, load_rates
+from edi_hit.pricing.stream import PricedFeed, price_files
 from edi_hit.pricing.tables import PartB, part_b
 
-__all__ = ["price", "Pricer", "claim_icn", "PricedClaim", "PricedLine", "Adjustment",
-           "RateTable", "load_rates", "default_rates", "import_cms_csv", "Conventions",
+__all__ = ["price", "price_files", "Pricer", "PricingRun", "PricedFeed", "claim_icn",
+           "PricedClaim", "PricedLine", "Adjustment", "RateTable", "load_rates", "default_rates", "import_cms_csv", "Conventions",
            "load_conventions", "default_conventions", "HistoryStore", "SQLiteHistory",
            "open_history", "CodeTable", "default_codes", "PartB", "part_b"]

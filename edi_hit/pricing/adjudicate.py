@@ -1,27 +1,44 @@
 # The adjudicator: claims in, PricedClaims out, applying the rules in order.
 #
-# Strategy: a run reads all its claims first, because rules span claims. History is
-# loaded for every beneficiary of the run in one batch. The DME drug (J-code) lines of
-# all claims enter history first (they are on file at the DME MAC); then each
-# beneficiary's claims are applied in date-of-service order (input order on a tie), and
-# within a claim the lines in date order. Each HIT line goes through the rules of
-# rules.py: code -> place of service -> units -> same category same day -> initial-visit
-# gap -> DME drug -> rate -> deductible -> coinsurance -> sequestration; the first rule
-# that fails denies the whole charge with the convention's codes. Every claim gets a
-# deterministic payer claim control number (ICN) from its billing NPI, CLM01, frequency
-# and lines, which makes re-pricing idempotent: a claim already in history has its own
-# entries taken out and is priced again (same answer, nothing recorded twice). A
-# replacement (7) or void (8) finds its original by REF*F8, else by NPI + CLM01, and
-# yields the original's reversal. History writes go to the store in one transaction at
-# the end; results are yielded in input order (a replacement's reversal just before it).
+# Strategy: rules span claims, so a run (all input files of one command) prices each
+# beneficiary's claims together, once the last of them has been read. A PricingRun
+# is told how many claims each beneficiary has in the run (plan.py's pre-scan, or a
+# count of an in-memory list); it buffers a beneficiary's claims as they stream in and,
+# when the count reaches zero, moves them to a ready set. A ready set of up to
+# `group_size` beneficiaries is priced together: their history is loaded in one batch
+# of queries, the DME drug (J-code) lines of their claims enter history first (they are
+# on file at the DME MAC), then each beneficiary's claims are applied in date-of-service
+# order (input order on a tie), and within a claim the lines in date order. The result
+# does not depend on the input order of the claims, nor on how a file is split.
+#
+# Output order: beneficiary by beneficiary, in the order their last claim was read;
+# a beneficiary's claims in input order (a replacement's reversal just before it).
+# Memory: the claims of beneficiaries "in flight" (first claim read, last not yet)
+# plus one ready set. The pathological input is one beneficiary with a claim at the
+# very start and another at the very end: everything of that beneficiary in between is
+# held; a file sorted or grouped by beneficiary holds one claim at a time.
+#
+# Each HIT line goes through the rules of rules.py: code -> place of service -> units
+# -> same category same day -> initial-visit gap -> DME drug -> rate -> deductible ->
+# coinsurance -> sequestration; the first rule that fails denies the whole charge with
+# the convention's codes. Decisions that depend only on a few values (the code on the
+# date, the place of service, a day without other visits, a rate) are memoised, so the
+# common line formats no text at all. Every claim gets a deterministic payer claim
+# control number (ICN) from its billing NPI, CLM01, frequency and lines, which makes
+# re-pricing idempotent: a claim already in history has its own entries taken out and
+# is priced again (same answer, nothing recorded twice). A replacement (7) or void (8)
+# finds its original by REF*F8, else by NPI + CLM01, and yields the original's
+# reversal. History writes are staged in the store as each ready set is priced and
+# committed in one transaction when the run completes (rolled back if it fails).
 from __future__ import annotations
 
 import hashlib
 import json
+from bisect import bisect_left, bisect_right
+from collections import Counter
 from dataclasses import dataclass
 from datetime import date, timedelta
-from decimal import Decimal
-from typing import Iterable, Iterator
+from typing import Iterable, Iterator, Mapping
 
 from edi_hit.pricing.codes import CodeTable, default_codes
 from edi_hit.pricing.conventions import load_conventions
@@ -34,7 +51,19 @@ from edi_hit.pricing.rates import load_rates
 from edi_hit.pricing import rules
 from edi_hit.pricing.tables import PartB, part_b as default_part_b
 
-__all__ = ["Pricer", "price", "claim_fingerprint", "claim_icn"]
+__all__ = ["Pricer", "PricingRun", "price", "claim_fingerprint", "claim_icn", "member_id",
+           "DEFAULT_GROUP_SIZE"]
+
+#: Beneficiaries priced together (one batch of history queries).
+DEFAULT_GROUP_SIZE = 500
+_MAX_CACHE = 50_000  # entries per memo; a run over very varied data starts afresh
+_FAR = date.max
+
+
+def member_id(claim) -> str:
+    """The beneficiary a claim belongs to: 2010BA NM109, '' when missing."""
+    s = claim.subscriber
+    return (s.member_id if s is not None else None) or ""
 
 
 def claim_fingerprint(claim, mbi: str, npi: str) -> str:
@@ -42,9 +71,9 @@ def claim_fingerprint(claim, mbi: str, npi: str) -> str:
     parts = [mbi, npi, claim.patient_control_number or "", claim.frequency_code or "1",
              claim.place_of_service or "", str(claim.total_charge)]
     for ln in claim.lines:
-        parts += [str(ln.line_number), ln.code or "", ":".join(ln.modifiers), str(ln.charge),
-                  str(ln.units), ln.place_of_service or "", str(ln.service_date),
-                  str(ln.service_date_end)]
+        parts.append(f"{ln.line_number}\x1f{ln.code or ''}\x1f{':'.join(ln.modifiers)}\x1f"
+                     f"{ln.charge!s}\x1f{ln.units!s}\x1f{ln.place_of_service or ''}\x1f"
+                     f"{ln.service_date!s}\x1f{ln.service_date_end!s}")
     return hashlib.sha256("\x1f".join(parts).encode()).hexdigest()
 
 
@@ -64,72 +93,241 @@ class _Item:
     icn: str
     first_day: date | None
     drug_only: bool
+    has_drug: bool = True
+    note: str | None = None
+
+
+class PricingRun:
+    """One run of a Pricer: claims go in one by one, PricedClaims come out as soon as
+    their beneficiary is complete.
+
+        run = pricer.run(expected)         # member id -> claims of that member in the run
+        for claim in claims:
+            emit(run.add(claim))
+        emit(run.finish())                 # the rest; history committed
+
+    expected=None holds every claim until finish() (an in-memory run). A member missing
+    from `expected`, or with more claims than announced, is held until finish() too,
+    with a trace line saying so. skip(member) accounts for an announced claim that will
+    not come (rejected by the reader). abort() drops the staged history writes.
+    """
+
+    def __init__(self, pricer: "Pricer", expected: Mapping[str, int] | None, group_size: int):
+        self.pricer = pricer
+        self.remaining = dict(expected) if expected is not None else None
+        self.group_size = max(1, group_size)
+        self.pending: dict[str, list[_Item]] = {}
+        self.ready: list[list[_Item]] = []
+        self.claims_in = 0       # claims added
+        self.claims_priced = 0   # claims priced (a replacement's reversal not counted)
+        self.unplanned = 0       # claims of members `expected` did not announce
+        self.late = 0            # claims that came after their member was priced
+        self.done = False
+        pricer.history.begin()
+
+    def add(self, claim) -> list[PricedClaim]:
+        it = self.pricer._item(self.claims_in, claim)
+        self.claims_in += 1
+        mbi = it.mbi
+        group = self.pending.get(mbi)
+        if group is None:
+            group = self.pending[mbi] = []
+        group.append(it)
+        remaining = self.remaining
+        if remaining is None:
+            return []
+        left = remaining.get(mbi)
+        if left is None:
+            self.unplanned += 1
+            remaining[mbi] = -1
+            return []
+        if left <= 0:
+            if left == 0 and len(group) == 1:  # its other claims were priced already
+                self.late += 1
+                it.note = ("claim read after its beneficiary's other claims of this run were "
+                           "priced (the pre-scan did not count it)")
+            return []
+        return self._count_down(mbi, left)
+
+    def skip(self, mbi: str) -> list[PricedClaim]:
+        """An announced claim of this member will not come (the reader rejected it)."""
+        if self.remaining is None:
+            return []
+        left = self.remaining.get(mbi)
+        if left is None or left <= 0:
+            return []
+        return self._count_down(mbi, left)
+
+    def _count_down(self, mbi: str, left: int) -> list[PricedClaim]:
+        left -= 1
+        self.remaining[mbi] = left
+        if left or mbi not in self.pending:
+            return []
+        self.ready.append(self.pending.pop(mbi))
+        if len(self.ready) >= self.group_size:
+            return self._price_ready()
+        return []
+
+    def finish(self) -> list[PricedClaim]:
+        """Price whatever is left (in order of each member's last claim); commit history."""
+        rest = sorted(self.pending.values(), key=lambda g: g[-1].index)
+        self.pending = {}
+        out: list[PricedClaim] = []
+        for i in range(0, len(rest), self.group_size):
+            self.ready.extend(rest[i:i + self.group_size])
+            out.extend(self._price_ready())
+        if self.ready:
+            out.extend(self._price_ready())
+        self.pricer.history.commit()
+        self.done = True
+        return out
+
+    def abort(self) -> None:
+        if not self.done:
+            self.done = True
+            self.pricer.history.rollback()
+
+    def stream(self, claims: Iterable) -> Iterator[PricedClaim]:
+        """add() every claim, then finish(); abort() if the consumer stops early."""
+        try:
+            for claim in claims:
+                out = self.add(claim)
+                if out:
+                    yield from out
+            yield from self.finish()
+        finally:
+            self.abort()
+
+    def _price_ready(self) -> list[PricedClaim]:
+        groups, self.ready = self.ready, []
+        if not groups:
+            return []
+        pricer = self.pricer
+        out: list[PricedClaim] = []
+        batch = HistoryBatch()
+        histories = pricer._load(groups)
+        for group in groups:
+            out.extend(pricer._price_group(group, histories[group[0].mbi], batch))
+            self.claims_priced += len(group)
+        if pricer._writes:
+            pricer.history.stage(batch)
+        return out
 
 
 class Pricer:
     """Prices claims with one set of tables and one history store."""
 
     def __init__(self, *, rates=None, history=None, conventions=None, assume_dme_drug=False,
-                 codes: CodeTable | None = None, part_b: PartB | None = None):
+                 codes: CodeTable | None = None, part_b: PartB | None = None,
+                 group_size: int = DEFAULT_GROUP_SIZE):
         self.rates = load_rates(rates)
         self._owns_history = not hasattr(history, "load")
         self.history = open_history(history)
+        # a private in-memory store starts empty and dies with the pricer: nothing to
+        # load, nothing worth writing
+        self._writes = self.history.persistent or not self._owns_history
         self.conv = load_conventions(conventions)
         self.codes = codes or default_codes()
         self.part_b = part_b or default_part_b()
         self.assume_dme_drug = assume_dme_drug
+        self.group_size = group_size
         lookback = max(self.conv.initial_visit_gap_days, self.conv.dme_drug_window_days) + 1
         self._lookback = timedelta(days=lookback)
-        self._code_cache: dict = {}
-        self._pos_cache: dict = {}
-        self._units_cache: dict = {}
-        self._quote_cache: dict = {}
-        self._money_cache: dict = {}
+        self._gap = timedelta(days=self.conv.initial_visit_gap_days)
+        self._window = timedelta(days=self.conv.dme_drug_window_days)
+        self._caches: list[dict] = []
+        self._code_cache = self._cache()
+        self._pos_cache = self._cache()
+        self._units_cache = self._cache()
+        self._quote_cache = self._cache()
+        self._money_cache = self._cache()
+        self._day_cache = self._cache()     # same category same day, no other visit that day
+        self._gap_cache = self._cache()     # initial-visit gap, no visit in the gap
+        self._dme_cache = self._cache()     # DME drug rule without a drug in the window
+        self._loc_cache = self._cache()
+        self._drug_known = self._cache()
+        self._srate = self._cache()
+        self._round = self._cache()
+        self._seq_cache = self._cache()
+
+    def _cache(self) -> dict:
+        c: dict = {}
+        self._caches.append(c)
+        return c
 
     def close(self) -> None:
         if self._owns_history:
             self.history.close()
 
     # -- the run ---------------------------------------------------------------------
+    def run(self, expected: Mapping[str, int] | None = None) -> PricingRun:
+        """Start a run; `expected` maps member id -> claims of that member in the run."""
+        for c in self._caches:
+            if len(c) > _MAX_CACHE:
+                c.clear()
+        return PricingRun(self, expected, self.group_size)
+
     def price(self, claims: Iterable) -> Iterator[PricedClaim]:
-        items = [self._item(i, c) for i, c in enumerate(claims)]
-        if not items:
-            return
-        days = [it.first_day for it in items if it.first_day]
+        """Price claims held in memory (a list, or any iterable, which is read first).
+
+        The run plan is counted from the claims themselves, so each beneficiary is
+        priced as soon as its last claim has been passed, in the order described at
+        the top of this module. For files use edi_hit.pricing.stream.price_files,
+        which reads them twice instead of holding them.
+        """
+        claims = claims if isinstance(claims, (list, tuple)) else list(claims)
+        expected = Counter(member_id(c) for c in claims)
+        return self.run(expected).stream(claims)
+
+    def _load(self, groups: list[list[_Item]]) -> dict[str, BeneficiaryHistory]:
+        mbis = [g[0].mbi for g in groups]
+        if not self._writes:
+            return {m: BeneficiaryHistory(m) for m in mbis}
+        days = [it.first_day for g in groups for it in g if it.first_day]
         since = (min(days) - self._lookback) if days else None
-        histories = self.history.load({it.mbi for it in items}, since)
+        return self.history.load(mbis, since)
+
+    def _price_group(self, items: list[_Item], bh: BeneficiaryHistory,
+                     batch: HistoryBatch) -> list[PricedClaim]:
+        """One beneficiary's claims of the run: drug lines first, then date order;
+        returned in input order."""
         self._run_priced: dict[str, PricedClaim] = {}
         self._seen: set[str] = set()
-        self._seq = {m: max((c.seq for c in h.claims.values()), default=0)
-                     for m, h in histories.items()}
-        batch = HistoryBatch()
-        self._predrugs = self._record_drugs_first(items, histories, batch)
-        results: list = [None] * len(items)
-        for it in sorted(items, key=lambda it: (it.mbi, it.first_day or date.max,
-                                                 not it.drug_only, it.index)):
-            results[it.index] = self._claim(it, histories[it.mbi], batch)
-        if self.history.persistent or not self._owns_history:
-            self.history.apply(batch)  # a private in-memory store dies with the run
-        for out in results:
-            yield from out
+        self._seq = {}
+        self._bh_claims = bh.claims
+        self._predrugs = self._record_drugs_first(items, bh, batch)
+        if len(items) == 1:
+            return self._claim(items[0], bh, batch)
+        results: dict[int, list[PricedClaim]] = {}
+        for it in sorted(items, key=lambda it: (it.first_day or _FAR, not it.drug_only,
+                                                 it.index)):
+            results[it.index] = self._claim(it, bh, batch)
+        return [pc for it in items for pc in results[it.index]]
 
-    def _record_drugs_first(self, items, histories, batch) -> set[str]:
-        """Put every new DME drug (J-code) line of the run into history before any HIT line
-        is priced: a drug claim dated 0-30 days before a visit is on file when the visit is
-        adjudicated, even when the HIT claim's first date sorts before the drug's."""
+    def _record_drugs_first(self, items, bh, batch) -> set[str]:
+        """Put every new DME drug (J-code) line of the beneficiary's claims into history
+        before any HIT line is priced: a drug claim dated 0-30 days before a visit is on
+        file when the visit is adjudicated, even when the HIT claim's first date sorts
+        before the drug's."""
         done: set[str] = set()
         codes = self.codes
+        known = self._drug_known
         for it in items:
-            bh = histories[it.mbi]
-            if (not it.mbi or it.icn in done or it.icn in bh.claims
+            if (not it.has_drug or not it.mbi or it.icn in done or it.icn in bh.claims
                     or (it.claim.frequency_code or "1") == "8"):
                 continue
             for ln in it.claim.lines:
-                if ln.code and ln.service_date and codes.drug_code_known(ln.code):
-                    if codes.hit_code_known(ln.code):
+                code = ln.code
+                if not code or not ln.service_date:
+                    continue
+                k = known.get(code)
+                if k is None:
+                    k = known[code] = codes.drug_code_known(code)
+                if k:
+                    if codes.hit_code_known(code):
                         continue
-                    cat = codes.drug_category(ln.code, ln.service_date, ln.modifiers)
-                    drug = DrugClaim(it.mbi, ln.service_date, ln.code.upper(), cat, it.icn,
+                    cat = codes.drug_category(code, ln.service_date, ln.modifiers)
+                    drug = DrugClaim(it.mbi, ln.service_date, code.upper(), cat, it.icn,
                                      f"837P ICN {it.icn}")
                     bh.add_drug(drug)
                     batch.drugs.append(drug)
@@ -137,14 +335,27 @@ class Pricer:
         return done
 
     def _item(self, index: int, claim) -> _Item:
-        mbi = (claim.subscriber.member_id if claim.subscriber else None) or ""
-        npi = (claim.billing_provider.npi if claim.billing_provider else None) or ""
+        mbi = member_id(claim)
+        bp = claim.billing_provider
+        npi = (bp.npi if bp is not None else None) or ""
         fp = claim_fingerprint(claim, mbi, npi)
-        lines_days = [ln.service_date for ln in claim.lines if ln.service_date]
-        drug_only = bool(claim.lines) and all(
-            ln.code and self.codes.drug_code_known(ln.code) for ln in claim.lines)
+        first = None
+        drugs = 0
+        known = self._drug_known
+        for ln in claim.lines:
+            day = ln.service_date
+            if day is not None and (first is None or day < first):
+                first = day
+            code = ln.code
+            if code:
+                k = known.get(code)
+                if k is None:
+                    k = known[code] = self.codes.drug_code_known(code)
+                if k:
+                    drugs += 1
         return _Item(index, claim, mbi, npi, claim.patient_control_number or "", fp,
-                     claim_icn(fp), min(lines_days) if lines_days else None, drug_only)
+                     claim_icn(fp), first, bool(claim.lines) and drugs == len(claim.lines),
+                     drugs > 0)
 
     # -- one claim ------------------------------------------------------------------------
     def _claim(self, it: _Item, bh: BeneficiaryHistory, batch: HistoryBatch) -> list[PricedClaim]:
@@ -154,7 +365,7 @@ class Pricer:
         in_run_duplicate = it.icn in self._seen
         self._seen.add(it.icn)
         record = not in_run_duplicate
-        pre: list[str] = []
+        pre: list[str] = [it.note] if it.note else []
         if known and not in_run_duplicate:
             bh.remove_entries(it.icn)
             batch.delete_entries.append(it.icn)
@@ -175,7 +386,11 @@ class Pricer:
                            f"priced as a new claim")
 
         lines = self._price_lines(it, bh, batch if record else None, pre)
-        status = PROCESSED if any(pl.status == PAID for pl in lines) else CLAIM_DENIED
+        status = CLAIM_DENIED
+        for pl in lines:
+            if pl.status == PAID:
+                status = PROCESSED
+                break
         priced = PricedClaim(claim, lines, [], status, it.icn, self.rates.illustrative)
         if record:
             self._record_claim(it, bh, batch, priced, ACTIVE)
@@ -189,14 +404,21 @@ class Pricer:
         row = StoredClaim(it.icn, it.npi, it.pcn, it.fingerprint, it.mbi,
                           it.claim.frequency_code or "1", status, replaced_by, seq)
         bh.claims[it.icn] = row
-        blob = json.dumps(priced.to_dict(), separators=(",", ":")) if self.history.persistent else None
-        batch.claims.append((row, blob))
+        if self._writes:
+            blob = (json.dumps(priced.to_dict(), separators=(",", ":"))
+                    if self.history.persistent else None)
+            batch.claims.append((row, blob))
 
     def _next_seq(self, mbi: str) -> int:
-        self._seq[mbi] = self._seq.get(mbi, 0) + 1
-        return self._seq[mbi]
+        """The next sequence number of the beneficiary's claims (history included)."""
+        seq = self._seq.get(mbi)
+        if seq is None:
+            claims = self._bh_claims
+            seq = max((c.seq for c in claims.values()), default=0)
+        self._seq[mbi] = seq + 1
+        return seq + 1
 
-    # -- replacements and voids ------------------------------------------------------------
+# -- replacements and voids ------------------------------------------------------------
     def _find_original(self, it: _Item, bh: BeneficiaryHistory):
         f8 = it.claim.payer_claim_control_number()
         cand, how = None, ""
@@ -267,12 +489,18 @@ class Pricer:
             addr, who = (claim.billing_provider.address if claim.billing_provider else None), \
                 "billing provider"
         zip_code = addr.postal_code if addr else None
+        hit = self._loc_cache.get(zip_code)
+        if hit is not None:
+            return hit
         loc = self.rates.locality_for_zip(zip_code, who)
         if loc is not None:
-            return loc, f"locality {loc.key} from {loc.via}"
-        if zip_code:
-            return None, f"locality national: ZIP {zip_code[:5]} ({who}) not in the ZIP map"
-        return None, f"locality national: no {who} ZIP"
+            hit = loc, f"locality {loc.key} from {loc.via}"
+        elif zip_code:
+            hit = None, f"locality national: ZIP {zip_code[:5]} ({who}) not in the ZIP map"
+        else:
+            hit = None, f"locality national: no {who} ZIP"
+        self._loc_cache[zip_code] = hit
+        return hit
 
     def _deny(self, line, edit: str, trace: list[str], category) -> PricedLine:
         e = self.conv.edit(edit)
@@ -282,93 +510,176 @@ class Pricer:
                           [Adjustment(e.group, e.reason, charge)], list(e.remarks),
                           category, trace)
 
+    def _line_order(self, lines):
+        """Lines in date order, a drug line before a visit on its day, then line number."""
+        prev = None
+        for ln in lines:  # the usual claim: one line a day, in date order
+            day = ln.service_date
+            if day is None or (prev is not None and day <= prev):
+                break
+            prev = day
+        else:
+            return range(len(lines))
+        known = self._drug_known
+        keys = []
+        for ln in lines:
+            code = ln.code
+            k = False
+            if code:
+                k = known.get(code)
+                if k is None:
+                    k = known[code] = self.codes.drug_code_known(code)
+            keys.append((ln.service_date or _FAR, not k, ln.line_number))
+        return sorted(range(len(lines)), key=keys.__getitem__)
+
     def _price_lines(self, it: _Item, bh: BeneficiaryHistory, batch: HistoryBatch | None,
                      pre: list[str]) -> list[PricedLine]:
         claim = it.claim
-        locality, loc_trace = self._locality(claim)
+        lines = claim.lines
         codes, conv = self.codes, self.conv
-        # decisions that depend only on the line's own fields are memoised per run
+        # Decisions that depend only on a few values are memoised per pricer; the keys
+        # hold everything the decision (and its trace line) depends on.
         code_cache, pos_cache, units_cache = self._code_cache, self._pos_cache, self._units_cache
-        quote_cache = self._quote_cache
-        results: list = [None] * len(claim.lines)
-        order = sorted(range(len(claim.lines)), key=lambda i: (
-            claim.lines[i].service_date or date.max,
-            not (claim.lines[i].code and codes.drug_code_known(claim.lines[i].code)),
-            claim.lines[i].line_number))
+        quote_cache, day_cache, gap_cache = self._quote_cache, self._day_cache, self._gap_cache
+        dme_cache, money_round = self._dme_cache, self._round
+        deductibles = self.part_b.deductibles
+        results: list = [None] * len(lines)
+        order = self._line_order(lines)
         deductible_years: set[int] = set()
+        locality = loc_trace = None
+        mbi = it.mbi
         for i in order:
-            line = claim.lines[i]
-            trace = list(pre)
+            line = lines[i]
             day = line.service_date
-            if not it.mbi or day is None or not line.code:
-                missing = ("no beneficiary id (2010BA NM109)" if not it.mbi else
+            raw_code = line.code
+            if not mbi or day is None or not raw_code:
+                missing = ("no beneficiary id (2010BA NM109)" if not mbi else
                            "no date of service (DTP*472)" if day is None else "no procedure code")
-                trace.append(f"E12 {missing}")
-                results[i] = self._deny(line, "E12" if line.code else "E1", trace, None)
+                results[i] = self._deny(line, "E12" if raw_code else "E1",
+                                        [*pre, f"E12 {missing}"], None)
                 continue
+            code = raw_code.upper()
             line_pos = line.place_of_service
-            view = rules.LineView(it.mbi, day, line.code.upper(), round_money(line.charge),
-                                  line.units, line_pos or claim.place_of_service,
-                                  "SV105" if line_pos else "CLM05-1", it.npi, line.line_number,
-                                  tuple(line.modifiers))
-            key = (view.code, day, view.modifiers)
+            view = None
+            key = (code, day, tuple(line.modifiers))
             d = code_cache.get(key)
             if d is None:
+                view = self._view(it, line, code, day)
                 d = code_cache[key] = rules.code_valid(view, codes)
-            trace.append(d.trace)
             if not d.passed:
                 if d.edit == "E11" and batch is not None and it.icn not in self._predrugs:
-                    drug = DrugClaim(it.mbi, day, view.code, d.value, it.icn, f"837P ICN {it.icn}")
+                    drug = DrugClaim(mbi, day, code, d.value, it.icn, f"837P ICN {it.icn}")
                     bh.add_drug(drug)
                     batch.drugs.append(drug)
-                results[i] = self._deny(line, d.edit, trace, d.value if d.edit == "E11" else None)
+                results[i] = self._deny(line, d.edit, [*pre, d.trace],
+                                        d.value if d.edit == "E11" else None)
                 continue
             hit = d.value
-            key = (view.pos, view.pos_source)
-            decision = pos_cache.get(key)
-            if decision is None:
-                decision = pos_cache[key] = rules.place_of_service(view, conv)
-            trace.append(decision.trace)
-            if decision.passed:
-                decision = units_cache.get(view.units)
-                if decision is None:
-                    decision = units_cache[view.units] = rules.units_of_time(view)
-                trace.append(decision.trace)
-            if decision.passed:
-                decision = rules.same_category_same_day(view, hit, bh.visits_between(day, day), conv)
-                trace.append(decision.trace)
-            price_code = hit
-            if decision.passed:
-                prior = bh.visits_between(day - timedelta(days=conv.initial_visit_gap_days),
-                                          day - timedelta(days=1))
-                decision = rules.initial_visit_gap(view, hit, prior, conv, codes)
-                trace.append(decision.trace)
-                if decision.passed and decision.value is not None:
-                    price_code = decision.value
-            if decision.passed:
-                drugs = bh.drugs_between(day - timedelta(days=conv.dme_drug_window_days), day)
-                decision = rules.dme_drug_before_visit(view, hit, drugs, conv, self.assume_dme_drug)
-                trace.append(decision.trace)
-            if not decision.passed:
-                results[i] = self._deny(line, decision.edit, trace, hit.category)
+            key = (line_pos or claim.place_of_service, "SV105" if line_pos else "CLM05-1")
+            pd = pos_cache.get(key)
+            if pd is None:
+                view = view or self._view(it, line, code, day)
+                pd = pos_cache[key] = rules.place_of_service(view, conv)
+            if not pd.passed:
+                results[i] = self._deny(line, pd.edit, [*pre, d.trace, pd.trace], hit.category)
                 continue
-            trace.append(loc_trace)
-            qkey = (price_code.code, day, locality)
+            units = line.units
+            key = None if units is None else str(units)
+            ud = units_cache.get(key)
+            if ud is None:
+                view = view or self._view(it, line, code, day)
+                ud = units_cache[key] = rules.units_of_time(view)
+            if not ud.passed:
+                results[i] = self._deny(line, ud.edit, [*pre, d.trace, pd.trace, ud.trace],
+                                        hit.category)
+                continue
+            charge = line.charge
+            if charge:  # equal non-zero amounts round alike: share one rounded Decimal
+                rounded = money_round.get(charge)
+                if rounded is None:
+                    rounded = money_round[charge] = round_money(charge)
+                charge = rounded
+            else:
+                charge = round_money(charge)
+            vdays = bh.visit_days
+            if vdays:
+                lo = bisect_left(vdays, day - self._gap)
+                mid = bisect_left(vdays, day, lo)
+                same_day = bh.visits[mid:bisect_right(vdays, day, mid)]
+                prior = bh.visits[lo:mid]
+            else:
+                same_day = prior = None
+            if same_day:
+                view = view or self._view(it, line, code, day)
+                sd = rules.same_category_same_day(view, hit, same_day, conv)
+            else:
+                sd = day_cache.get((code, day))
+                if sd is None:
+                    view = view or self._view(it, line, code, day)
+                    sd = day_cache[(code, day)] = rules.same_category_same_day(view, hit, [], conv)
+            if not sd.passed:
+                results[i] = self._deny(line, sd.edit,
+                                        [*pre, d.trace, pd.trace, ud.trace, sd.trace], hit.category)
+                continue
+            if prior and hit.initial:
+                view = view or self._view(it, line, code, day)
+                gd = rules.initial_visit_gap(view, hit, prior, conv, codes)
+            else:
+                gd = gap_cache.get((code, day))
+                if gd is None:
+                    view = view or self._view(it, line, code, day)
+                    gd = gap_cache[(code, day)] = rules.initial_visit_gap(view, hit, [], conv,
+                                                                          codes)
+            if not gd.passed:
+                results[i] = self._deny(line, gd.edit, [*pre, d.trace, pd.trace, ud.trace,
+                                                        sd.trace, gd.trace], hit.category)
+                continue
+            price_code = gd.value if gd.value is not None else hit
+            if self.assume_dme_drug:
+                dd = dme_cache.get(None)
+                if dd is None:
+                    view = view or self._view(it, line, code, day)
+                    dd = dme_cache[None] = rules.dme_drug_before_visit(view, hit, [], conv, True)
+            else:
+                drugs = bh.drugs_between(day - self._window, day)
+                if drugs:
+                    view = view or self._view(it, line, code, day)
+                    dd = rules.dme_drug_before_visit(view, hit, drugs, conv, False)
+                else:
+                    dd = dme_cache.get((code, day))
+                    if dd is None:
+                        view = view or self._view(it, line, code, day)
+                        dd = dme_cache[(code, day)] = rules.dme_drug_before_visit(
+                            view, hit, [], conv, False)
+            if not dd.passed:
+                results[i] = self._deny(line, dd.edit, [*pre, d.trace, pd.trace, ud.trace,
+                                                        sd.trace, gd.trace, dd.trace],
+                                        hit.category)
+                continue
+            if loc_trace is None:
+                locality, loc_trace = self._locality(claim)
+            qkey = (price_code.code, day, loc_trace)
             quote = quote_cache.get(qkey, False)
             if quote is False:
                 quote = quote_cache[qkey] = self.rates.quote(price_code.code, day, locality,
                                                              conv.locality_rate)
-            annual = self.part_b.deductible(day.year)
+            annual = deductibles.get(day.year)
             if quote is None or annual is None:
-                trace.append(f"E12 no rate for {price_code.code} on {day} in {self.rates.name}"
-                             if quote is None else f"E12 no Part B deductible for {day.year}")
-                results[i] = self._deny(line, "E12", trace, hit.category)
+                results[i] = self._deny(line, "E12", [
+                    *pre, d.trace, pd.trace, ud.trace, sd.trace, gd.trace, dd.trace, loc_trace,
+                    f"E12 no rate for {price_code.code} on {day} in {self.rates.name}"
+                    if quote is None else f"E12 no Part B deductible for {day.year}"],
+                    hit.category)
                 continue
-            trace.append(quote.trace)
-            results[i], applied = self._money(line, view, hit.category, quote.amount, annual,
-                                              bh, trace)
+            allowed, paid, applied, amounts, steps = self._money(
+                line, day, charge, quote.amount, annual, bh)
+            results[i] = PricedLine(
+                line, PAID, charge, allowed, paid, units,
+                list(amounts), [], hit.category,
+                [*pre, d.trace, pd.trace, ud.trace, sd.trace, gd.trace, dd.trace, loc_trace,
+                 quote.trace, *steps])
             if batch is not None:
-                visit = Visit(it.mbi, day, hit.category, view.code, it.npi, view.charge, it.icn,
+                visit = Visit(mbi, day, hit.category, code, it.npi, charge, it.icn,
                               line.line_number, line.control_number)
                 bh.add_visit(visit)
                 batch.visits.append(visit)
@@ -377,40 +688,59 @@ class Pricer:
                     deductible_years.add(day.year)
         if batch is not None:
             for year in sorted(deductible_years):
-                batch.deductible.append((it.mbi, year, it.icn, bh.deductible[year][it.icn]))
+                batch.deductible.append((mbi, year, it.icn, bh.deductible[year][it.icn]))
         return results
 
-    def _money(self, line, view, category, rate, annual, bh, trace) -> tuple[PricedLine, Decimal]:
-        """Rules 7-10 for a line that passed every edit; returns the line and its PR-1.
-        The steps depend only on (charge, rate, year, deductible met, through date), so
-        their outcome is memoised per run: a large file repeats the same few keys."""
-        day = view.day
+    def _view(self, it: _Item, line, code: str, day: date) -> rules.LineView:
+        line_pos = line.place_of_service
+        return rules.LineView(it.mbi, day, code, round_money(line.charge), line.units,
+                              line_pos or it.claim.place_of_service,
+                              "SV105" if line_pos else "CLM05-1", it.npi, line.line_number,
+                              tuple(line.modifiers))
+
+    def _money(self, line, day, charge, rate, annual, bh):
+        """Rules 7-10 for a line that passed every edit: (allowed, paid, PR-1, adjustments,
+        trace lines). The amounts depend only on (charge, rate, year, deductible met,
+        sequestration rate), so they are memoised: a large file repeats a few keys. The
+        sequestration trace line also names the through date; it is memoised apart."""
         through = line.service_date_end or day
-        met = bh.deductible_met(day.year)
-        key = (view.charge, rate, day.year, annual, met, through)
+        year = day.year
+        per = bh.deductible.get(year)
+        met = sum(per.values(), ZERO) if per else ZERO
+        srate = self._srate.get(through)
+        if srate is None:
+            srate = self._srate[through] = self.part_b.sequestration_rate(through)
+        key = (charge, rate, year, annual, met, srate)
         hit = self._money_cache.get(key)
         if hit is None:
-            allowed = rules.allowed_amount(view.charge, rate)
-            ded = rules.deductible(allowed.amount, day.year, annual, met)
+            allowed = rules.allowed_amount(charge, rate)
+            ded = rules.deductible(allowed.amount, year, annual, met)
             coins = rules.coinsurance(allowed.amount - ded.amount, self.part_b.coinsurance_rate)
             medicare = allowed.amount - ded.amount - coins.amount
-            seq = rules.sequestration(medicare, self.part_b.sequestration_rate(through), through)
+            seq = rules.sequestration(medicare, srate, through)
+            self._seq_cache[(medicare, srate, through)] = seq.trace
             paid = medicare - seq.amount
-            amounts = tuple((g, r, a) for g, r, a in (
-                ("CO", "45", view.charge - allowed.amount), ("PR", "1", ded.amount),
+            amounts = tuple(Adjustment(g, r, a) for g, r, a in (
+                ("CO", "45", charge - allowed.amount), ("PR", "1", ded.amount),
                 ("PR", "2", coins.amount), ("CO", "253", seq.amount)) if a)
-            steps = (allowed.trace, ded.trace, coins.trace, seq.trace, f"paid {paid}")
-            hit = self._money_cache[key] = (allowed.amount, paid, ded.amount, amounts, steps)
-        allowed, paid, ded, amounts, steps = hit
-        trace.extend(steps)
-        return PricedLine(line, PAID, view.charge, allowed, paid, line.units,
-                          [Adjustment(g, r, a) for g, r, a in amounts], [], category,
-                          trace), ded
-
+            hit = self._money_cache[key] = (allowed.amount, paid, ded.amount, amounts,
+                                            allowed.trace, ded.trace, coins.trace, medicare,
+                                            f"paid {paid}")
+        allowed, paid, applied, amounts, t_allowed, t_ded, t_coins, medicare, t_paid = hit
+        skey = (medicare, srate, through)
+        t_seq = self._seq_cache.get(skey)
+        if t_seq is None:
+            t_seq = self._seq_cache[skey] = rules.sequestration(medicare, srate, through).trace
+        return allowed, paid, applied, amounts, (t_allowed, t_ded, t_coins, t_seq, t_paid)
 
 def price(claims, *, rates=None, history=None, conventions=None, assume_dme_drug: bool = False,
           codes: CodeTable | None = None, part_b: PartB | None = None) -> Iterator[PricedClaim]:
-    """Price claims under the Medicare HIT benefit; yields PricedClaims in input order.
+    """Price claims under the Medicare HIT benefit; yields PricedClaims.
+
+    claims: Claim objects held in memory (any iterable; it is read first). Each
+    beneficiary's claims are applied in date-of-service order; the output is beneficiary
+    by beneficiary, in the order of each one's last claim, and a beneficiary's claims in
+    input order. For 837P files use edi_hit.pricing.stream.price_files (streams them).
 
     rates: a RateTable, a rate-table dict or JSON path (default: the shipped illustrative
     table); history: a HistoryStore or a SQLite path (default: a new in-memory store);

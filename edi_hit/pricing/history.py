@@ -3,8 +3,10 @@
 # Strategy: rules that span claims (60-day initial gap, DME drug 0-30 days before,
 # one payment per category per day, the deductible) read a BeneficiaryHistory: an
 # in-memory snapshot of one beneficiary, loaded for every beneficiary of a run in one
-# batch of queries, updated as the run prices claims, and written back in one
-# transaction (HistoryBatch) at the end. HistoryStore is the interface; SQLiteHistory
+# batch of queries, updated as the run prices claims, and written back as HistoryBatch
+# parts staged while the run goes on and committed as one transaction at its end
+# (begin/stage/commit/rollback; apply() writes one batch at once). HistoryStore is the
+# interface; SQLiteHistory
 # implements it on a file (--history PATH) or in memory. Every entry carries the
 # payer claim control number (ICN) of the claim that made it, so re-pricing,
 # replacing or voiding a claim removes exactly that claim's entries.
@@ -98,8 +100,13 @@ class BeneficiaryHistory:
 
     # -- writes (in memory) -----------------------------------------------------------
     def add_visit(self, v: Visit) -> None:
-        i = bisect_right(self.visit_days, v.day)
-        self.visit_days.insert(i, v.day)
+        days = self.visit_days
+        if not days or days[-1] <= v.day:  # the usual case: visits come in date order
+            days.append(v.day)
+            self.visits.append(v)
+            return
+        i = bisect_right(days, v.day)
+        days.insert(i, v.day)
         self.visits.insert(i, v)
 
     def add_drug(self, d: DrugClaim) -> None:
@@ -156,6 +163,31 @@ class HistoryStore(ABC):
     @abstractmethod
     def apply(self, batch: HistoryBatch) -> None:
         """Write a run's changes atomically."""
+
+    # A run writes in parts (one per set of beneficiaries priced) and commits once. The
+    # default keeps the parts and apply()s them together at commit; a store that has
+    # transactions (SQLiteHistory) writes each part at once, uncommitted.
+    def begin(self) -> None:
+        """A run starts: nothing staged."""
+        self._staged = HistoryBatch()
+
+    def stage(self, batch: HistoryBatch) -> None:
+        """Part of the run's writes; durable only with commit()."""
+        staged = getattr(self, "_staged", None)
+        if staged is None:
+            staged = self._staged = HistoryBatch()
+        for name in ("delete_entries", "claims", "status", "visits", "drugs", "deductible"):
+            getattr(staged, name).extend(getattr(batch, name))
+
+    def commit(self) -> None:
+        """The run completed: make its staged writes durable, atomically."""
+        staged, self._staged = getattr(self, "_staged", None), None
+        if staged:
+            self.apply(staged)
+
+    def rollback(self) -> None:
+        """The run failed: forget its staged writes."""
+        self._staged = None
 
     @abstractmethod
     def import_dme(self, drugs: Iterable[DrugClaim]) -> int:
@@ -266,32 +298,50 @@ class SQLiteHistory(HistoryStore):
     def apply(self, batch):
         if not batch:
             return
+        with self.db:
+            self._write(batch)
+
+    # staged parts are written at once inside the connection's open transaction
+    def begin(self):
+        if self.db.in_transaction:
+            self.db.commit()
+
+    def stage(self, batch):
+        if batch:
+            self._write(batch)
+
+    def commit(self):
+        self.db.commit()
+
+    def rollback(self):
+        self.db.rollback()
+
+    def _write(self, batch):
         db = self.db
-        with db:
-            for i in range(0, len(batch.delete_entries), _CHUNK):
-                part = batch.delete_entries[i:i + _CHUNK]
-                marks = ",".join("?" * len(part))
-                db.execute(f"DELETE FROM visits WHERE icn IN ({marks})", part)
-                db.execute(f"DELETE FROM drugs WHERE icn IN ({marks})", part)
-                db.execute(f"DELETE FROM deductible WHERE icn IN ({marks})", part)
-            db.executemany(
-                "INSERT INTO claims (icn, npi, pcn, fingerprint, mbi, frequency, status, replaced_by,"
-                " seq, priced) VALUES (?,?,?,?,?,?,?,?,?,?) ON CONFLICT(icn) DO UPDATE SET "
-                "status=excluded.status, replaced_by=excluded.replaced_by, priced=excluded.priced",
-                [(c.icn, c.npi, c.pcn, c.fingerprint, c.mbi, c.frequency, c.status, c.replaced_by,
-                  c.seq, priced) for c, priced in batch.claims])
-            db.executemany("UPDATE claims SET status = ?, replaced_by = ? WHERE icn = ?",
-                           [(s, by, icn) for icn, s, by in batch.status])
-            db.executemany("INSERT INTO visits VALUES (?,?,?,?,?,?,?,?,?)",
-                           [(v.mbi, v.day.isoformat(), v.category, v.code, v.npi, str(v.charge),
-                             v.icn, v.line_number, v.line_control) for v in batch.visits])
-            db.executemany("INSERT OR IGNORE INTO drugs VALUES (?,?,?,?,?,?)",
-                           [(d.mbi, d.day.isoformat(), d.code, d.category, d.icn, d.source)
-                            for d in batch.drugs])
-            db.executemany(
-                "INSERT INTO deductible VALUES (?,?,?,?) ON CONFLICT(mbi, year, icn) DO UPDATE "
-                "SET amount = excluded.amount",
-                [(mbi, year, icn, str(amount)) for mbi, year, icn, amount in batch.deductible])
+        for i in range(0, len(batch.delete_entries), _CHUNK):
+            part = batch.delete_entries[i:i + _CHUNK]
+            marks = ",".join("?" * len(part))
+            db.execute(f"DELETE FROM visits WHERE icn IN ({marks})", part)
+            db.execute(f"DELETE FROM drugs WHERE icn IN ({marks})", part)
+            db.execute(f"DELETE FROM deductible WHERE icn IN ({marks})", part)
+        db.executemany(
+            "INSERT INTO claims (icn, npi, pcn, fingerprint, mbi, frequency, status, replaced_by,"
+            " seq, priced) VALUES (?,?,?,?,?,?,?,?,?,?) ON CONFLICT(icn) DO UPDATE SET "
+            "status=excluded.status, replaced_by=excluded.replaced_by, priced=excluded.priced",
+            [(c.icn, c.npi, c.pcn, c.fingerprint, c.mbi, c.frequency, c.status, c.replaced_by,
+              c.seq, priced) for c, priced in batch.claims])
+        db.executemany("UPDATE claims SET status = ?, replaced_by = ? WHERE icn = ?",
+                       [(s, by, icn) for icn, s, by in batch.status])
+        db.executemany("INSERT INTO visits VALUES (?,?,?,?,?,?,?,?,?)",
+                       [(v.mbi, v.day.isoformat(), v.category, v.code, v.npi, str(v.charge),
+                         v.icn, v.line_number, v.line_control) for v in batch.visits])
+        db.executemany("INSERT OR IGNORE INTO drugs VALUES (?,?,?,?,?,?)",
+                       [(d.mbi, d.day.isoformat(), d.code, d.category, d.icn, d.source)
+                        for d in batch.drugs])
+        db.executemany(
+            "INSERT INTO deductible VALUES (?,?,?,?) ON CONFLICT(mbi, year, icn) DO UPDATE "
+            "SET amount = excluded.amount",
+            [(mbi, year, icn, str(amount)) for mbi, year, icn, amount in batch.deductible])
 
     def import_dme(self, drugs):
         rows = [(d.mbi, d.day.isoformat(), d.code, d.category, d.icn, d.source) for d in drugs]

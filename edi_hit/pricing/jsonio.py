@@ -1,7 +1,8 @@
 # Reading and writing priced claims as JSON (the output of `edi-hit price`).
 #
-# Strategy: one JSON document {"schema", "rate_table", "claims": [...]} where each
-# claim is PricedClaim.to_dict() (schemas/priced-claim.schema.json). The writer
+# Strategy: one JSON document {"schema", "rate_table", "claims": [...], "rejected":
+# [...]} where each claim is PricedClaim.to_dict() (schemas/priced-claim.schema.json)
+# and "rejected" (only when the reader refused claims) lists RejectedClaim.to_dict(). The writer
 # streams one claim at a time, so a large run is never held as one big dict.
 from __future__ import annotations
 
@@ -18,8 +19,12 @@ __all__ = ["write_priced", "read_priced", "FILE_SCHEMA"]
 FILE_SCHEMA = "edi-hit/priced-claims/1"
 
 
-def write_priced(priced: Iterable[PricedClaim], stream: IO[str], *, rates=None) -> int:
-    """Write priced claims as one JSON document; returns the number of claims."""
+def write_priced(priced: Iterable[PricedClaim], stream: IO[str], *, rates=None,
+                 rejected: list | None = None) -> int:
+    """Write priced claims as one JSON document; returns the number of claims.
+
+    rejected: claims the reader refused (RejectedClaim), read when the priced claims
+    are exhausted (the list may fill up while they stream); written as "rejected"."""
     head = {"schema": FILE_SCHEMA}
     if rates is not None:
         head["rate_table"] = {"name": rates.name, "illustrative": rates.illustrative,
@@ -30,7 +35,11 @@ def write_priced(priced: Iterable[PricedClaim], stream: IO[str], *, rates=None) 
     for pc in priced:
         stream.write(("," if n else "") + "\n  " + json.dumps(pc.to_dict(), separators=(",", ":")))
         n += 1
-    stream.write("\n ]\n}\n")
+    stream.write("\n ]")
+    if rejected:
+        stream.write(',\n "rejected": [' + ",".join(
+            "\n  " + json.dumps(r.to_dict(), separators=(",", ":")) for r in rejected) + "\n ]")
+    stream.write("\n}\n")
     return n
 
 

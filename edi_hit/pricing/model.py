@@ -26,9 +26,11 @@ def _money(value: Decimal) -> str:
     return format(value, "f")
 
 
-@dataclass(slots=True)
+@dataclass(slots=True, frozen=True)
 class Adjustment:
-    """One CAS triplet: group code (CO/PR/OA/PI), CARC, amount (positive reduces payment)."""
+    """One CAS triplet: group code (CO/PR/OA/PI), CARC, amount (positive reduces payment).
+
+    A value: frozen, so the pricer can hand the same adjustment to many lines."""
 
     group: str
     reason: str

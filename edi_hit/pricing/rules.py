@@ -131,7 +131,8 @@ def same_category_same_day(view: LineView, hit: HitCode, day_visits: list[Visit]
 
 def initial_visit_gap(view: LineView, hit: HitCode, prior: list[Visit], conv: Conventions,
                       codes: CodeTable) -> Decision:
-    """prior: the beneficiary's paid HIT visits dated gap..1 days before this one."""
+    """prior: the beneficiary's paid HIT visits dated gap..1 days before this one; only
+    read for an initial-visit code (a subsequent-visit code always passes)."""
     gap = conv.initial_visit_gap_days
     if not hit.initial:
         return Decision(True, f"E5 {hit.code} is not an initial-visit code")

@@ -1,24 +1,25 @@
 # The main job: 837P files in, an 835 out, and a summary of what happened.
 #
-# Strategy: compose the stages and add nothing to them. Claims stream from
-# edi_hit.x837p.read_837p (file after file), go through edi_hit.pricing's Pricer in
-# batches of `batch_size` claims (one Pricer, so one history store, for the whole run),
-# and every PricedClaim is handed to the 835 RemittanceBuilder, which spills rendered
-# claims to a temporary file; a Tally watches them pass to build the Summary. Memory is
-# bounded by the batch, not by the file (the pricer needs a batch in memory because its
-# rules span a beneficiary's claims; a beneficiary's claims that straddle two batches
-# are priced batch by batch, in file order).
+# Strategy: compose the stages and add nothing to them. edi_hit.pricing.stream's
+# PricedFeed pre-scans the files (which beneficiary each claim belongs to), then reads
+# them claim by claim with the 837P reader in reject mode and prices each beneficiary's
+# claims, in date-of-service order, as soon as the last of them has been read (one
+# Pricer, so one history store, for the whole run). Every PricedClaim is handed to the
+# 835 RemittanceBuilder, which spills rendered claims to a temporary file; a Tally
+# watches them pass to build the Summary. Memory holds the beneficiaries in flight, not
+# the files (see edi_hit.pricing.adjudicate for the pathological case).
 #
 # The output is written to OUT.part and renamed when complete, so a failed run never
-# leaves a half-written 835 behind. Nothing is lost: the Summary's counts are checked
-# against the builder's (claims in = claims remitted) before the rename.
+# leaves a half-written 835 behind. Nothing is lost: claims read = claims priced +
+# claims rejected (each rejection is in the Summary with its reason), and claims priced
+# = claims remitted; both are checked before the rename.
 
 from __future__ import annotations
 
 import gc
 import os
 from collections import Counter
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import datetime
 from decimal import Decimal
@@ -32,7 +33,7 @@ from .model import decimal_to_json
 
 __all__ = ["Summary", "Tally", "adjudicate", "DEFAULT_BATCH_SIZE"]
 
-DEFAULT_BATCH_SIZE = 500
+DEFAULT_BATCH_SIZE = 500  # beneficiaries priced together (one batch of history queries)
 _ZERO = Decimal(0)
 
 
@@ -41,7 +42,10 @@ class Summary:
     """What an adjudication run did: counts, money, and the commonest denial reasons."""
 
     files: list[str] = field(default_factory=list)
-    claims: int = 0
+    claims_in: int = 0        # claims read from the input: accepted + rejected
+    claims_rejected: int = 0  # refused by the reader (bad values, broken envelopes)
+    rejects: list[dict] = field(default_factory=list)  # RejectedClaim.to_dict(), in order
+    claims: int = 0           # claims remitted (a replacement's reversal included)
     claims_processed: int = 0
     claims_denied: int = 0
     reversals: int = 0
@@ -58,6 +62,11 @@ class Summary:
     denial_reasons: Counter = field(default_factory=Counter)  # "CO-5 M77" -> lines
     transactions: list[TransactionSummary] = field(default_factory=list)
     output: str | None = None
+    findings: int = 0         # reader warnings and errors, all files
+
+    @property
+    def claims_accepted(self) -> int:
+        return self.claims_in - self.claims_rejected
 
     def top_denials(self, n: int = 5) -> list[tuple[str, int]]:
         return sorted(self.denial_reasons.items(), key=lambda kv: (-kv[1], kv[0]))[:n]
@@ -67,6 +76,9 @@ class Summary:
         return {
             "files": list(self.files),
             "output": self.output,
+            "claims_in": self.claims_in,
+            "claims_accepted": self.claims_accepted,
+            "claims_rejected": self.claims_rejected,
             "claims": self.claims,
             "claims_processed": self.claims_processed,
             "claims_denied": self.claims_denied,
@@ -82,6 +94,8 @@ class Summary:
             "payment": money(self.payment),
             "illustrative_rates": self.illustrative_rates,
             "denial_reasons": [{"reason": k, "lines": v} for k, v in self.top_denials(50)],
+            "rejects": list(self.rejects),
+            "findings": self.findings,
             "transactions": [
                 {"control_number": t.control_number, "payee_id": t.payee_id,
                  "payee_name": t.payee_name, "claims": t.claims,
@@ -93,6 +107,8 @@ class Summary:
     def table(self) -> str:
         """The short text summary the CLI prints."""
         rows = [
+            ("input claims", f"{self.claims_in}  (accepted {self.claims_accepted}, rejected "
+                             f"{self.claims_rejected})"),
             ("claims", f"{self.claims}  (processed {self.claims_processed}, denied "
                        f"{self.claims_denied}, reversals {self.reversals})"),
             ("lines", f"{self.lines}  (paid {self.lines_paid}, denied {self.lines_denied})"),
@@ -111,6 +127,13 @@ class Summary:
         if top:
             out.append("top denial reasons:")
             out.extend(f"  {count:>7}  {reason}" for reason, count in top)
+        if self.rejects:
+            out.append(f"rejected claims ({self.claims_rejected}):")
+            for r in self.rejects[:5]:
+                pcn = r.get("patient_control_number") or "?"
+                out.append(f"  {pcn} ({r.get('file') or '<stream>'}): {r.get('reason')}")
+            if len(self.rejects) > 5:
+                out.append(f"  ... and {len(self.rejects) - 5} more (see --report)")
         if self.illustrative_rates:
             out.append("note: priced with ILLUSTRATIVE rates (not CMS values); pass --rates")
         return "\n".join(out)
@@ -124,42 +147,46 @@ class Tally:
 
     def watch(self, priced: Iterable[Any]) -> Iterator[Any]:
         s = self.summary
+        reasons = s.denial_reasons
         for pc in priced:
             s.claims += 1
-            if pc.status == "reversal":
+            status = pc.status
+            reversal = status == "reversal"
+            if reversal:
                 s.reversals += 1
-            elif pc.status == "denied":
+            elif status == "denied":
                 s.claims_denied += 1
             else:
                 s.claims_processed += 1
             if pc.illustrative_rates:
                 s.illustrative_rates = True
+            # PricedClaim.total_paid and .patient_responsibility, in the same pass
+            charge = allowed = paid = patient = _ZERO
             for pl in pc.lines:
-                s.total_charge += pl.charge
-                s.total_allowed += pl.allowed
-                if pc.status == "reversal":
+                charge += pl.charge
+                allowed += pl.allowed
+                paid += pl.paid
+                for a in pl.adjustments:
+                    if a.group == "PR":
+                        patient += a.amount
+                if reversal:
                     continue
                 s.lines += 1
                 if pl.status == "denied":
                     s.lines_denied += 1
                     codes = [f"{a.group}-{a.reason}" for a in pl.adjustments if a.amount]
-                    s.denial_reasons[" ".join(codes + list(pl.remarks))] += 1
+                    reasons[" ".join(codes + list(pl.remarks))] += 1
                 else:
                     s.lines_paid += 1
-            s.total_paid += pc.total_paid
-            s.patient_responsibility += pc.patient_responsibility
+            for a in pc.claim_adjustments:
+                paid -= a.amount
+                if a.group == "PR":
+                    patient += a.amount
+            s.total_charge += charge
+            s.total_allowed += allowed
+            s.total_paid += paid
+            s.patient_responsibility += patient
             yield pc
-
-
-def _batches(items: Iterable[Any], size: int) -> Iterator[list[Any]]:
-    batch: list[Any] = []
-    for item in items:
-        batch.append(item)
-        if len(batch) >= size:
-            yield batch
-            batch = []
-    if batch:
-        yield batch
 
 
 def adjudicate(
@@ -174,42 +201,52 @@ def adjudicate(
     control_number: int = 1,
     payer: PayerInfo | None = None,
     batch_size: int = DEFAULT_BATCH_SIZE,
+    progress: Callable[[Iterator], Iterator] | None = None,
 ) -> Summary:
     """Read 837P files, price them with history, write one 835; return the Summary.
 
-    sources: paths (or bytes / binary files) of 837P files, read in order.
+    sources: paths (or bytes / binary files) of 837P files, read in order as one run.
     output: a path (written to PATH.part, renamed when complete) or a binary stream.
     rates, history, conventions, assume_dme_drug: as for edi_hit.pricing.price.
     now, control_number: fix the 835's dates and control numbers (golden files).
+    batch_size: beneficiaries priced together (one batch of history queries).
+    progress: wraps the iterator of claims read (the CLI's counter on stderr).
+    Claims the reader rejects are in Summary.rejects; they are not remitted.
     """
     from edi_hit.pricing import Pricer
-    from edi_hit.x837p.read import read_837p
+    from edi_hit.pricing.stream import PricedFeed, source_name
 
     sources = list(sources)
     if not sources:
         raise EdiHitError("no 837P input given")
-    summary = Summary(files=[str(s) if isinstance(s, (str, os.PathLike)) else "<stream>"
-                             for s in sources])
+    summary = Summary(files=[source_name(s) for s in sources])
     builder = RemittanceBuilder(payer=payer, now=now, control_number=control_number)
     tally = Tally(summary)
 
-    def claims() -> Iterator[Any]:
-        for src in sources:
-            yield from read_837p(src)
-
     pricer = Pricer(rates=rates, history=history, conventions=conventions,
-                    assume_dme_drug=assume_dme_drug)
-    # The run allocates millions of small objects that are freed by reference counting;
-    # collecting the youngest generation less often saves about a tenth of the time.
+                    assume_dme_drug=assume_dme_drug, group_size=max(1, batch_size))
+    feed = PricedFeed(pricer, sources, names=summary.files, progress=progress)
+    # The run allocates millions of small objects that are freed by reference counting:
+    # the tables loaded so far are frozen out of the collector's way, and the youngest
+    # generation is collected less often.
     threshold = gc.get_threshold()
+    gc.collect()
+    gc.freeze()
     gc.set_threshold(max(threshold[0], 100_000), *threshold[1:])
     try:
-        for batch in _batches(claims(), max(1, batch_size)):
-            for pc in tally.watch(pricer.price(batch)):
-                builder.add(pc)
+        for pc in tally.watch(feed):
+            builder.add(pc)
     finally:
         gc.set_threshold(*threshold)
+        gc.unfreeze()
         pricer.close()
+    summary.claims_in = feed.claims_in
+    summary.claims_rejected = len(feed.rejected)
+    summary.rejects = [r.to_dict() for r in feed.rejected]
+    summary.findings = len(feed.findings)
+    if feed.claims_in != feed.claims_priced + len(feed.rejected):  # pragma: no cover - a bug
+        raise EdiHitError(f"{feed.claims_in} claims read but {feed.claims_priced} priced and "
+                          f"{len(feed.rejected)} rejected")
     if builder.claims != summary.claims:  # pragma: no cover - a bug, not bad input
         raise EdiHitError(f"{summary.claims} claims priced but {builder.claims} remitted")
 

@@ -1,0 +1,150 @@
+# 837P files in, PricedClaims out, as a stream: the path `edi-hit price` and
+# `edi-hit adjudicate` take.
+#
+# Strategy: two passes over the input. plan.py scans every file first (member id of
+# each CLM, no parsing); then the files are read claim by claim with the 837P reader
+# in reject mode and handed to a PricingRun told how many claims each beneficiary has,
+# so a beneficiary is priced as soon as its last claim has been read, in date-of-service
+# order whatever the order of the files. Input that cannot be read twice (stdin, a pipe)
+# is spooled to a temporary file first.
+#
+# Nothing is lost: every claim read is either priced or rejected (a RejectedClaim, kept
+# with its reason); the feed counts both and the caller checks claims_in == priced +
+# rejected. A rejected claim still counts down its beneficiary: the plan knows whose
+# CLM it was (reader and plan both count one item per CLM, which the feed checks claim by
+# claim; after a disagreement in a file, rejected claims of that file hold their
+# beneficiary until the end of the run instead).
+from __future__ import annotations
+
+import inspect
+import os
+from typing import Any, Callable, Iterable, Iterator
+
+from edi_hit.claims import RejectedClaim
+from edi_hit.pricing.adjudicate import Pricer, member_id
+from edi_hit.pricing.model import PricedClaim
+from edi_hit.pricing.plan import RunPlan, plan_run, spool
+
+__all__ = ["PricedFeed", "price_files", "source_name"]
+
+
+def _reader():
+    from edi_hit.x837p.read import read_837p
+
+    try:
+        reject = "errors" in inspect.signature(read_837p).parameters
+    except (TypeError, ValueError):  # pragma: no cover - a C or wrapped callable
+        reject = False
+    if reject:
+        return lambda src, name: read_837p(src, name=name, errors="reject")
+    return lambda src, name: read_837p(src, name=name)  # pragma: no cover - older reader
+
+
+def source_name(source) -> str:
+    """How a source is named in reports: its path, or '<stdin>' / '<stream>'."""
+    if isinstance(source, (str, os.PathLike)):
+        return os.fspath(source)
+    name = getattr(source, "name", None)
+    if isinstance(name, str):
+        return name
+    return "<stream>"
+
+
+class PricedFeed:
+    """Iterate the PricedClaims of 837P sources priced by `pricer` in one run.
+
+    sources: paths, bytes or binary file objects (read in order); names: what to call
+    each in findings and rejections (default: source_name). progress: a function that
+    wraps the iterator of claims read (e.g. a counter on stderr).
+
+    After iteration: claims_in (claims read, accepted or not), claims_priced,
+    rejected (the RejectedClaims, in input order), findings (the readers' warnings),
+    and plan_mismatches / late (should be 0: claims the pre-scan attributed otherwise).
+    """
+
+    def __init__(self, pricer: Pricer, sources: Iterable[Any], *,
+                 names: list[str] | None = None,
+                 progress: Callable[[Iterator], Iterator] | None = None):
+        self.pricer = pricer
+        self.sources = list(sources)
+        self.names = list(names) if names is not None else [source_name(s) for s in self.sources]
+        self.progress = progress
+        self.claims_in = 0
+        self.claims_priced = 0
+        self.rejected: list[RejectedClaim] = []
+        self.findings: list = []
+        self.plan_mismatches = 0
+        self.late = 0
+        self.plan: RunPlan | None = None
+
+    def __iter__(self) -> Iterator[PricedClaim]:
+        spooled, temps = [], []
+        try:
+            for s in self.sources:
+                again = spool(s)
+                if again is not s and again is not getattr(s, "buffer", None):
+                    temps.append(again)  # a copy of stdin or a pipe
+                spooled.append(again)
+            yield from self._run(spooled)
+        finally:
+            for t in temps:
+                t.close()
+
+    def _items(self, sources):
+        read = _reader()
+        for file_no, (src, name) in enumerate(zip(sources, self.names)):
+            reader = read(src, name)
+            for ordinal, item in enumerate(reader):
+                yield file_no, ordinal, item
+            self.findings.extend(getattr(reader, "all_findings", ()))
+
+    def _run(self, sources) -> Iterator[PricedClaim]:
+        plan = self.plan = plan_run(sources)
+        run = self.pricer.run(plan.expected())
+        aligned = [True] * len(sources)
+        items = self._items(sources)
+        if self.progress is not None:
+            items = self.progress(items)
+        try:
+            for file_no, ordinal, item in items:
+                self.claims_in += 1
+                planned = plan.member_at(file_no, ordinal) if aligned[file_no] else None
+                if item.__class__ is RejectedClaim:
+                    self.rejected.append(item)
+                    mbi = getattr(item, "member_id", None)
+                    if mbi is None:
+                        mbi = planned
+                    out = run.skip(mbi) if mbi is not None else None
+                else:
+                    if aligned[file_no] and planned != member_id(item):
+                        aligned[file_no] = False
+                        self.plan_mismatches += 1
+                    out = run.add(item)
+                if out:
+                    yield from out
+            yield from run.finish()
+        finally:
+            run.abort()
+            self.claims_priced = run.claims_priced
+            self.late = run.late + run.unplanned
+
+
+def price_files(sources, *, rates=None, history=None, conventions=None,
+                assume_dme_drug: bool = False, rejected: list | None = None,
+                **pricer_options) -> Iterator[PricedClaim]:
+    """Price the claims of 837P files (paths, bytes or binary files) as a stream.
+
+    Every beneficiary's claims are applied in date-of-service order across all the
+    sources; memory holds the beneficiaries in flight, not the files. Rejected claims
+    (the reader's reject mode) are appended to `rejected` when a list is given.
+    Options as for edi_hit.pricing.price.
+    """
+    pricer = Pricer(rates=rates, history=history, conventions=conventions,
+                    assume_dme_drug=assume_dme_drug, **pricer_options)
+    feed = PricedFeed(pricer, sources)
+    try:
+        yield from feed
+    finally:
+        if rejected is not None:
+            rejected.extend(feed.rejected)
+        pricer.close()
