@@ -232,3 +232,31 @@ def test_scan_of_something_that_is_not_x12_is_empty(tmp_path):
     bad = tmp_path / "x.837"
     bad.write_text("not X12")
     assert scan_members(bad) == [] and scan_members(tmp_path / "missing.837") == []
+
+
+def test_the_plan_scan_gives_the_envelope_verdicts_in_the_same_pass():
+    from edi_hit.pricing.plan import scan_file
+    from edi_hit.x12.prescan import check_transaction_sets
+    from test_x12_prescan import MUTATIONS
+
+    for name, data in MUTATIONS.items():
+        members, verdicts = scan_file(data, "t.837")
+        assert verdicts == check_transaction_sets(data, "t.837"), name
+        assert members == scan_members(data), name
+    plan = plan_run([MUTATIONS["se01"], MUTATIONS["sound"]], ["a.837", "b.837"])
+    assert [f.file for f in plan.verdicts[0][0]] == ["a.837"] and plan.verdicts[1] == [None]
+
+
+def test_the_feed_streams_a_broken_set_without_scanning_twice(monkeypatch):
+    from edi_hit.x837p import read as read_module
+
+    def no_second_scan(*a, **k):
+        raise AssertionError("the reader scanned the envelopes again")
+
+    monkeypatch.setattr(read_module, "check_transaction_sets", no_second_scan)
+    good = to_837(others(3))
+    bad = to_837(others(2, start=3)).replace(b"SE*", b"SE*9", 1)
+    rejected: list = []
+    priced = list(price_files([good, bad], assume_dme_drug=True, rejected=rejected))
+    assert len(priced) == 3 and len(rejected) == 2
+    assert all("SE01" in r.reason and r.findings[-1].code == "se01-count" for r in rejected)

@@ -6,35 +6,33 @@
 # for each CLM in order, the member id (2010BA NM109) it belongs to; the pricing pass
 # then counts a beneficiary's claims down and prices them when the count reaches zero.
 #
-# The scan does not parse claims. Each chunk of about a megabyte is decoded as the
-# segment reader does (UTF-8, else Latin-1; line breaks dropped when they are not the
-# terminator) and one regular expression finds the segments that matter: ISA (other
-# delimiters: the file is scanned again segment by segment, with SegmentReader), ST
-# and HL (a new transaction set, billing provider or subscriber ends the current
-# member), NM1*IL right after an HL*22 (the subscriber; NM1*IL in 2330A comes after
-# the CLM and is ignored) and CLM. That is the attribution the 837P reader makes, so
-# plan and reader agree claim by claim; the pricing pass checks that they do.
+# The scan does not parse claims. It is the x12 layer's envelope pre-check
+# (edi_hit.x12.prescan: one regular expression per decoded chunk of about a megabyte,
+# segment by segment with SegmentReader when the file is not plain), told to watch a
+# few more segments in the same pass: ST and HL (a new transaction set, billing
+# provider or subscriber ends the current member), NM1*IL right after an HL*22 (the
+# subscriber; NM1*IL in 2330A comes after the CLM and is ignored) and CLM. That is the
+# attribution the 837P reader makes, so plan and reader agree claim by claim; the
+# pricing pass checks that they do. The same pass gives each transaction set's
+# envelope verdict, which the reader takes so that it can stream claims in reject mode
+# instead of holding a set until its SE.
 #
 # Memory: one dict entry per beneficiary and 4 bytes per claim (an array of
 # beneficiary numbers, used to account for claims the reader rejects).
 from __future__ import annotations
 
-import io
 import os
-import re
 import shutil
 import tempfile
 from array import array
 from dataclasses import dataclass, field
 from typing import Iterable
 
-from edi_hit.x12 import SegmentReader
-from edi_hit.x12.delimiters import parse_isa_delimiters
+from edi_hit.x12.prescan import EnvelopeScan
 
-__all__ = ["RunPlan", "plan_run", "scan_members", "spool"]
+__all__ = ["RunPlan", "plan_run", "scan_file", "scan_members", "spool"]
 
 _CHUNK = 1 << 20
-_BOM = b"\xef\xbb\xbf"
 
 
 @dataclass(slots=True)
@@ -45,8 +43,9 @@ class RunPlan:
     members: list[str] = field(default_factory=list)       # number -> member id
     counts: list[int] = field(default_factory=list)        # number -> claims in the run
     files: list[array] = field(default_factory=list)       # per source: number of each CLM
+    verdicts: list[list] = field(default_factory=list)     # per source: one per ST (prescan)
 
-    def add_file(self, member_ids: Iterable[str]) -> None:
+    def add_file(self, member_ids: Iterable[str], verdicts: list | None = None) -> None:
         ids, members, counts = self.ids, self.members, self.counts
         seq = array("i")
         for m in member_ids:
@@ -58,6 +57,7 @@ class RunPlan:
             counts[n] += 1
             seq.append(n)
         self.files.append(seq)
+        self.verdicts.append(verdicts if verdicts is not None else [])
 
     @property
     def claims(self) -> int:
@@ -92,162 +92,86 @@ def spool(source):
     return tmp
 
 
-def plan_run(sources: Iterable) -> RunPlan:
-    """Scan every source (paths, bytes or seekable binary files) in order."""
+def plan_run(sources: Iterable, names: Iterable[str | None] | None = None) -> RunPlan:
+    """Scan every source (paths, bytes or seekable binary files) in order. `names`: what
+    the readers will call each source (the envelope verdicts' findings name it)."""
     plan = RunPlan()
-    for src in sources:
-        plan.add_file(scan_members(src))
+    sources = list(sources)
+    names = list(names) if names is not None else [None] * len(sources)
+    for src, name in zip(sources, names):
+        members, verdicts = scan_file(src, name)
+        plan.add_file(members, verdicts)
     return plan
 
 
 # -- the scan ------------------------------------------------------------------------------
 
-def _open(source):
-    if isinstance(source, (bytes, bytearray, memoryview)):
-        return io.BytesIO(bytes(source)), True, None
-    if isinstance(source, (str, os.PathLike)):
-        try:
-            return open(source, "rb"), True, None
-        except OSError:
-            return None, False, None  # the reader reports it
-    fh = getattr(source, "buffer", source)
-    start = fh.tell()
-    return fh, False, start
+class _MemberScan(EnvelopeScan):
+    """The envelope pre-check, watching also HL, NM1*IL and CLM for the member ids."""
+
+    watch_ids = frozenset({"CLM", "HL", "NM1", "ST"})
+
+    def __init__(self, name=None):
+        super().__init__(name)
+        self.members: list[str] = []
+        self.member = ""
+        self.expect = False  # the next NM1*IL names the member (it follows an HL*22)
+
+    def restart(self):
+        self.members = []
+        self.member, self.expect = "", False
+
+    def watch(self, e, t):
+        v = f"[^{e}{t}]*"
+        return (f"(?P<clm>CLM)(?={e}|{t}|\\Z)"
+                f"|HL{e}{v}{e}{v}{e}(?P<level>{v})"
+                f"|NM1{e}IL(?:{e}{v}){{7}}{e}(?P<mid>{v})")
+
+    def matched(self, m):
+        group = m.lastgroup
+        if group == "clm":
+            self.members.append(self.member)
+            self.expect = False
+        elif group == "level":
+            self.hl(m.group("level"))
+        elif self.expect:  # mid
+            self.member, self.expect = m.group("mid"), False
+
+    def hl(self, level):
+        if level == "22":
+            self.member, self.expect = "", True
+        elif level != "23":
+            self.member, self.expect = "", False
+        else:
+            self.expect = False
+
+    def segment(self, seg):
+        sid = seg[0]
+        if sid == "CLM":
+            self.members.append(self.member)
+            self.expect = False
+        elif sid == "HL":
+            self.hl(seg[3] if len(seg) > 3 else "")
+        elif sid == "NM1":
+            if self.expect and len(seg) > 1 and seg[1] == "IL":
+                self.member, self.expect = (seg[9] if len(seg) > 9 else ""), False
+        else:  # ST
+            self.member, self.expect = "", False
+
+
+def scan_file(source, name: str | None = None) -> tuple[list[str], list]:
+    """One pass over one 837P source: (the member id of every CLM in order, '' when
+    none; the envelope verdict of every transaction set, as
+    edi_hit.x12.prescan.check_transaction_sets gives them, findings naming `name`).
+
+    A file object is read from where it stands and put back there afterwards.
+    Input that is not X12 gives ([], []): the reader says what is wrong.
+    """
+    scan = _MemberScan(name)
+    verdicts = scan.run(source)
+    return scan.members, verdicts
 
 
 def scan_members(source) -> list[str]:
-    """The member id of every CLM of one 837P source, in order ('' when none).
-
-    A file object is read from where it stands and put back there afterwards.
-    Input that is not X12 gives an empty list: the reader says what is wrong.
-    """
-    fh, owned, start = _open(source)
-    if fh is None:
-        return []
-    try:
-        out = _scan_fast(fh)
-        if out is None:  # interchanges with different delimiters
-            if start is not None:
-                fh.seek(start)
-            else:
-                fh.close()
-                fh, owned, start = _open(source)
-            out = _scan_segments(fh)
-        return out
-    finally:
-        if owned:
-            fh.close()
-        elif start is not None:
-            fh.seek(start)
-
-
-def _pattern(elem: str, term: str) -> re.Pattern:
-    e, t = re.escape(elem), re.escape(term)
-    v = f"[^{e}{t}]*"
-    return re.compile(
-        f"{t}[ \\t\\r\\n]*(?:"
-        f"(CLM){e}"
-        f"|HL{e}{v}{e}{v}{e}({v})"
-        f"|NM1{e}IL(?:{e}{v}){{7}}{e}({v})"
-        f"|(ST){e}|(ISA)"
-        f")")
-
-
-def _scan_fast(fh) -> list[str] | None:
-    head = fh.read(_CHUNK)
-    if head.startswith(_BOM):
-        head = head[3:]
-    at = head.find(b"ISA")
-    if at < 0:
-        return []
-    try:
-        delims = parse_isa_delimiters(head[at:at + 400].decode("latin-1"), 0)[0]
-    except Exception:  # the reader reports a broken ISA
-        return []
-    elem, term = delims.element, delims.segment
-    pat = _pattern(elem, term)
-    term_b = term.encode("latin-1")
-    drop_breaks = term not in "\r\n"
-    out: list[str] = []
-    member, expect = "", False
-    encoding = "utf-8"
-    data = head[at:]
-    first = True
-    while True:
-        more = fh.read(_CHUNK) if data is not None else b""
-        if more:
-            data += more
-            cut = data.rfind(term_b)
-            if cut < 0:
-                continue
-            body, data = data[:cut + 1], data[cut + 1:]
-        else:
-            body, data = data, None
-        try:
-            text = body.decode(encoding)
-        except UnicodeDecodeError:
-            encoding = "latin-1"
-            text = body.decode(encoding)
-        if drop_breaks:
-            if "\n" in text or "\r" in text:
-                text = text.replace("\n", "").replace("\r", "")
-        elif "\r\n" in text:
-            text = text.replace("\r\n", term)
-        for m in pat.finditer(term + text):  # every segment follows a terminator
-            clm, level, mid, st, isa = m.groups()
-            if clm:
-                out.append(member)
-                expect = False
-            elif level is not None:
-                if level == "22":
-                    member, expect = "", True
-                elif level != "23":
-                    member, expect = "", False
-                else:
-                    expect = False
-            elif mid is not None:
-                if expect:
-                    member, expect = mid, False
-            elif st:
-                member, expect = "", False
-            elif not first:  # a later ISA: other delimiters need the segment-level scan
-                pos = m.end() - 3 - 1  # in text, without the terminator put in front
-                try:
-                    other = parse_isa_delimiters(text[pos:pos + 400], 0)[0]
-                except Exception:
-                    return None
-                if (other.element, other.segment) != (elem, term):
-                    return None
-            first = False
-        if data is None:
-            return out
-
-
-def _scan_segments(fh) -> list[str]:
-    """The same attribution, segment by segment (files whose delimiters change)."""
-    out: list[str] = []
-    member, expect = "", False
-    reader = SegmentReader(fh)
-    try:
-        for batch in reader.batches():
-            for seg in batch:
-                sid = seg[0]
-                if sid == "CLM":
-                    out.append(member)
-                    expect = False
-                elif sid == "HL":
-                    level = seg[3] if len(seg) > 3 else ""
-                    if level == "22":
-                        member, expect = "", True
-                    elif level != "23":
-                        member, expect = "", False
-                    else:
-                        expect = False
-                elif sid == "NM1":
-                    if expect and len(seg) > 1 and seg[1] == "IL":
-                        member, expect = (seg[9] if len(seg) > 9 else ""), False
-                elif sid == "ST":
-                    member, expect = "", False
-    except Exception:  # the reader reports what stops the read
-        pass
-    return out
+    """The member id of every CLM of one 837P source, in order ('' when none)."""
+    return scan_file(source)[0]

@@ -2,9 +2,11 @@
 # `edi-hit adjudicate` take.
 #
 # Strategy: two passes over the input. plan.py scans every file first (member id of
-# each CLM, no parsing); then the files are read claim by claim with the 837P reader
-# in reject mode and handed to a PricingRun told how many claims each beneficiary has,
-# so a beneficiary is priced as soon as its last claim has been read, in date-of-service
+# each CLM and the envelope verdict of each transaction set, no parsing); then the
+# files are read claim by claim with the 837P reader in reject mode, given those
+# verdicts so that it streams claims instead of holding each transaction set until its
+# SE, and handed to a PricingRun told how many claims each beneficiary has, so a
+# beneficiary is priced as soon as its last claim has been read, in date-of-service
 # order whatever the order of the files. Input that cannot be read twice (stdin, a pipe)
 # is spooled to a temporary file first.
 #
@@ -36,8 +38,9 @@ def _reader():
     except (TypeError, ValueError):  # pragma: no cover - a C or wrapped callable
         reject = False
     if reject:
-        return lambda src, name: read_837p(src, name=name, errors="reject")
-    return lambda src, name: read_837p(src, name=name)  # pragma: no cover - older reader
+        return lambda src, name, verdicts: read_837p(src, name=name, errors="reject",
+                                                     envelope_verdicts=verdicts)
+    return lambda src, name, verdicts: read_837p(src, name=name)  # pragma: no cover
 
 
 def source_name(source) -> str:
@@ -93,13 +96,13 @@ class PricedFeed:
     def _items(self, sources):
         read = _reader()
         for file_no, (src, name) in enumerate(zip(sources, self.names)):
-            reader = read(src, name)
+            reader = read(src, name, self.plan.verdicts[file_no])
             for ordinal, item in enumerate(reader):
                 yield file_no, ordinal, item
             self.findings.extend(getattr(reader, "all_findings", ()))
 
     def _run(self, sources) -> Iterator[PricedClaim]:
-        plan = self.plan = plan_run(sources)
+        plan = self.plan = plan_run(sources, self.names)
         run = self.pricer.run(plan.expected())
         aligned = [True] * len(sources)
         items = self._items(sources)

@@ -14,9 +14,13 @@ from dataclasses import asdict, dataclass, field
 from ..errors import Finding
 
 __all__ = ["EnvelopeTracker", "InterchangeHeader", "GroupHeader", "TransactionHeader",
-           "ENVELOPE_IDS", "check_envelopes"]
+           "TransactionSets", "ENVELOPE_IDS", "SET_BOUNDARY_IDS", "check_envelopes"]
 
 ENVELOPE_IDS = frozenset({"ISA", "IEA", "GS", "GE", "ST", "SE", "TA1"})
+# The segments that open or close a transaction set (TA1 does neither).
+SET_BOUNDARY_IDS = frozenset({"ISA", "IEA", "GS", "GE", "ST", "SE"})
+# Trailer findings that condemn the transaction set they close.
+SET_REJECTING = frozenset({"se01-count", "se02-control"})
 
 
 def _el(seg: list[str], n: int) -> str:
@@ -219,6 +223,75 @@ class EnvelopeTracker:
                        f"file ends inside interchange {self.interchange.control_number} (no IEA)",
                        last_index, None)
         self._close_open(last_index)
+
+
+class TransactionSets:
+    """Where each transaction set ends, and what (if anything) condemns it.
+
+    Wraps an EnvelopeTracker fed the segments of SET_BOUNDARY_IDS. `feed` returns
+    (the tracker's new findings, ended): ended is None when no set ends at the segment,
+    else the findings that reject the set that ends there: SE01 or SE02 wrong at its
+    SE, or a missing SE when an ST, GS, GE, ISA or IEA (or the end of input, or a rest
+    that cannot be read) comes first; [] for a sound set. A missing SE before GS, ISA
+    or IEA, which the tracker does not report itself, is added to its findings here.
+    The 837P reader (reject mode) and the envelope pre-check (prescan.py) both decide
+    with this class, so their verdicts cannot drift apart.
+    """
+
+    __slots__ = ("tracker", "open")
+
+    def __init__(self, tracker: EnvelopeTracker):
+        self.tracker = tracker
+        self.open = False  # an ST was read and its set has not ended
+
+    def controls(self) -> tuple:
+        t = self.tracker
+        return (t.interchange.control_number if t.interchange else None,
+                t.group.control_number if t.group else None,
+                t.transaction.control_number if t.transaction else None)
+
+    def feed(self, seg: list[str], index: int) -> tuple[list[Finding], list[Finding] | None]:
+        t = self.tracker
+        sid = seg[0]
+        controls = self.controls()
+        findings = t.findings
+        n = len(findings)
+        t.feed(seg, index)
+        new = findings[n:]
+        ended = None
+        if sid == "SE":
+            if self.open:
+                ended = [f for f in new if f.code in SET_REJECTING]
+        elif self.open:  # the set ends without its SE
+            ended = [f for f in new if f.code == "missing-se"]
+            if not ended:
+                ended = [Finding(
+                    "error", "missing-se", f"transaction set {controls[2]} has no SE before {sid}",
+                    file=t.file, segment_index=index, segment_id=sid,
+                    interchange_control=controls[0], group_control=controls[1],
+                    transaction_control=controls[2])]
+                findings.append(ended[0])
+            t.transaction = None  # reported here, not again at the next ST
+        if ended is not None:
+            self.open = False
+        if sid == "ST":
+            self.open = True
+        return new, ended
+
+    def finish(self, index: int, cause: Finding | None = None) -> list[Finding] | None:
+        """End of input (cause: why the rest could not be read). Returns what ends the
+        open set, None when no set was open."""
+        t = self.tracker
+        n = len(t.findings)
+        if cause is not None:
+            t.findings.append(cause)
+        t.finish(index)
+        ended = None
+        if self.open:
+            ended = [cause] if cause is not None else \
+                [f for f in t.findings[n:] if f.code == "missing-se"]
+        self.open = False
+        return ended
 
 
 def check_envelopes(reader) -> list[Finding]:

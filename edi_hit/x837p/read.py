@@ -20,10 +20,14 @@
 # the claim becomes a RejectedClaim and the reader skips to the next CLM, HL or
 # envelope segment; outside a claim the refusal "taints" its unit (HL level,
 # transaction set, group, interchange) and every claim opened under the taint is
-# rejected with it. Envelope segments also go to an EnvelopeTracker; a transaction
-# set's claims are held until its SE, so a wrong SE01/SE02 or a missing SE rejects
-# them before any is handed out. While a set is read and handed out the cyclic GC is
-# paused (see _gc_pause): holding claims otherwise costs more than parsing them.
+# rejected with it. Envelope segments also go to an EnvelopeTracker (through
+# x12.envelope.TransactionSets), so a wrong SE01/SE02 or a missing SE rejects every
+# claim of its set. When the source can be read twice, the envelope pre-check
+# (x12.prescan) gives each set's verdict before the set is read, and claims stream out
+# as they complete, already rejected when their set is broken; the reader checks at
+# each set's end that its own verdict is the same. Otherwise (a pipe) a set's claims
+# are held until it ends, with the cyclic GC paused meanwhile (see _gc_pause): holding
+# claims otherwise costs more than parsing them.
 from __future__ import annotations
 
 import gc
@@ -37,7 +41,8 @@ from ..claims import (Address, BillingProvider, Claim, Contact, Diagnosis, DrugI
                       ServiceLine, Subscriber)
 from ..errors import Finding, X12Error, format_location
 from ..x12 import SegmentReader
-from ..x12.envelope import EnvelopeTracker
+from ..x12.envelope import EnvelopeTracker, TransactionSets
+from ..x12.prescan import check_transaction_sets, rereadable
 from .loops import HL_LOOPS, LOOPS, reachable
 
 __all__ = ["read_837p", "ClaimReader", "RejectLog", "VERSION", "TOLERATED_VERSIONS"]
@@ -778,9 +783,8 @@ _LEVEL = {"ISA": 0, "IEA": 0, "GS": 1, "GE": 1, "ST": 2, "SE": 2}
 _HL_LEVEL = {"20": 3, "22": 4, "23": 5}
 _HEADER_LOOPS = frozenset({"ENV", "HEADER", "1000A", "1000B"})
 
-# Envelope findings that reject the claims of their transaction set (the set has not
-# been handed out yet), and those that taint the unit they open.
-_SET_REJECTING = frozenset({"se01-count", "se02-control"})
+# Envelope findings that taint the unit they open (those that reject the claims of
+# their transaction set are decided by x12.envelope.TransactionSets).
 _UNIT_TAINTING = frozenset({"gs-outside-isa", "st-outside-gs"})
 
 
@@ -807,6 +811,13 @@ def _out_of_place() -> dict[str, frozenset]:
 
 
 _OUT_OF_PLACE = _out_of_place()
+
+_NO_VERDICT = object()  # the pre-check's verdicts ran out
+
+
+class _PrecheckMismatch(X12Error):
+    """The envelope pre-check and the read disagree (the file changed in between?): the
+    claims already handed out cannot be taken back, so the read stops."""
 
 
 # Holding a transaction set of claims (about 43 GC-tracked objects each) makes
@@ -846,22 +857,28 @@ def _reason(f: Finding) -> str:
 
 
 class _Rejecting:
-    """State of one reject-mode read: the claims of the open transaction set (held
-    until its SE), the active taints, the claim being read and the counts.
+    """State of one reject-mode read: the claims not yet handed out (the open
+    transaction set's when holding; when streaming on the pre-check's verdicts, only
+    the claim that completed last), the active taints, the claim being read and the
+    counts.
 
     The hot loop (ClaimReader._run_reject) only calls in here on CLM, HL, envelope
     segments and bad values, so a clean file costs little more than raise mode.
     """
 
-    def __init__(self, reader: "ClaimReader"):
+    def __init__(self, reader: "ClaimReader", verdicts=None):
         self.name = reader.name
         self.st = reader._state
         self.findings = self.st.findings
         self.counts = reader.counts
         self.tracker = EnvelopeTracker(file=self.name, findings=self.findings)
+        self.sets = TransactionSets(self.tracker)
         self.held: list = []          # (Claim | RejectedClaim, CLM index, end index)
         self.out: list = []           # ready to hand out
-        self.set_open = False         # an ST was read and its SE not yet
+        # The pre-check's verdicts, one per ST (None: hold each set until it ends), and
+        # the findings that reject every claim handed out now (None: hold them).
+        self.precheck = iter(verdicts) if verdicts is not None else None
+        self.verdict: list | None = [] if verdicts is not None else None
         self.taints: list = [None] * 6
         self.tainted = False
         self.claim_start = 0          # CLM index of the claim being read
@@ -889,10 +906,7 @@ class _Rejecting:
 
     # -- claims ------------------------------------------------------------------
     def controls(self) -> tuple:
-        t = self.tracker
-        return (t.interchange.control_number if t.interchange else None,
-                t.group.control_number if t.group else None,
-                t.transaction.control_number if t.transaction else None)
+        return self.sets.controls()
 
     def rejected(self, pcn, start, end, findings, controls=None) -> RejectedClaim:
         return RejectedClaim(self.name, _reason(findings[0]), pcn, start, end,
@@ -912,6 +926,8 @@ class _Rejecting:
                 c = self.rejected(c.patient_control_number, self.claim_start, end, self.claim_taint)
             self.held.append((c, self.claim_start, end))
         st.ready.clear()
+        if self.verdict is not None:
+            self.flush(self.verdict, None)
 
     def reject_open(self, pcn, start, finding, taint) -> None:
         """Reject the claim being read; its end is known when the skip ends."""
@@ -923,6 +939,8 @@ class _Rejecting:
         if self.skipped is not None:
             self.skipped.end_index = end
             self.skipped = None
+            if self.verdict is not None:
+                self.flush(self.verdict, None)
 
     def flush(self, envelope_findings: list, controls: tuple) -> None:
         """Hand out the held set; a broken envelope rejects the claims it holds."""
@@ -957,7 +975,7 @@ class _Rejecting:
         self.hl_level = level
         if self.tainted:
             self.clear(level)
-        if not self.set_open and self.taints[_ST_LEVEL] is None:
+        if not self.sets.open and self.taints[_ST_LEVEL] is None:
             self.taint(_ST_LEVEL, Finding(
                 "error", "outside-transaction",
                 "hierarchical level outside a transaction set (no ST before it)",
@@ -973,40 +991,20 @@ class _Rejecting:
             self.drain(index - 1)
         self.end_skip(index - 1)
         controls = self.controls()
-        findings = self.findings
-        n = len(findings)
-        self.tracker.feed(seg, index)
-        new = findings[n:]
-        level = _LEVEL[sid]
-        if sid == "SE":
-            self.flush([f for f in new if f.code in _SET_REJECTING] if self.set_open else [],
-                       controls)
-            self.set_open = False
-        else:
-            if self.set_open:  # the set ends without its SE
-                missing = [f for f in new if f.code == "missing-se"]
-                if not missing:
-                    missing = [Finding(
-                        "error", "missing-se",
-                        f"transaction set {controls[2]} has no SE before {sid}",
-                        file=self.name, segment_index=index, segment_id=sid,
-                        interchange_control=controls[0], group_control=controls[1],
-                        transaction_control=controls[2])]
-                    findings.append(missing[0])
-                self.tracker.transaction = None  # reported here, not again at the next ST
-                self.flush(missing, controls)
-                self.set_open = False
-            elif self.held:
-                self.flush([], controls)
-            if sid == "ST":
-                self.set_open = True
-                self.hl_levels = {}
-                self.hl_level = None
+        new, ended = self.sets.feed(seg, index)
+        if ended is not None:
+            self.end_set(ended, controls, index)
+        elif self.held:
+            self.flush([], controls)
+        if sid == "ST":
+            self.hl_levels = {}
+            self.hl_level = None
+            self.start_set(index)
         if self.tainted:
-            self.clear(level)
+            self.clear(_LEVEL[sid])
         for f in new:
             if f.code in _UNIT_TAINTING:
-                self.taint(level, f, record=False)
+                self.taint(_LEVEL[sid], f, record=False)
 
     def finish(self, index: int, cause: Finding | None = None) -> None:
         """End of input (or an unreadable rest): close what is open."""
@@ -1016,15 +1014,48 @@ class _Rejecting:
         if st.ready:
             self.drain(index)
         controls = self.controls()
-        n = len(self.findings)
-        open_set = self.set_open
-        if cause is not None:
-            self.findings.append(cause)
-        self.tracker.finish(index)
-        missing = [cause] if cause is not None else \
-            [f for f in self.findings[n:] if f.code == "missing-se"]
-        self.flush(missing if open_set else [], controls)
-        self.set_open = False
+        ended = self.sets.finish(index, cause)
+        if ended is not None:
+            self.end_set(ended, controls, index)
+        else:
+            self.flush([], controls)
+        if self.precheck is not None and next(self.precheck, _NO_VERDICT) is not _NO_VERDICT:
+            raise _PrecheckMismatch("the envelope pre-check found more transaction sets than "
+                                    "the read: did the file change while it was read?",
+                                    file=self.name, segment_index=index)
+
+    # -- transaction sets: held, or streamed on the pre-check's verdict ---------------
+    def start_set(self, index: int) -> None:
+        if self.precheck is None:
+            return  # held until the set ends
+        verdict = next(self.precheck, _NO_VERDICT)
+        if verdict is _NO_VERDICT:
+            raise _PrecheckMismatch("the envelope pre-check found fewer transaction sets "
+                                    "than the read: did the file change while it was read?",
+                                    file=self.name, segment_index=index, segment_id="ST")
+        self.verdict = list(verdict or ())
+
+    def end_set(self, ended: list, controls: tuple, index: int) -> None:
+        """A set ended: hand out what it holds, or check the verdict its claims got."""
+        verdict = self.verdict
+        if verdict is None:
+            self.flush(ended, controls)
+        else:
+            if ended != verdict:
+                raise _PrecheckMismatch(
+                    "the envelope pre-check disagrees with the read about this transaction "
+                    f"set (pre-check: {[f.code for f in verdict] or 'sound'}, read: "
+                    f"{[f.code for f in ended] or 'sound'}): did the file change while it "
+                    "was read?", file=self.name, segment_index=index)
+            # The claims carry the pre-check's findings: list those same objects.
+            findings = self.findings
+            for got, want in zip(ended, verdict):
+                for i in range(len(findings) - 1, -1, -1):
+                    if findings[i] is got:
+                        findings[i] = want
+                        break
+            self.flush(verdict, controls)
+        self.verdict = [] if self.precheck is not None else None
 
     # -- bad values ----------------------------------------------------------------
     def bad(self, exc: Exception, seg: list[str], index: int, loop: str) -> None:
@@ -1070,12 +1101,16 @@ class ClaimReader:
     at a time. errors="reject": see read_837p.
     """
 
-    def __init__(self, source, *, name: str | None = None, errors: str = "raise"):
+    def __init__(self, source, *, name: str | None = None, errors: str = "raise",
+                 envelope_verdicts: list | None = None):
         if errors not in ("raise", "reject"):
             raise ValueError(f"errors must be 'raise' or 'reject', not {errors!r}")
         self._segments = SegmentReader(source, name)
         self.name = self._segments.name
         self.errors = errors
+        self._source = source if errors == "reject" else None  # for the pre-check
+        self._verdicts = envelope_verdicts
+        self._streaming: bool | None = None
         self._state = _State(self.name)
         self.findings: list[Finding] = self._state.findings
         self.counts = {"seen": 0, "accepted": 0, "rejected": 0}
@@ -1088,7 +1123,7 @@ class ClaimReader:
         return next(self._iter)
 
     def close(self) -> None:
-        """Stop reading (closes the file; in reject mode, resumes the GC at once)."""
+        """Stop reading (closes the file; when holding a set, resumes the GC at once)."""
         self._iter.close()
 
     def __enter__(self):
@@ -1104,6 +1139,12 @@ class ClaimReader:
     @property
     def all_findings(self) -> list[Finding]:
         return self._segments.findings + self.findings
+
+    @property
+    def streaming(self) -> bool | None:
+        """Reject mode: whether claims are handed out as they complete (on the envelope
+        pre-check's verdicts) rather than held until their SE; None before reading."""
+        return self._streaming
 
     def _run(self) -> Iterator[Claim]:
         st = self._state
@@ -1165,7 +1206,12 @@ class ClaimReader:
     def _run_reject(self) -> Iterator[Claim | RejectedClaim]:
         # The same dispatch as _run; bad values are caught per segment (free in
         # CPython 3.11+ when nothing is raised) and handed to _Rejecting.
-        rj = _Rejecting(self)
+        verdicts = self._verdicts
+        if verdicts is None and rereadable(self._source):
+            verdicts = check_transaction_sets(self._source, self.name)
+        self._source = None
+        self._streaming = verdicts is not None
+        rj = _Rejecting(self, verdicts)
         st = self._state
         ready = st.ready
         out = rj.out
@@ -1175,8 +1221,11 @@ class ClaimReader:
         get = tables[loop].get
         index = 0
         skipping = False
-        _gc_pause()
-        paused = True
+        # Holding a set: pause the collector (see _gc_pause). Streaming needs no pause.
+        hold = verdicts is None
+        if hold:
+            _gc_pause()
+        paused = hold
         try:
             for batch in self._segments.batches():
                 for seg in batch:
@@ -1220,6 +1269,9 @@ class ClaimReader:
                                 if nl is not loop:
                                     loop = nl
                                     get = tables[nl].get
+                                if out:
+                                    yield from out
+                                    out.clear()
                                 continue
                             if h is _hl:
                                 rj.hl(seg)
@@ -1238,6 +1290,10 @@ class ClaimReader:
                             loop = nl
                             get = tables[nl].get
                     if out:
+                        if not hold:
+                            yield from out
+                            out.clear()
+                            continue
                         # Hand out the set with the collector still paused, dropping
                         # each claim from `out` as it goes; resume it for the last one.
                         last = len(out) - 1
@@ -1254,7 +1310,7 @@ class ClaimReader:
                         paused = True
             rj.finish(index)
         except X12Error as exc:  # the segment reader cannot go on (a broken later ISA)
-            if index == 0:
+            if index == 0 or exc.__class__ is _PrecheckMismatch:
                 raise
             rj.finish(index, exc.to_finding("unreadable"))
         finally:
@@ -1264,7 +1320,8 @@ class ClaimReader:
         out.clear()
 
 
-def read_837p(source, *, name: str | None = None, errors: str = "raise") -> ClaimReader:
+def read_837p(source, *, name: str | None = None, errors: str = "raise",
+              envelope_verdicts: list | None = None) -> ClaimReader:
     """Read an 837P file (path, bytes or binary file) and yield its claims one by one.
 
     The returned iterator has `.findings` (version warnings and the like),
@@ -1284,15 +1341,22 @@ def read_837p(source, *, name: str | None = None, errors: str = "raise") -> Clai
         ST01 that is not 837P ...) rejects every claim of its unit: the HL level up
         to the next HL at the same or a higher level, or the transaction set, group
         or interchange;
-      * the claims of a transaction set are held until its SE: SE01 or SE02 wrong,
-        or no SE at all (truncated file, an ST/GE/IEA first), rejects them all.
+      * SE01 or SE02 wrong, or no SE at all (truncated file, an ST/GE/IEA first),
+        rejects every claim of the transaction set.
     GE and IEA are checked too, but the claims of their sets were already handed
-    out at SE: their problems (and every other envelope finding) are listed in
-    `.findings`, not turned into rejections. Memory is one transaction set.
+    out: their problems (and every other envelope finding) are listed in
+    `.findings`, not turned into rejections.
+    Claims stream one at a time as in raise mode when the source can be read twice
+    (a path, bytes, a seekable file): a C-speed envelope pre-check
+    (edi_hit.x12.prescan.check_transaction_sets) first gives every transaction set's
+    verdict, so the claims of a broken set are handed out already rejected. Pass
+    `envelope_verdicts` (that function's result for this source and name) when it was
+    computed already. A source that can be read only once (a pipe) has each set's
+    claims held until the set ends: memory is then one transaction set.
     Every CLM counts once: counts["seen"] == counts["accepted"] + counts["rejected"].
     Input that is not X12 at all still raises X12Error.
     """
-    return ClaimReader(source, name=name, errors=errors)
+    return ClaimReader(source, name=name, errors=errors, envelope_verdicts=envelope_verdicts)
 
 
 class RejectLog:

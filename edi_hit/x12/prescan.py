@@ -1,0 +1,255 @@
+# Envelope pre-check: the verdict of every transaction set before the set is read.
+#
+# Strategy: a reader that rejects a whole transaction set when its SE is wrong (SE01
+# count, SE02 control number) or missing would otherwise have to hold the set's content
+# until the SE. This scan reads the source once at C speed instead: each chunk of about
+# a megabyte is cut after its last terminator, decoded and prepared as SegmentReader
+# prepares it (line breaks dropped when they are not the terminator); one regular
+# expression finds the envelope segments, and str.count of the terminator between them
+# gives their segment numbers. Only the envelope segments are split and fed, with those
+# numbers, to the very classes the reader uses (EnvelopeTracker, TransactionSets), so
+# the findings are the reader's own: same code, message, segment, element, controls.
+#
+# Counting terminators is counting segments only in a plain file. An empty segment, a
+# segment that starts with white space, bytes that are not UTF-8, text before the ISA,
+# or a later ISA that does not parse or declares other delimiters, send the scan back
+# to the start, segment by segment, with SegmentReader itself (a few times slower).
+#
+# A subclass can watch other segments in the same pass (pricing's run plan reads the
+# member id of each claim this way) without this module knowing what they mean:
+# `watch` adds regular-expression alternatives (named groups) to the fast pass and
+# `matched` receives their matches; in the segment pass `segment` receives every
+# segment whose id is in `watch_ids` (and so does it receive the envelope segments of
+# the fast pass); `restart` says the fast pass gave up and everything comes again.
+from __future__ import annotations
+
+import io
+import os
+import re
+
+from ..errors import X12Error
+from .delimiters import parse_isa_delimiters
+from .envelope import SET_BOUNDARY_IDS, EnvelopeTracker, TransactionSets
+from .reader import CHUNK_SIZE, SegmentReader
+
+__all__ = ["EnvelopeScan", "check_transaction_sets", "rereadable"]
+
+_BOM = b"\xef\xbb\xbf"
+_WS = " \t\r\n"
+
+def rereadable(source) -> bool:
+    """Whether `source` can be read twice: a path, bytes, or a seekable binary file."""
+    if isinstance(source, (str, os.PathLike, bytes, bytearray, memoryview)):
+        return True
+    raw = getattr(source, "buffer", source)
+    try:
+        if raw.seekable():
+            raw.tell()
+            return True
+    except (AttributeError, OSError, ValueError):
+        pass
+    return False
+
+
+def check_transaction_sets(source, name: str | None = None) -> list:
+    """The verdict of every transaction set of `source` (path, bytes or seekable binary
+    file; a file is read from where it stands and put back there), one per ST in file
+    order: None when ST02 = SE02 and SE01 counts the segments from ST to SE, otherwise
+    a tuple of the findings an EnvelopeTracker gives (se01-count, se02-control,
+    missing-se; 'unreadable' when the rest of the file cannot be read). Input that is
+    not X12 gives []. `name` is the file name the findings carry (default: the path).
+    """
+    return EnvelopeScan(name).run(source)
+
+
+class EnvelopeScan:
+    """One pass over an X12 source: transaction-set verdicts, plus what a subclass watches."""
+
+    watch_ids: frozenset = frozenset()
+
+    def __init__(self, name: str | None = None, *, chunk_size: int = CHUNK_SIZE):
+        self.name = name
+        self.chunk_size = chunk_size
+        self.fast = True  # after run(): whether the C-speed pass did it all
+
+    # -- hooks for subclasses ---------------------------------------------------------
+    def watch(self, element: str, terminator: str) -> str:
+        """Alternatives for the fast pass's expression, matched right after a terminator
+        (both delimiters come escaped). Named groups only; names must not start with _."""
+        return ""
+
+    def matched(self, m: re.Match) -> None:
+        """A match of `watch` (fast pass)."""
+
+    def segment(self, seg: list[str]) -> None:
+        """A segment whose id is in watch_ids (segment pass; envelope ids in both)."""
+
+    def restart(self) -> None:
+        """The fast pass gave up: forget what it reported, everything comes again."""
+
+    # -- the scan -----------------------------------------------------------------------
+    def run(self, source) -> list:
+        fh, owned, start, name = _open(source)
+        if self.name is None:
+            self.name = name
+        if fh is None:
+            return []  # the reader reports why it cannot open it
+        try:
+            verdicts = self._fast(fh)
+            if verdicts is None:
+                self.fast = False
+                self.restart()
+                if start is not None:
+                    fh.seek(start)
+                else:
+                    fh.seek(0)
+                verdicts = self._segments(fh)
+            return verdicts
+        finally:
+            if owned:
+                fh.close()
+            elif start is not None:
+                fh.seek(start)
+
+    def _fast(self, fh) -> list | None:
+        """Verdicts by counting terminators; None when the file needs the segment pass."""
+        size = self.chunk_size
+        data = fh.read(size)
+        if data.startswith(_BOM):
+            data = data[3:]
+        data = data.lstrip()
+        while len(data) < 512:
+            more = fh.read(size)
+            if not more:
+                break
+            data += more
+        if not data.startswith(b"ISA"):
+            return None
+        try:
+            delims = parse_isa_delimiters(data[:400].decode("latin-1"), 0)[0]
+        except X12Error:
+            return None
+        elem, term = delims.element, delims.segment
+        if not (elem.isascii() and term.isascii()) or elem in _WS or term in " \t" \
+                or elem == term:
+            return None
+        e, t = re.escape(elem), re.escape(term)
+        anomaly = "[" + re.escape(_WS + term) + "]"
+        extra = self.watch(e, t)
+        pat = re.compile(
+            f"{t}(?:(?P<_anomaly>{anomaly})|(?P<_isa>ISA)"
+            f"|(?P<_env>ST|SE|GS|GE|IEA)(?={e}|{t}|\\Z)" + (f"|{extra}" if extra else "") + ")")
+        envelope_groups = ("_anomaly", "_isa", "_env")
+        term_b = term.encode("latin-1")
+        drop_breaks = term not in "\r\n"
+        sets = TransactionSets(EnvelopeTracker(file=self.name))
+        verdicts: list = []
+        watched = self.watch_ids
+        matched, segment = self.matched, self.segment
+        before = 0      # segments of the earlier chunks
+        first = True    # the first ISA declared the delimiters
+        while True:
+            more = fh.read(size) if data is not None else b""
+            if more:
+                data += more
+                cut = data.rfind(term_b)
+                if cut < 0:
+                    continue
+                body, data = data[:cut + 1], data[cut + 1:]
+            else:
+                body, data = data, None
+            try:
+                text = body.decode("utf-8")
+            except UnicodeDecodeError:
+                return None
+            if drop_breaks:
+                if "\n" in text or "\r" in text:
+                    text = text.replace("\n", "").replace("\r", "")
+            elif "\r\n" in text:
+                text = text.replace("\r\n", term)
+            text = term + text  # every segment follows a terminator
+            counted_to = counted = 0  # terminators in text[:counted_to]
+            for m in pat.finditer(text):
+                group = m.lastgroup
+                if group not in envelope_groups:
+                    matched(m)
+                    continue
+                if group == "_anomaly":
+                    return None
+                at = m.start()
+                counted += text.count(term, counted_to, at)
+                counted_to = at
+                index = before + counted + 1
+                end = text.find(term, at + 1)
+                seg = (text[at + 1:] if end < 0 else text[at + 1:end]).split(elem)
+                if group == "_isa":
+                    if not first:
+                        try:
+                            other = parse_isa_delimiters(text[at + 1:at + 401], 0)[0]
+                        except X12Error:
+                            return None
+                        if (other.element, other.segment) != (elem, term):
+                            return None
+                    first = False
+                    if seg[0] != "ISA":
+                        return None
+                _, ended = sets.feed(seg, index)
+                if ended is not None:
+                    verdicts.append(tuple(ended) or None)
+                if seg[0] in watched:
+                    segment(seg)
+            counted += text.count(term, counted_to)
+            before += counted - 1
+            if data is None:
+                last = text[text.rfind(term) + 1:]
+                if last.strip(_WS):  # a last segment without its terminator
+                    before += 1
+                break
+        ended = sets.finish(before)
+        if ended is not None:
+            verdicts.append(tuple(ended) or None)
+        return verdicts
+
+    def _segments(self, fh) -> list:
+        """Verdicts segment by segment, exactly as the 837P reader meets them."""
+        sets = TransactionSets(EnvelopeTracker(file=self.name))
+        verdicts: list = []
+        watched = self.watch_ids
+        segment = self.segment
+        boundary = SET_BOUNDARY_IDS
+        reader = SegmentReader(fh, self.name)  # chunked as the 837P reader reads
+        index = 0
+        try:
+            for batch in reader.batches():
+                for seg in batch:
+                    index += 1
+                    sid = seg[0]
+                    if sid in boundary:
+                        _, ended = sets.feed(seg, index)
+                        if ended is not None:
+                            verdicts.append(tuple(ended) or None)
+                    if sid in watched:
+                        segment(seg)
+            ended = sets.finish(index)
+        except X12Error as exc:
+            if index == 0:  # not X12 at all: the reader says so
+                return []
+            ended = sets.finish(index, exc.to_finding("unreadable"))
+        if ended is not None:
+            verdicts.append(tuple(ended) or None)
+        return verdicts
+
+
+def _open(source):
+    """(binary file, owned, start offset of a caller's file, name); file None when a
+    path cannot be opened."""
+    if isinstance(source, (bytes, bytearray, memoryview)):
+        return io.BytesIO(bytes(source)), True, None, None
+    if isinstance(source, (str, os.PathLike)):
+        try:
+            return open(source, "rb"), True, None, os.fspath(source)
+        except OSError:
+            return None, False, None, os.fspath(source)
+    name = getattr(source, "name", None)
+    fh = getattr(source, "buffer", source)
+    return fh, False, fh.tell(), name if isinstance(name, str) else None
