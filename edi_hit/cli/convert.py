@@ -6,7 +6,9 @@
 from __future__ import annotations
 
 import json
+import shutil
 import sys
+import tempfile
 from datetime import datetime
 
 import click
@@ -71,9 +73,15 @@ def parse(files, output, fmt, reject_report, allow_rejects, strict):
 
     def claims():
         for name in expand_inputs(files):
-            source = sys.stdin.buffer if name == "-" else name
-            yield from log.accepted(read_837p(
-                source, name="<stdin>" if name == "-" else name, errors=errors))
+            if name == "-":
+                # A pipe cannot be read twice; spooled, the reader can pre-check the
+                # envelopes and stream claims instead of holding a transaction set.
+                with tempfile.TemporaryFile() as spool:
+                    shutil.copyfileobj(sys.stdin.buffer, spool, 1 << 20)
+                    spool.seek(0)
+                    yield from log.accepted(read_837p(spool, name="<stdin>", errors=errors))
+            else:
+                yield from log.accepted(read_837p(name, name=name, errors=errors))
 
     with open_output(output, binary=(fmt == "xml")) as out:
         stream = progress_claims(claims(), "parsing", enabled=output != "-")
