@@ -10,7 +10,7 @@ from datetime import datetime
 import click
 
 from ..errors import DataError
-from .common import expand_inputs, open_output, progress_claims
+from .common import expand_inputs, open_output, pricing_options, progress_claims
 
 
 def _parse_now(value: str | None) -> datetime | None:
@@ -47,14 +47,6 @@ def _load_payer(path: str | None):
 @click.argument("files", nargs=-1, required=True, type=click.Path(exists=True))
 @click.option("-o", "--output", required=True, type=click.Path(dir_okay=False),
               help="The 835 to write.")
-@click.option("--rates", type=click.Path(exists=True, dir_okay=False),
-              help="Rate table JSON (default: the shipped illustrative table).")
-@click.option("--history", type=click.Path(dir_okay=False),
-              help="Beneficiary history, a SQLite file (created if missing; updated).")
-@click.option("--conventions", type=click.Path(exists=True, dir_okay=False),
-              help="Conventions override JSON.")
-@click.option("--assume-dme-drug", is_flag=True,
-              help="Treat every HIT line as having its qualifying DME drug claim.")
 @click.option("--payer", "payer_file", type=click.Path(exists=True, dir_okay=False),
               help="Payer identity JSON for the 835 (name, id, address_line1, city, state, "
                    "postal_code, contact_phone, trace_id ...).")
@@ -63,6 +55,7 @@ def _load_payer(path: str | None):
 @click.option("--now", help="Fix the 835 dates (YYYY-MM-DD[THH:MM]) for reproducible output.")
 @click.option("--control-number", type=click.IntRange(1, 999_999_999), default=1,
               show_default=True, help="ISA13/GS06 control number (ST02 counts from 0001).")
+@pricing_options
 def adjudicate_command(files, output, rates, history, conventions, assume_dme_drug, payer_file,
                        report, now, control_number):
     """Price 837P claims for Medicare HIT and write the 835 remittance advice.

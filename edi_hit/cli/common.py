@@ -78,3 +78,23 @@ def expand_inputs(paths) -> list[str]:
         else:
             out.append(p)
     return out
+
+
+def pricing_options(command):
+    """The options every pricing command shares: --rates, --history, --conventions,
+    --assume-dme-drug (parameters rates, history, conventions, assume_dme_drug)."""
+    options = [
+        click.option("--rates", type=click.Path(exists=True, dir_okay=False),
+                     help="Rate table JSON (default: the shipped ILLUSTRATIVE table)."),
+        click.option("--history", type=click.Path(dir_okay=False),
+                     help="SQLite beneficiary history, created if missing and updated "
+                          "(default: in memory, forgotten after the run)."),
+        click.option("--conventions", type=click.Path(exists=True, dir_okay=False),
+                     help="Conventions JSON laid over the defaults (codes per edit, POS set, ...)."),
+        click.option("--assume-dme-drug", is_flag=True,
+                     help="Skip the DME drug rule: treat every HIT line as having its "
+                          "qualifying DME drug claim (a supplier estimating its own payments)."),
+    ]
+    for option in reversed(options):
+        command = option(command)
+    return command

@@ -10,7 +10,7 @@ import sys
 
 import click
 
-from edi_hit.cli.common import expand_inputs, open_output, progress_claims, warn
+from edi_hit.cli.common import expand_inputs, open_output, pricing_options, progress_claims, warn
 from edi_hit.pricing import Pricer, load_conventions, load_rates
 from edi_hit.pricing.explain import explain_claim
 from edi_hit.pricing.jsonio import write_priced
@@ -34,18 +34,11 @@ def _sources(files):
 
 @click.command("price")
 @click.argument("files", nargs=-1, required=True, type=click.Path(allow_dash=True))
-@click.option("--rates", "rates_path", type=click.Path(exists=True, dir_okay=False),
-              help="Rate table JSON (default: the shipped ILLUSTRATIVE table).")
-@click.option("--history", "history_path", type=click.Path(dir_okay=False),
-              help="SQLite beneficiary history, created if missing (default: in memory).")
-@click.option("--conventions", "conventions_path", type=click.Path(exists=True, dir_okay=False),
-              help="Conventions JSON laid over the defaults (codes per edit, POS set, ...).")
-@click.option("--assume-dme-drug", is_flag=True,
-              help="Skip the DME drug rule (a supplier estimating its own payments).")
 @click.option("-o", "--output", type=click.Path(dir_okay=False, allow_dash=True), default=None,
               help="Priced claims JSON ('-' stdout; default: stdout, unless --explain).")
 @click.option("--explain", is_flag=True, help="Print a per-line table of the working.")
-def price_command(files, rates_path, history_path, conventions_path, assume_dme_drug, output,
+@pricing_options
+def price_command(files, rates, history, conventions, assume_dme_drug, output,
                   explain):
     """Price the service lines of 837P FILES under the Medicare HIT benefit.
 
@@ -71,14 +64,14 @@ def price_command(files, rates_path, history_path, conventions_path, assume_dme_
     rejected (listed on stderr and under "rejected" in the JSON); the
     others are priced.
     """
-    rates = load_rates(rates_path)
-    conventions = load_conventions(conventions_path)
+    rates = load_rates(rates)
+    conventions = load_conventions(conventions)
     if rates.illustrative:
         click.echo(f"edi-hit: note: pricing with an ILLUSTRATIVE rate table ({rates.name}); "
                    f"amounts are not CMS rates", err=True)
     if assume_dme_drug:
         click.echo("edi-hit: note: DME drug rule off (--assume-dme-drug)", err=True)
-    pricer = Pricer(rates=rates, history=history_path, conventions=conventions,
+    pricer = Pricer(rates=rates, history=history, conventions=conventions,
                     assume_dme_drug=assume_dme_drug)
     sources, names = _sources(files)
     feed = PricedFeed(pricer, sources, names=names,

@@ -12,7 +12,7 @@ import json
 
 import click
 
-from .common import expand_inputs, open_output
+from .common import expand_inputs, open_output, pricing_options
 
 
 @click.command("read-835")
@@ -64,18 +64,11 @@ def read_835_command(files, output, strict):
 @click.argument("claims_file", metavar="CLAIMS.837", type=click.Path(allow_dash=False))
 @click.argument("remit_files", metavar="REMIT.835...", nargs=-1, required=True,
                 type=click.Path(allow_dash=False))
-@click.option("--rates", type=click.Path(exists=True, dir_okay=False),
-              help="Rate table JSON (default: the shipped illustrative table).")
-@click.option("--history", type=click.Path(dir_okay=False),
-              help="Beneficiary history (SQLite file) used to price the 837.")
-@click.option("--conventions", type=click.Path(exists=True, dir_okay=False),
-              help="Conventions override JSON.")
-@click.option("--assume-dme-drug", is_flag=True,
-              help="Treat every HIT line as having its qualifying DME drug claim.")
 @click.option("--format", "fmt", type=click.Choice(["table", "json", "csv"]), default="table",
               show_default=True)
 @click.option("-o", "--output", default="-", show_default=True,
               type=click.Path(allow_dash=True, dir_okay=False), help="Report file; - is stdout.")
+@pricing_options
 def reconcile_command(claims_file, remit_files, rates, history, conventions, assume_dme_drug,
                       fmt, output):
     """Match an 835 back to its 837P and show expected against paid, line by line.
