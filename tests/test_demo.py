@@ -34,3 +34,30 @@ def test_demo_adjudicates_to_a_valid_balanced_835(tmp_path):
     assert [(r.payee.id, r.handling_code, str(r.payment_amount)) for r in remits] == [
         ("1245319599", "H", "0"), ("1234567893", "I", "239.75")]
     assert all(r.findings == [] for r in remits)
+
+
+def test_manifest_accounts_for_every_claim_that_entered(tmp_path):
+    bad = tmp_path / "hit-bad.837"
+    bad.write_bytes((DEMO / "hit-supplier.837").read_bytes().replace(
+        b"SV1*HC:G0068*260.00", b"SV1*HC:G0068*2X0.00"))
+    manifest = tmp_path / "claims.ndjson"
+    r = CliRunner().invoke(main, ["adjudicate", str(DEMO / "dme-supplier.837"), str(bad),
+                                  "-o", str(tmp_path / "out.835"), "--manifest", str(manifest)],
+                           catch_exceptions=False)
+    assert r.exit_code == 0, r.output
+    assert "input claims            7  (accepted 6, rejected 1)" in r.output
+    entries = [json.loads(line) for line in manifest.read_text().splitlines()]
+    assert len(entries) == 7  # every CLM that entered, once
+    by_pcn = {e["patient_control_number"]: e for e in entries}
+    assert sorted(by_pcn) == ["DME-26-001", "DME-26-002", "DME-26-003", "HIT-26-001",
+                              "HIT-26-002", "HIT-26-003", "HIT-26-004"]
+    assert {k: by_pcn["HIT-26-001"][k] for k in ("status", "charge", "paid", "patient_responsibility",
+                                                  "lines_paid", "lines_denied")} == {
+        "status": "processed", "charge": "790.00", "paid": "207.14",
+        "patient_responsibility": "335.84", "lines_paid": 2, "lines_denied": 1}
+    assert by_pcn["DME-26-001"]["status"] == "denied"
+    rejected = by_pcn["HIT-26-004"]
+    assert rejected["status"] == "rejected"
+    assert rejected["reason"] == ("segment 79 (SV1), element SV102: bad value: expected a "
+                                  "decimal amount, got '2X0.00'")
+    assert str(bad) == rejected["file"]

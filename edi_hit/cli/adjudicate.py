@@ -4,6 +4,7 @@
 # --now and --control-number make the output byte-for-byte reproducible.
 from __future__ import annotations
 
+import contextlib
 import json
 from datetime import datetime
 
@@ -52,12 +53,15 @@ def _load_payer(path: str | None):
                    "postal_code, contact_phone, trace_id ...).")
 @click.option("--report", type=click.Path(allow_dash=True, dir_okay=False),
               help="Also write the summary as JSON.")
+@click.option("--manifest", type=click.Path(allow_dash=True, dir_okay=False),
+              help="Also write one JSON line per claim: its outcome (processed, denied, "
+                   "reversal, rejected), ICN, money or reject reason.")
 @click.option("--now", help="Fix the 835 dates (YYYY-MM-DD[THH:MM]) for reproducible output.")
 @click.option("--control-number", type=click.IntRange(1, 999_999_999), default=1,
               show_default=True, help="ISA13/GS06 control number (ST02 counts from 0001).")
 @pricing_options
 def adjudicate_command(files, output, rates, history, conventions, assume_dme_drug, payer_file,
-                       report, now, control_number):
+                       report, manifest, now, control_number):
     """Price 837P claims for Medicare HIT and write the 835 remittance advice.
 
     \b
@@ -65,6 +69,7 @@ def adjudicate_command(files, output, rates, history, conventions, assume_dme_dr
       edi-hit adjudicate claims.837 -o remit.835
       edi-hit adjudicate inbox/ -o remit.835 --history hist.db --rates rates-2025.json
       edi-hit adjudicate claims.837 -o remit.835 --report summary.json
+      edi-hit adjudicate inbox/ -o remit.835 --manifest claims.ndjson   one line per claim
       edi-hit adjudicate claims.837 -o remit.835 --now 2025-03-01 --control-number 7
 
     \b
@@ -78,11 +83,18 @@ def adjudicate_command(files, output, rates, history, conventions, assume_dme_dr
     """
     from ..x835.adjudicate import adjudicate
 
-    summary = adjudicate(expand_inputs(files), output=output, rates=rates, history=history,
-                         conventions=conventions, assume_dme_drug=assume_dme_drug,
-                         now=_parse_now(now), control_number=control_number,
-                         payer=_load_payer(payer_file),
-                         progress=lambda items: progress_claims(items, "adjudicate"))
+    with contextlib.ExitStack() as stack:
+        write_line = None
+        if manifest:
+            out = stack.enter_context(open_output(manifest))
+            def write_line(entry, out=out):
+                out.write(json.dumps(entry, separators=(",", ":")) + "\n")
+        summary = adjudicate(expand_inputs(files), output=output, rates=rates, history=history,
+                             conventions=conventions, assume_dme_drug=assume_dme_drug,
+                             now=_parse_now(now), control_number=control_number,
+                             payer=_load_payer(payer_file),
+                             progress=lambda items: progress_claims(items, "adjudicate"),
+                             manifest=write_line)
     click.echo(summary.table())
     click.echo(f"wrote {output}")
     if report:

@@ -142,8 +142,9 @@ class Summary:
 class Tally:
     """Counts PricedClaims as they stream past (wrap an iterator with `watch`)."""
 
-    def __init__(self, summary: Summary) -> None:
+    def __init__(self, summary: Summary, manifest: Callable[[dict], None] | None = None) -> None:
         self.summary = summary
+        self.manifest = manifest
 
     def watch(self, priced: Iterable[Any]) -> Iterator[Any]:
         s = self.summary
@@ -186,6 +187,20 @@ class Tally:
             s.total_allowed += allowed
             s.total_paid += paid
             s.patient_responsibility += patient
+            if self.manifest is not None:
+                claim = pc.claim
+                self.manifest({
+                    "patient_control_number": claim.patient_control_number,
+                    "member_id": claim.subscriber.member_id if claim.subscriber else None,
+                    "billing_npi": claim.billing_provider.npi if claim.billing_provider else None,
+                    "status": status,
+                    "icn": pc.payer_claim_control_number,
+                    "charge": decimal_to_json(charge),
+                    "paid": decimal_to_json(paid),
+                    "patient_responsibility": decimal_to_json(patient),
+                    "lines_paid": sum(1 for pl in pc.lines if pl.status != "denied"),
+                    "lines_denied": sum(1 for pl in pc.lines if pl.status == "denied"),
+                })
             yield pc
 
 
@@ -202,6 +217,7 @@ def adjudicate(
     payer: PayerInfo | None = None,
     batch_size: int = DEFAULT_BATCH_SIZE,
     progress: Callable[[Iterator], Iterator] | None = None,
+    manifest: Callable[[dict], None] | None = None,
 ) -> Summary:
     """Read 837P files, price them with history, write one 835; return the Summary.
 
@@ -212,6 +228,10 @@ def adjudicate(
     batch_size: beneficiaries priced together (one batch of history queries).
     progress: wraps the iterator of claims read (the CLI's counter on stderr).
     Claims the reader rejects are in Summary.rejects; they are not remitted.
+    manifest: called with one dict per claim outcome - every priced claim (status
+    processed, denied or reversal, with its ICN and money) as it is remitted, then
+    every rejected claim (status rejected, with its reason) - so a batch can account
+    for each claim that entered.
     """
     from edi_hit.pricing import Pricer
     from edi_hit.pricing.stream import PricedFeed, source_name
@@ -221,7 +241,7 @@ def adjudicate(
         raise EdiHitError("no 837P input given")
     summary = Summary(files=[source_name(s) for s in sources])
     builder = RemittanceBuilder(payer=payer, now=now, control_number=control_number)
-    tally = Tally(summary)
+    tally = Tally(summary, manifest)
 
     pricer = Pricer(rates=rates, history=history, conventions=conventions,
                     assume_dme_drug=assume_dme_drug, group_size=max(1, batch_size))
@@ -243,6 +263,11 @@ def adjudicate(
     summary.claims_in = feed.claims_in
     summary.claims_rejected = len(feed.rejected)
     summary.rejects = [r.to_dict() for r in feed.rejected]
+    if manifest is not None:
+        for r in feed.rejected:
+            manifest({"patient_control_number": r.patient_control_number,
+                      "member_id": getattr(r, "member_id", None), "status": "rejected",
+                      "file": r.file, "segment_index": r.segment_index, "reason": r.reason})
     summary.findings = len(feed.findings)
     if feed.claims_in != feed.claims_priced + len(feed.rejected):  # pragma: no cover - a bug
         raise EdiHitError(f"{feed.claims_in} claims read but {feed.claims_priced} priced and "
