@@ -22,6 +22,7 @@ _API = {
     "write_837p": "edi_hit.x837p",
     "Claim": "edi_hit.claims",
     "ServiceLine": "edi_hit.claims",
+    "RejectedClaim": "edi_hit.claims",
     "price": "edi_hit.pricing",
     "PricedClaim": "edi_hit.pricing.model",
     "build_835": "edi_hit.x835",
