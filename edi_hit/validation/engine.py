@@ -120,7 +120,7 @@ class _Pass:
 
     def run(self) -> None:
         reader = SegmentReader(self.source, self.name)
-        tracker = EnvelopeTracker(file=self.name)
+        tracker = self.tracker = EnvelopeTracker(file=self.name)
         npi_checks = 4 in self.levels
         try:
             for seg in reader:
@@ -128,8 +128,8 @@ class _Pass:
                 sid = seg[0]
                 self.syntax.segment(seg, index, reader.delimiters)
                 if sid in ENVELOPE_IDS:
-                    self._envelope(seg, index, reader)
                     tracker.feed(seg, index)
+                    self._envelope(seg, index, reader)
                     continue
                 if self.tx is None:
                     if self.outside < _MAX_OUTSIDE:
@@ -164,11 +164,7 @@ class _Pass:
         if sid == "ISA":
             self._close_all(index - 1)
             self.syntax.isa(seg, index)
-            self.ic = InterchangeResult(
-                _el(seg, 13).strip(), _el(seg, 5).strip(), _el(seg, 6).strip(),
-                _el(seg, 7).strip(), _el(seg, 8).strip(), _el(seg, 9).strip(),
-                _el(seg, 10).strip(), _el(seg, 12).strip(), _el(seg, 14).strip(),
-                _el(seg, 15).strip(), index)
+            self.ic = InterchangeResult.of(self.tracker.interchange)
             self.report.interchanges.append(self.ic)
         elif sid == "GS":
             self._close_group(index - 1)

@@ -10,9 +10,10 @@
 from __future__ import annotations
 
 from bisect import bisect_right
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 
 from ..errors import Finding
+from ..x12.envelope import InterchangeHeader
 
 __all__ = ["Issue", "ValidationReport", "InterchangeResult", "GroupResult",
            "TransactionResult", "ClaimResult", "LEVEL_NAMES"]
@@ -126,22 +127,17 @@ class GroupResult:
 
 
 @dataclass(slots=True)
-class InterchangeResult:
-    control_number: str
-    sender_qualifier: str
-    sender_id: str
-    receiver_qualifier: str
-    receiver_id: str
-    date: str
-    time: str
-    version: str
-    ack_requested: str
-    usage: str
-    segment_index: int
+class InterchangeResult(InterchangeHeader):
+    """An interchange's header, as the envelope tracker read it, and its verdict."""
+
     end_index: int = 0
     accepted: bool = True
     note_code: str = "000"      # TA105
     groups: list[GroupResult] = field(default_factory=list)
+
+    @classmethod
+    def of(cls, header: InterchangeHeader) -> "InterchangeResult":
+        return cls(*(getattr(header, f.name) for f in fields(InterchangeHeader)))
 
     def to_dict(self) -> dict:
         return {"control_number": self.control_number, "sender_id": self.sender_id,
