@@ -45,4 +45,4 @@ def test_readme_library_example(tmp_path):
     report = edi_hit.validate(FIXTURES / "demo" / "hit-supplier.837", levels=(1, 3, 4))
     # The demo's deliberate faults are exactly what validation reports.
     assert [(f.segment_index, f.code, f.claim) for f in report.findings if f.severity == "error"] == [
-        (32, "duplicate-code-day", "HIT-26-001"), (62, "pos-not-home", "HIT-26-003")]
+        (34, "duplicate-code-day", "HIT-26-001"), (68, "pos-not-home", "HIT-26-003")]

@@ -58,6 +58,6 @@ def test_manifest_accounts_for_every_claim_that_entered(tmp_path):
     assert by_pcn["DME-26-001"]["status"] == "denied"
     rejected = by_pcn["HIT-26-004"]
     assert rejected["status"] == "rejected"
-    assert rejected["reason"] == ("segment 79 (SV1), element SV102: bad value: expected a "
+    assert rejected["reason"] == ("segment 87 (SV1), element SV102: bad value: expected a "
                                   "decimal amount, got '2X0.00'")
     assert str(bad) == rejected["file"]

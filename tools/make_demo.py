@@ -78,6 +78,8 @@ def write(path: Path, supplier: tuple[str, str, str], taxonomy: str, claims) -> 
         w.write(["N4", "BALTIMORE", "MD", "212021000"])
         w.write(["DMG", "D8", dob, sex])
         w.write(["NM1", "PR", "2", "MEDICARE PART B", "", "", "", "", "PI", "12302"])
+        w.write(["N3", "PO BOX 6475"])
+        w.write(["N4", "INDIANAPOLIS", "IN", "462066475"])
         total = sum(float(c) for _, c, *_ in lines)
         w.write(["CLM", pcn, f"{total:.2f}", "", "", ("12", "B", "1"), "Y", "A", "Y", "Y"])
         w.write(["HI", ("ABK", "B371")])
