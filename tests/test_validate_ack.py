@@ -43,8 +43,8 @@ def test_999_claim_level_error_accepts_with_errors():
     text = HIT.read_text().replace("CLM*HIT-7-1*550*", "CLM*HIT-7-1*560*")
     data = write_999(report_of(text), now=NOW)
     assert body(data) == ["AK1*HC*7*005010X222A1", "AK2*837*0001*005010X222A1",
-                          "IK3*CLM*18**8", "CTX*CLM01:HIT-7-1", "IK4*2*782*I12*560",
-                          "IK5*E", "AK9*E*1*1*1"]
+                          "IK3*CLM*18*2300*8", "CTX*CLM01:HIT-7-1", "IK4*2*782*I12*560",
+                          "IK5*E*I5", "AK9*E*1*1*1"]
     assert pyx12_errors(data) == []
 
 
@@ -114,8 +114,12 @@ def test_no_ack_for_a_file_without_interchange():
         write_999(report)
 
 
-def test_values_with_the_response_delimiters_are_cleaned():
+def test_values_with_the_response_delimiters_are_not_copied():
+    # A CLM01 the 999 cannot copy exactly is an unknown business unit (X12 RFI 2293):
+    # no CTX, rather than a mangled identifier; the IK3/IK4 are still written.
     text = HIT.read_text().replace("*", "|").replace("ISA|", "ISA|", 1)
     text = text.replace("CLM|HIT-7-1|550|", "CLM|HIT*7^1|560|")
     data = write_999(report_of(text, (1, 3, 4)), now=NOW)
-    assert "CTX*CLM01:HIT 7 1" in body(data)
+    assert body(data)[2:] == ["IK3*CLM*18*2300*8", "IK4*2*782*I12*560", "IK5*E*I5",
+                              "AK9*E*1*1*1"]
+    assert pyx12_errors(data) == []

@@ -52,7 +52,7 @@ def test_json_format(tmp_path):
         "file": path, "segment_index": 20, "segment_id": "CLM", "element": "CLM02",
         "interchange_control": "000000007", "group_control": "7", "transaction_control": "0001",
         "level": 3, "claim": "HIT-7-1", "element_error": "I12", "element_ref": "782",
-        "bad_value": "551"}
+        "bad_value": "551", "loop": "2300"}
     counts = doc["files"][0]["counts"]
     assert (counts["claims_accepted"], counts["claims_rejected"]) == (1, 1)
 

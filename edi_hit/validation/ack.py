@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import re
 from datetime import datetime
+from functools import lru_cache
 
 from ..errors import X12Error
 from ..x12 import Delimiters, SegmentWriter
@@ -56,6 +57,12 @@ class _Clean:
     def __init__(self, delimiters: Delimiters):
         bad = set(delimiters.chars())
         self._table = {ord(c): " " for c in bad}
+        self._bad = bad
+
+    def copyable(self, value) -> bool:
+        """Whether `value` can be copied into the response exactly as it is."""
+        text = "" if value is None else str(value)
+        return bool(text) and all(" " <= c <= "~" and c not in self._bad for c in text)
 
     def __call__(self, value, limit=None) -> str:
         text = "" if value is None else str(value)
@@ -138,7 +145,9 @@ def _group_response(w, report, g, clean):
             if i.severity == "error" and i.code == "unsupported-version" and \
                     i.segment_index == g.segment_index and "I6" not in codes:
                 codes.append("I6")
-        if segment_errors and not t.accepted:
+        # IK502: 5 "one or more segments in error" for X12 syntax (level 1), I5 for the
+        # implementation guide and edi-hit's edits (levels 2-4); an "E" names it too.
+        if segment_errors:
             code = "5" if any(i.level == 1 for i in segment_errors) else "I5"
             if code not in codes:
                 codes.append(code)
@@ -166,38 +175,107 @@ def _group_response(w, report, g, clean):
         status = "P"
     else:
         status = "E" if partial else "A"
+    # AK902 the sets the group says it holds (GE01), AK903 the sets received, AK904
+    # the sets accepted (with or without errors).
     declared = g.declared_sets if g.declared_sets is not None else received
     w.write(["AK9", status, str(declared), str(received), str(accepted), *group_codes[:5]])
 
 
+# Implementation-dependent codes: the segment or element is situational, and the
+# segment that decides it (the situational trigger) is elsewhere. X231A1 2100 CTX
+# "Segment Context" and 2110 CTX "Element Context" name that trigger:
+# CTX*SITUATIONAL TRIGGER*<segment id>*<position in set>*<loop>*<element position>*<ref>.
+_SITUATIONAL_SEGMENT = {"I6", "I9"}      # dependent segment missing / "not used" present
+_SITUATIONAL_ELEMENT = {"I9", "I13"}     # dependent element missing / "not used" present
+
+
 def _ik3_loops(w, t, issues, clean):
-    by_segment: dict[int, list] = {}
+    """One 2100 loop per segment in error, in file order.
+
+    IK301 segment id, IK302 its position counting ST as 1, IK303 the loop it is in
+    (the acknowledged TR3's loop id; empty for header segments, when unknown, and
+    when longer than the 4 characters element 447 allows: see _loop_id),
+    IK304 the segment's own error code, else 8 "segment has data element errors".
+    A missing segment is reported under its own id at the position where its absence
+    was found, so one position can carry two IK3s (the missing one and the one there).
+    """
+    by_segment: dict[tuple, list] = {}
     for i in issues:
-        by_segment.setdefault(i.segment_index, []).append(i)
-    for index in sorted(by_segment):
-        items = by_segment[index]
-        sid = items[0].segment_id or ""
-        sid = sid if re.fullmatch(r"[A-Z0-9]{2,3}", sid) else (clean(sid, 3).upper() or "UNK")
-        seg_code = next((i.segment_error for i in items if i.segment_error), None)
-        elements = [i for i in items if i.element]
-        if seg_code is None:
-            seg_code = "8"
-        w.write(["IK3", sid, str(index - t.segment_index + 1), None, seg_code])
+        by_segment.setdefault((i.segment_index, i.segment_id or ""), []).append(i)
+    for index, raw_sid in sorted(by_segment):
+        items = by_segment[(index, raw_sid)]
+        sid = raw_sid if re.fullmatch(r"[A-Z0-9]{2,3}", raw_sid) else (clean(raw_sid, 3).upper() or "UNK")
+        codes = [i.segment_error for i in items if i.segment_error]
+        seg_code = next((c for c in codes if c != "8"), None) or "8"
+        loop = next((i.loop for i in items if i.loop), None)
+        position = str(index - t.segment_index + 1)
+        w.write(["IK3", sid, position, _loop_id(loop), seg_code])
+        # Business unit (X231A1 2100 CTX): the claim the error is in, by its CLM01,
+        # when known; an identifier the 999 cannot copy (a delimiter in it) is unknown.
+        # Both 2100 CTXs sit at position 0500, so X12 does not order them; the business
+        # unit comes first because pyx12 accepts only that order.
         claim = next((i.claim for i in items if i.claim), None)
-        if claim and t.set_id == "837":
-            w.write(["CTX", ["CLM01", clean(claim, 35) or "UNKNOWN"]])
+        if claim and t.set_id == "837" and clean.copyable(claim):
+            w.write(["CTX", ["CLM01", claim[:35]]])
+        if seg_code in _SITUATIONAL_SEGMENT:
+            trigger = next((i.trigger for i in items if i.trigger and i.segment_error == seg_code), None)
+            if trigger:
+                _write_trigger(w, t, trigger)
         written = set()
-        for i in elements:
-            pos = _position(i.element, sid)
-            key = (pos, i.element_error, i.bad_value)
+        # one IK4 per element and code; the finding that kept the bad value speaks
+        for i in sorted(items, key=lambda i: (_order(i.element, raw_sid), i.bad_value is None)):
+            if not i.element:
+                continue
+            pos = _position(i.element, raw_sid)
+            code = i.element_error or "I12"
+            key = (pos, code)
             if pos is None or key in written:
                 continue
             written.add(key)
             element_pos, component = pos
             composite = [str(element_pos), str(component) if component else None,
                          str(i.repetition) if i.repetition else None]
-            w.write(["IK4", composite, clean(i.element_ref, 4) or None,
-                     i.element_error or "I12", clean(i.bad_value, 99) or None])
+            ref = i.element_ref or _element_ref(t.set_id, raw_sid, element_pos, component)
+            w.write(["IK4", composite, clean(ref, 4) or None, code,
+                     _bad_copy(i.bad_value, code, clean)])
+            if code in _SITUATIONAL_ELEMENT and i.trigger:
+                _write_trigger(w, t, i.trigger)
+
+
+def _order(element, sid):
+    pos = _position(element or "", sid) if element else None
+    return (pos[0], pos[1] or 0) if pos else (99, 0)
+
+
+def _loop_id(loop):
+    """IK303/CTX04: data element 447 is AN 1/4 in 005010, so a loop id is written when
+    it fits (2300, 2320, 2400, ...). The 837P's longer ids (2000A, 2010AA, 1000A) cannot
+    be written without making the 999 itself invalid; IK303 is situational, so it is
+    left empty for them."""
+    return loop if loop and re.fullmatch(r"[A-Z0-9]{1,4}", loop) else None
+
+
+def _write_trigger(w, t, trigger):
+    sid, index, loop, *element = trigger
+    seg = ["CTX", ["SITUATIONAL TRIGGER"], sid, str(index - t.segment_index + 1), _loop_id(loop)]
+    if element and element[0]:
+        pos = _position(element[0], sid)
+        if pos:
+            seg.append([str(pos[0]), str(pos[1]) if pos[1] else None])
+            ref = element[1] if len(element) > 1 and element[1] else \
+                _element_ref(t.set_id, sid, *pos)
+            if ref:
+                seg.append([ref])
+    w.write(seg)
+
+
+def _bad_copy(value, code, clean):
+    """IK404: a copy of the bad element, only when there is one (not for a missing
+    element) and it can be copied exactly (no delimiter in it, at most 99 characters)."""
+    if code in ("1", "2", "I9") or value is None:
+        return None
+    text = str(value)
+    return text if clean.copyable(text) and len(text) <= 99 else None
 
 
 def _position(element: str, sid: str):
@@ -208,6 +286,35 @@ def _position(element: str, sid: str):
     if not m:
         return None
     return int(m.group(1)), int(m.group(2)) if m.group(2) else None
+
+
+# IK402 data element reference numbers, read from pyx12's map of the acknowledged
+# implementation guide (the same numbers the TR3 prints beside each element).
+_MAPS = {"837": "837.5010.X222.A1.xml", "835": "835.5010.X221.A1.xml"}
+
+
+@lru_cache(maxsize=None)
+def _element_refs(set_id: str) -> dict:
+    refs: dict[str, str] = {}
+    name = _MAPS.get(set_id)
+    if not name:
+        return refs
+    try:
+        from importlib.resources import files
+        import xml.etree.ElementTree as ET
+        root = ET.parse(str(files("pyx12") / "map" / name)).getroot()
+    except Exception:  # pragma: no cover - pyx12 is a dependency
+        return refs
+    for el in root.iter("element"):
+        xid, ref = el.get("xid"), el.findtext("data_ele")
+        if xid and ref and xid not in refs:
+            refs[xid] = ref
+    return refs
+
+
+def _element_ref(set_id, sid, pos, component=None):
+    xid = f"{sid}{pos:02d}" + (f"-{component:02d}" if component else "")
+    return _element_refs(set_id).get(xid)
 
 
 def write_ta1(report, stream=None, *, control_number: int = 1, now: datetime | None = None,

@@ -22,6 +22,7 @@ from .syntax import SyntaxChecker
 from .x835 import Checker835
 from .x837 import Checker837
 from .hit import npi_problem
+from .loops import LoopTracker837
 
 __all__ = ["validate", "ALL_LEVELS"]
 
@@ -103,7 +104,8 @@ class _Pass:
         self.levels = levels
         self.today = today
         self.hit = hit
-        self.add = report_adder(report, name)
+        self.add = self._with_loop(report_adder(report, name))
+        self.loops: LoopTracker837 | None = None   # 837P loop of each segment (999 IK303)
         self.syntax = SyntaxChecker(self.add)
         self.ic: InterchangeResult | None = None
         self.group: GroupResult | None = None
@@ -126,6 +128,8 @@ class _Pass:
             for seg in reader:
                 index = reader.index
                 sid = seg[0]
+                if self.loops is not None and sid not in ENVELOPE_IDS:
+                    self.loops.feed(seg, index)
                 self.syntax.segment(seg, index, reader.delimiters)
                 if sid in ENVELOPE_IDS:
                     tracker.feed(seg, index)
@@ -158,6 +162,16 @@ class _Pass:
                      issue.segment_id, issue.element, interchange_control=issue.interchange_control,
                      group_control=issue.group_control, transaction_control=issue.transaction_control)
 
+    def _with_loop(self, add):
+        """Issues found inside an 837P transaction set carry the loop of their segment."""
+        def add_in_loop(severity, code, message, index, *rest, **kw):
+            if self.loops is not None and "loop" not in kw:
+                loop = self.loops.at(index)
+                if loop:
+                    kw["loop"] = loop
+            add(severity, code, message, index, *rest, **kw)
+        return add_in_loop
+
     # -- the tree ----------------------------------------------------------------
     def _envelope(self, seg, index, reader):
         sid = seg[0]
@@ -182,6 +196,7 @@ class _Pass:
                                         group_control=group.control_number)
             group.transactions.append(self.tx)
             self.checker = self._checker_for(_el(seg, 1))
+            self.loops = LoopTracker837() if _el(seg, 1) == "837" else None
             if self.checker is not None:
                 self.checker.delims = reader.delimiters
         elif sid == "SE":
@@ -222,6 +237,7 @@ class _Pass:
             self.tx.end_index = max(end, self.tx.segment_index)
         self.tx = None
         self.checker = None
+        self.loops = None
 
     def _close_group(self, end, *, trailer=False):
         self._close_transaction(end - 1 if trailer else end)

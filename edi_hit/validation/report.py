@@ -48,6 +48,10 @@ class Issue(Finding):
     element_ref: str | None = None    # data element reference number (IK402)
     bad_value: str | None = None      # IK404: copy of the bad element
     repetition: int | None = None     # IK401-3: which repeat of a repeating element
+    loop: str | None = None           # IK303: loop id of the segment (837P: 2010BA, 2400, ...)
+    # CTX situational trigger: (segment id, segment index, loop id) of the segment whose
+    # content made the situational segment/element in error required or not used.
+    trigger: tuple | None = None
 
     @classmethod
     def from_finding(cls, f: Finding, level: int = 1) -> "Issue":
@@ -291,8 +295,10 @@ class ValidationReport:
             t.accepted = False
             t.reasons = sorted(set(t.reasons) | {i.code for i in set_level})
         for c in t.claims:
+            # + 1: a segment missing at the end of the claim is reported at the
+            # segment after it (where its absence shows).
             mine = [i for i in own if i.claim == c.claim_id
-                    and c.segment_index <= (i.segment_index or 0) <= c.end_index]
+                    and c.segment_index <= (i.segment_index or 0) <= c.end_index + 1]
             c.reasons = sorted({i.code for i in mine})
             c.accepted = t.accepted and not mine
             if not t.accepted and not c.reasons:

@@ -14,6 +14,12 @@
 # value or its 999 builder (both unreliable); its "pyx12" log records are captured
 # (not printed) and used when it gives up before writing the tree. Envelope errors
 # pyx12 shares with level 1 (control numbers, counts) are dropped as duplicates.
+# The tree has no loop ids (its ls_id is the LS segment's, which the 837P and 835
+# never use), so for the length of the run pyx12's error handler is replaced by a
+# subclass that writes, into that empty ls_id, the loop of the map node pyx12 placed
+# the segment in (".../2000B/2300/2400/SV1" -> "2400"): the 999's IK303. pyx12's own
+# codes that are not X12 codes (HL1, HL2, LX: ids out of sequence) become element
+# errors on HL01, HL02 and LX01, as level 3 reports them.
 from __future__ import annotations
 
 import io
@@ -34,6 +40,30 @@ _DUP_ISA = {"001", "021", "023", "025"}
 _DUP_GS = {"2", "3", "4", "5"}
 _DUP_ST = {"2", "3", "4"}
 _NUMERIC_ISA = {9, 10, 13}
+# pyx12's private segment codes -> (element position, data element number, IK403).
+_PYX12_ELEMENT_CODES = {"HL1": (1, "628", "I12"), "HL2": (2, "734", "I12"),
+                        "LX": (1, "554", "I12")}
+_WRAPPER_LOOPS = {"ISA_LOOP", "GS_LOOP", "ST_LOOP", "HEADER", "DETAIL", "FOOTER"}
+
+
+def loop_of_path(path: str | None) -> str | None:
+    """The innermost TR3 loop of a pyx12 map path, None for a header segment:
+    '/ISA_LOOP/GS_LOOP/ST_LOOP/DETAIL/2000A/2000B/2300/2400/SV1' -> '2400'."""
+    parts = [p for p in (path or "").split("/") if p][:-1]
+    loops = [p for p in parts if p not in _WRAPPER_LOOPS]
+    return loops[-1] if loops else None
+
+
+def _loop_naming_handler(base):
+    class LoopNamingHandler(base):
+        def add_seg(self, map_node, seg_data, seg_count, cur_line, ls_id):
+            if not ls_id and map_node is not None:
+                try:
+                    ls_id = loop_of_path(map_node.get_path())
+                except Exception:  # pragma: no cover - a map node without a path
+                    ls_id = None
+            super().add_seg(map_node, seg_data, seg_count, cur_line, ls_id)
+    return LoopNamingHandler
 
 
 class _Skip(Exception):
@@ -105,6 +135,7 @@ class _Collect(logging.Handler):
 def run_tr3(source, name, add, notes: list[str]) -> bool:
     """Validate `source` against its TR3 with pyx12. Returns True when pyx12 ran."""
     try:
+        import pyx12.error_handler
         import pyx12.errors
         import pyx12.params
         import pyx12.x12n_document
@@ -121,6 +152,8 @@ def run_tr3(source, name, add, notes: list[str]) -> bool:
     logger.propagate = False
     logger.setLevel(logging.WARNING)
     tree = io.StringIO()
+    base_handler = pyx12.error_handler.err_handler
+    pyx12.error_handler.err_handler = _loop_naming_handler(base_handler)
     try:
         pyx12.x12n_document.x12n_document(pyx12.params.params(), stream, None, None,
                                           fd_json=tree)
@@ -149,6 +182,7 @@ def run_tr3(source, name, add, notes: list[str]) -> bool:
             _line_of(collect), None, level=2)
         return False
     finally:
+        pyx12.error_handler.err_handler = base_handler
         logger.level, logger.propagate, logger.handlers = saved[0], saved[1], saved[2]
     if reader.findings and any(f.code == "encoding" for f in reader.findings):
         notes.append("TR3: bytes that are not UTF-8 were read as Latin-1 before pyx12 saw them")
@@ -204,11 +238,17 @@ def _issues_from_tree(doc: dict, add) -> None:
 def _segment_issues(seg: dict, add) -> None:
     sid = seg.get("seg_id") or None
     index = seg.get("cur_line")
+    loop = seg.get("ls_id") or None
     for e in seg.get("errors", []):
         code = str(e["err_cde"])
+        if code in _PYX12_ELEMENT_CODES and sid:
+            pos, ref, ik403 = _PYX12_ELEMENT_CODES[code]
+            add("error", "tr3-element", e["err_str"], index, sid, f"{sid}{pos:02d}", level=2,
+                element_error=ik403, element_ref=ref, bad_value=e.get("err_val"), loop=loop)
+            continue
         add("error", "tr3-segment", e["err_str"], index, sid, level=2,
             segment_error=code if code in IK304_CODES else "8",
-            bad_value=e.get("err_val"))
+            bad_value=e.get("err_val"), loop=loop)
     for ele in seg.get("elements", []):
         pos, sub = ele.get("ele_pos"), ele.get("subele_pos")
         element = f"{sid}{pos:02d}" if isinstance(pos, int) else None
@@ -219,4 +259,4 @@ def _segment_issues(seg: dict, add) -> None:
             add("error", "tr3-element", e["err_str"], index, sid, element, level=2,
                 element_error=code if code in IK403_CODES else "I12",
                 element_ref=ele.get("ele_ref_num"), bad_value=e.get("err_val"),
-                repetition=ele.get("repeat_pos"))
+                repetition=ele.get("repeat_pos"), loop=loop)

@@ -55,6 +55,7 @@ class _Line:
     start: date | None = None
     end: date | None = None
     date_index: int | None = None
+    last_index: int = 0   # its last segment
 
 
 @dataclass
@@ -69,6 +70,7 @@ class _Claim:
     lines: list[_Line] = field(default_factory=list)
     admission: date | None = None
     discharge: date | None = None
+    discharge_index: int | None = None
 
 
 class Checker837:
@@ -193,6 +195,8 @@ class Checker837:
         self.line = None
 
     def _lx(self, seg, index):
+        if self.line is not None:
+            self.line.last_index = index - 1
         if self.claim is not None:
             self.line = _Line(index, _el(seg, 1))
             self.claim.lines.append(self.line)
@@ -225,7 +229,7 @@ class Checker837:
             if qual == "435":
                 self.claim.admission = start
             elif qual == "096":
-                self.claim.discharge = start
+                self.claim.discharge, self.claim.discharge_index = start, index
 
     def _end_claim(self, last_index: int) -> None:
         claim = self.claim
@@ -234,6 +238,8 @@ class Checker837:
         self.claim = None
         self.line = None
         claim.result.end_index = max(last_index, claim.result.segment_index)
+        if claim.lines:
+            claim.lines[-1].last_index = max(last_index, claim.lines[-1].index)
         pcn = claim.result.claim_id
         cl = claim.result.segment_index
         if 3 in self.levels:
@@ -249,12 +255,16 @@ class Checker837:
             if claim.admission and claim.discharge and claim.discharge < claim.admission:
                 self.add("error", "date-order", f"claim {pcn}: discharge date "
                          f"{claim.discharge} is before admission date {claim.admission}",
-                         cl, "CLM", None, level=3, claim=pcn)
+                         claim.discharge_index, "DTP", "DTP03", level=3, claim=pcn,
+                         element_error="I12", element_ref="1251")
             for ln in claim.lines:
                 if ln.date_index is None and ln.code:
+                    # 2400 DTP*472 is a required segment (X222A1): IK304 3, reported
+                    # where its absence shows, the segment after the line (as pyx12 does).
                     self.add("error", "line-date-missing",
                              f"claim {pcn} line {ln.number}: no service date (DTP*472)",
-                             ln.index, "SV1", None, level=3, claim=pcn, segment_error="I6")
+                             max(ln.last_index, ln.index) + 1, "DTP", None, level=3, claim=pcn,
+                             segment_error="3", loop="2400")
                 if ln.start and claim.birth and ln.start < claim.birth:
                     self.add("error", "date-before-birth",
                              f"claim {pcn} line {ln.number}: service date {ln.start} is before "
