@@ -55,8 +55,11 @@ def main():
 
     \b
     Examples:
-      edi-hit parse claims.837 -o claims.json          837P -> claim JSON
-      edi-hit parse claims.837 --format ndjson -o -    one claim a line on stdout
+      edi-hit adjudicate inbox/ -o remit.835           the main job: 837P in, priced, 835 out
+      edi-hit price claims.837 --explain               the pricing working, line by line
+      edi-hit validate claims.837 --ack 999 -o ack.999 findings and a 999 acknowledgment
+      edi-hit reconcile claims.837 remit.835           expected vs paid, line by line
+      edi-hit parse claims.837 -o claims.json          837P -> claim JSON (ndjson, xml)
       edi-hit generate claims.json -o claims.837       claim JSON -> 837P
       edi-hit COMMAND --help                           examples for each command
 
