@@ -6,14 +6,13 @@
 from __future__ import annotations
 
 import json
-import shutil
 import sys
-import tempfile
 from datetime import datetime
 
 import click
 
 from ..errors import DataError
+from ..x12.prescan import spool
 from .common import expand_inputs, open_output, progress_claims
 
 FORMATS = ("json", "ndjson", "xml")
@@ -76,10 +75,12 @@ def parse(files, output, fmt, reject_report, allow_rejects, strict):
             if name == "-":
                 # A pipe cannot be read twice; spooled, the reader can pre-check the
                 # envelopes and stream claims instead of holding a transaction set.
-                with tempfile.TemporaryFile() as spool:
-                    shutil.copyfileobj(sys.stdin.buffer, spool, 1 << 20)
-                    spool.seek(0)
-                    yield from log.accepted(read_837p(spool, name="<stdin>", errors=errors))
+                source = spool(sys.stdin)
+                try:
+                    yield from log.accepted(read_837p(source, name="<stdin>", errors=errors))
+                finally:
+                    if source is not sys.stdin.buffer:
+                        source.close()
             else:
                 yield from log.accepted(read_837p(name, name=name, errors=errors))
 

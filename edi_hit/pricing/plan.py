@@ -22,17 +22,14 @@
 from __future__ import annotations
 
 import os
-import shutil
-import tempfile
 from array import array
 from dataclasses import dataclass, field
 from typing import Iterable
 
-from edi_hit.x12.prescan import EnvelopeScan
+from edi_hit.x12.prescan import EnvelopeScan, spool  # noqa: F401  (spool: re-exported)
 
 __all__ = ["RunPlan", "plan_run", "scan_file", "scan_members", "spool"]
 
-_CHUNK = 1 << 20
 
 
 @dataclass(slots=True)
@@ -72,24 +69,6 @@ class RunPlan:
         if file_no < len(self.files) and 0 <= ordinal < len(self.files[file_no]):
             return self.members[self.files[file_no][ordinal]]
         return None
-
-
-def spool(source):
-    """A source that can be read twice: paths and bytes as they are; a file object
-    that cannot seek (stdin, a pipe) is copied to a temporary file first."""
-    if isinstance(source, (str, os.PathLike, bytes, bytearray, memoryview)):
-        return source
-    raw = getattr(source, "buffer", source)  # a text stream such as sys.stdin
-    try:
-        if raw.seekable():
-            raw.tell()
-            return raw
-    except (AttributeError, OSError, ValueError):
-        pass
-    tmp = tempfile.TemporaryFile()
-    shutil.copyfileobj(raw, tmp, _CHUNK)
-    tmp.seek(0)
-    return tmp
 
 
 def plan_run(sources: Iterable, names: Iterable[str | None] | None = None) -> RunPlan:

@@ -26,6 +26,8 @@ from __future__ import annotations
 import io
 import os
 import re
+import shutil
+import tempfile
 
 from ..errors import X12Error
 from .delimiters import parse_isa_delimiters
@@ -49,6 +51,19 @@ def rereadable(source) -> bool:
     except (AttributeError, OSError, ValueError):
         pass
     return False
+
+
+def spool(source):
+    """A source that can be read twice: a re-readable source as it is (a text stream's
+    binary buffer); anything else (stdin, a pipe) copied to a temporary file first.
+    The caller closes a returned temporary file."""
+    if rereadable(source):
+        return source if isinstance(source, (str, os.PathLike, bytes, bytearray, memoryview)) \
+            else getattr(source, "buffer", source)
+    tmp = tempfile.TemporaryFile()
+    shutil.copyfileobj(getattr(source, "buffer", source), tmp, CHUNK_SIZE)
+    tmp.seek(0)
+    return tmp
 
 
 def check_transaction_sets(source, name: str | None = None) -> list:
