@@ -27,7 +27,7 @@ _API = {
     "PricedClaim": "edi_hit.pricing.model",
     "build_835": "edi_hit.x835",
     "read_835": "edi_hit.x835",
-    "adjudicate": "edi_hit.x835.adjudicate",
+    "adjudicate": "edi_hit.pipeline",
     "reconcile": "edi_hit.x835.reconcile",
     "validate": "edi_hit.validation",
     "EdiHitError": "edi_hit.errors",

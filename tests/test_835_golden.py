@@ -1,7 +1,7 @@
 """Golden files: fixtures/scenarios/NAME.837 adjudicated -> NAME.835, byte for byte.
 
 Each scenario is adjudicated with its setup (NAME.expected.json: rates, deductible met,
-DME drugs on file) through edi_hit.x835.adjudicate, with fixed --now and control number.
+DME drugs on file) through edi_hit.pipeline, with fixed --now and control number.
 Regenerate deliberately after a reviewed change:
 
     UPDATE_GOLDEN=1 /tmp/venv/bin/pytest -q tests/test_835_golden.py
@@ -17,7 +17,7 @@ from decimal import Decimal
 import pytest
 
 from edi_hit.x835 import read_835
-from edi_hit.x835.adjudicate import adjudicate
+from edi_hit.pipeline import adjudicate
 from helpers_835 import independent_balance_check, pyx12_errors
 from helpers_pricing import SCENARIOS, scenario_names
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 from decimal import Decimal
 
 from edi_hit.pricing import SQLiteHistory, claim_icn, price
-from edi_hit.pricing.adjudicate import claim_fingerprint
+from edi_hit.pricing.pricer import claim_fingerprint
 from helpers_pricing import MBI, SYNTHETIC_RATES, claim, d, drug, line
 
 

@@ -16,7 +16,7 @@ from edi_hit.pricing.plan import plan_run, scan_members
 from edi_hit.pricing.stream import PricedFeed, price_files
 from edi_hit.pricing import Pricer
 from edi_hit.x835 import read_835
-from edi_hit.x835.adjudicate import adjudicate
+from edi_hit.pipeline import adjudicate
 from edi_hit.x837p import read_837p, write_837p
 from helpers_pricing import FIXTURES, claim, line
 

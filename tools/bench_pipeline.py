@@ -2,7 +2,7 @@
 
 For each --claims-per-st value, writes a synthetic file of --claims claims
 (tools/synth.py: three G-code lines a claim, about 21 segments a claim, three
-suppliers), then runs `edi_hit.x835.adjudicate` on it in a fresh child process and
+suppliers), then runs `edi_hit.pipeline` on it in a fresh child process and
 reports input segments per second and the child's peak RSS. The child prices with an
 in-memory history and assume_dme_drug (so lines are paid and the full money path runs).
 The time includes the whole run: the pre-scan of the file, reading it (the 837P
@@ -33,7 +33,7 @@ CHILD = """
 import json, resource, sys, time
 sys.path.insert(0, {src!r})
 from datetime import datetime
-from edi_hit.x835.adjudicate import adjudicate
+from edi_hit.pipeline import adjudicate
 t0 = time.perf_counter()
 kw = {{}} if {batch} is None else {{"batch_size": {batch}}}
 s = adjudicate([{path!r}], output={out!r}, assume_dme_drug=True,

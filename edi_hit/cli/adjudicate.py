@@ -1,6 +1,6 @@
 # `edi-hit adjudicate`: 837P files in, a balanced 835 out, a summary on the terminal.
 #
-# A thin shell over edi_hit.x835.adjudicate (read 837P -> price with history -> 835).
+# A thin shell over edi_hit.pipeline (read 837P -> price with history -> 835).
 # --now and --control-number make the output byte-for-byte reproducible.
 from __future__ import annotations
 
@@ -81,7 +81,7 @@ def adjudicate_command(files, output, rates, history, conventions, assume_dme_dr
     claim the reader cannot accept is rejected with its reason (summary and
     --report) and not remitted; the others are.
     """
-    from ..x835.adjudicate import adjudicate
+    from ..pipeline import adjudicate
 
     with contextlib.ExitStack() as stack:
         write_line = None

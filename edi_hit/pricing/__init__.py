@@ -2,10 +2,11 @@
 #
 # Strategy: tables (codes, rates, Part B, conventions) are JSON data loaded once;
 # rules.py holds one small function per rule; history.py keeps what spans claims;
-# adjudicate.py applies the rules in order and yields PricedClaims (model.py);
+# pricer.py applies the rules in order (lifecycle.py: originals, replacements, voids;
+# run.py: which claims are priced together) and yields PricedClaims (model.py);
 # plan.py pre-scans files and stream.py prices them as a stream, beneficiary by
 # beneficiary in date-of-service order.
-from edi_hit.pricing.adjudicate import Pricer, PricingRun, claim_icn, price
+from edi_hit.pricing.pricer import Pricer, PricingRun, claim_icn, price
 from edi_hit.pricing.codes import CodeTable, default_codes
 from edi_hit.pricing.conventions import Conventions, default_conventions, load_conventions
 from edi_hit.pricing.history import HistoryStore, SQLiteHistory, open_history

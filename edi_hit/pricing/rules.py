@@ -5,7 +5,7 @@
 # or not, the convention edit id when it denies (E1, E2, ...), a value for the next
 # step, and one trace line in plain words. The money steps return the amount and a
 # trace line. Rules do no I/O and know nothing about X12 or the order they run in:
-# the adjudicator (adjudicate.py) applies them in order and turns decisions into
+# the pricer (pricer.py) applies them in order and turns decisions into
 # adjustments.
 from __future__ import annotations
 

@@ -23,7 +23,7 @@ import os
 from typing import Any, Callable, Iterable, Iterator
 
 from edi_hit.claims import RejectedClaim
-from edi_hit.pricing.adjudicate import Pricer, member_id
+from edi_hit.pricing.pricer import Pricer, member_id
 from edi_hit.pricing.model import PricedClaim
 from edi_hit.pricing.plan import RunPlan, plan_run, spool
 

@@ -7,7 +7,7 @@
 # Pricer, so one history store, for the whole run). Every PricedClaim is handed to the
 # 835 RemittanceBuilder, which spills rendered claims to a temporary file; a Tally
 # watches them pass to build the Summary. Memory holds the beneficiaries in flight, not
-# the files (see edi_hit.pricing.adjudicate for the pathological case).
+# the files (see edi_hit.pricing.run for the pathological case).
 #
 # The output is written to OUT.part and renamed when complete, so a failed run never
 # leaves a half-written 835 behind. Nothing is lost: claims read = claims priced +
@@ -28,8 +28,8 @@ from typing import Any, BinaryIO
 
 from edi_hit.errors import EdiHitError
 
-from .build import PayerInfo, RemittanceBuilder, TransactionSummary
-from .model import decimal_to_json
+from edi_hit.x835.build import PayerInfo, RemittanceBuilder, TransactionSummary
+from edi_hit.x835.model import decimal_to_json
 
 __all__ = ["Summary", "Tally", "adjudicate", "DEFAULT_BATCH_SIZE"]
 

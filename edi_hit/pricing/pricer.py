@@ -1,220 +1,43 @@
-# The adjudicator: claims in, PricedClaims out, applying the rules in order.
+# The pricer: claims in, PricedClaims out, applying the HIT rules in order.
 #
-# Strategy: rules span claims, so a run (all input files of one command) prices each
-# beneficiary's claims together, once the last of them has been read. A PricingRun
-# is told how many claims each beneficiary has in the run (plan.py's pre-scan, or a
-# count of an in-memory list); it buffers a beneficiary's claims as they stream in and,
-# when the count reaches zero, moves them to a ready set. A ready set of up to
-# `group_size` beneficiaries is priced together: their history is loaded in one batch
-# of queries, the DME drug (J-code) lines of their claims enter history first (they are
-# on file at the DME MAC), then each beneficiary's claims are applied in date-of-service
-# order (input order on a tie), and within a claim the lines in date order. The result
-# does not depend on the input order of the claims, nor on how a file is split.
-#
-# Output order: beneficiary by beneficiary, in the order their last claim was read;
-# a beneficiary's claims in input order (a replacement's reversal just before it).
-# Memory: the claims of beneficiaries "in flight" (first claim read, last not yet)
-# plus one ready set. The pathological input is one beneficiary with a claim at the
-# very start and another at the very end: everything of that beneficiary in between is
-# held; a file sorted or grouped by beneficiary holds one claim at a time.
-#
-# Each HIT line goes through the rules of rules.py: code -> place of service -> units
-# -> same category same day -> initial-visit gap -> DME drug -> rate -> deductible ->
-# coinsurance -> sequestration; the first rule that fails denies the whole charge with
-# the convention's codes. Decisions that depend only on a few values (the code on the
-# date, the place of service, a day without other visits, a rate) are memoised, so the
-# common line formats no text at all. Every claim gets a deterministic payer claim
-# control number (ICN) from its billing NPI, CLM01, frequency and lines, which makes
-# re-pricing idempotent: a claim already in history has its own entries taken out and
-# is priced again (same answer, nothing recorded twice). A replacement (7) or void (8)
-# finds its original by REF*F8, else by NPI + CLM01, and yields the original's
-# reversal. History writes are staged in the store as each ready set is priced and
-# committed in one transaction when the run completes (rolled back if it fails).
+# Strategy: a PricingRun (run.py) hands the pricer ready sets of beneficiaries; for each
+# the DME drug (J-code) lines of their claims enter history first (they are on file at
+# the DME MAC), then each claim goes through the claim lifecycle (lifecycle.py:
+# originals, replacements, voids, resubmissions) and its lines, in date order, through
+# the rules of rules.py: code -> place of service -> units -> same category same day ->
+# initial-visit gap -> DME drug -> rate -> deductible -> coinsurance -> sequestration;
+# the first rule that fails denies the whole charge with the convention's codes.
+# Decisions that depend only on a few values (the code on the date, the place of
+# service, a day without other visits, a rate) are memoised, so the common line formats
+# no text at all. History writes are staged in the store as each ready set is priced
+# and committed in one transaction when the run completes (rolled back if it fails).
 from __future__ import annotations
 
-import hashlib
-import json
 from bisect import bisect_left, bisect_right
 from collections import Counter
-from dataclasses import dataclass
 from datetime import date, timedelta
 from typing import Iterable, Iterator, Mapping
 
 from edi_hit.pricing.codes import CodeTable, default_codes
 from edi_hit.pricing.conventions import load_conventions
-from edi_hit.pricing.history import (ACTIVE, REPLACED, VOID, VOIDED, BeneficiaryHistory, DrugClaim,
-                                     HistoryBatch, StoredClaim, Visit, open_history)
-from edi_hit.pricing.model import (CLAIM_DENIED, DENIED, PAID, PROCESSED, REVERSAL, Adjustment,
-                                   PricedClaim, PricedLine)
+from edi_hit.pricing.history import BeneficiaryHistory, DrugClaim, HistoryBatch, Visit, open_history
+from edi_hit.pricing.lifecycle import ClaimLifecycle
+from edi_hit.pricing.model import DENIED, PAID, Adjustment, PricedClaim, PricedLine
 from edi_hit.pricing.money import ZERO, round_money
 from edi_hit.pricing.rates import load_rates
 from edi_hit.pricing import rules
+from edi_hit.pricing.run import (DEFAULT_GROUP_SIZE, ClaimItem, PricingRun, claim_fingerprint,
+                                 claim_icn, member_id)
 from edi_hit.pricing.tables import PartB, part_b as default_part_b
 
 __all__ = ["Pricer", "PricingRun", "price", "claim_fingerprint", "claim_icn", "member_id",
            "DEFAULT_GROUP_SIZE"]
 
-#: Beneficiaries priced together (one batch of history queries).
-DEFAULT_GROUP_SIZE = 500
 _MAX_CACHE = 50_000  # entries per memo; a run over very varied data starts afresh
 _FAR = date.max
 
 
-def member_id(claim) -> str:
-    """The beneficiary a claim belongs to: 2010BA NM109, '' when missing."""
-    s = claim.subscriber
-    return (s.member_id if s is not None else None) or ""
-
-
-def claim_fingerprint(claim, mbi: str, npi: str) -> str:
-    """A digest of what makes two submissions 'the same claim'; the envelope is left out."""
-    parts = [mbi, npi, claim.patient_control_number or "", claim.frequency_code or "1",
-             claim.place_of_service or "", str(claim.total_charge)]
-    for ln in claim.lines:
-        parts.append(f"{ln.line_number}\x1f{ln.code or ''}\x1f{':'.join(ln.modifiers)}\x1f"
-                     f"{ln.charge!s}\x1f{ln.units!s}\x1f{ln.place_of_service or ''}\x1f"
-                     f"{ln.service_date!s}\x1f{ln.service_date_end!s}")
-    return hashlib.sha256("\x1f".join(parts).encode()).hexdigest()
-
-
-def claim_icn(fingerprint: str) -> str:
-    """13-digit payer claim control number derived from the fingerprint."""
-    return str(int(fingerprint[:16], 16) % 10**13).zfill(13)
-
-
-@dataclass(slots=True)
-class _Item:
-    index: int
-    claim: object
-    mbi: str
-    npi: str
-    pcn: str
-    fingerprint: str
-    icn: str
-    first_day: date | None
-    drug_only: bool
-    has_drug: bool = True
-    note: str | None = None
-
-
-class PricingRun:
-    """One run of a Pricer: claims go in one by one, PricedClaims come out as soon as
-    their beneficiary is complete.
-
-        run = pricer.run(expected)         # member id -> claims of that member in the run
-        for claim in claims:
-            emit(run.add(claim))
-        emit(run.finish())                 # the rest; history committed
-
-    expected=None holds every claim until finish() (an in-memory run). A member missing
-    from `expected`, or with more claims than announced, is held until finish() too,
-    with a trace line saying so. skip(member) accounts for an announced claim that will
-    not come (rejected by the reader). abort() drops the staged history writes.
-    """
-
-    def __init__(self, pricer: "Pricer", expected: Mapping[str, int] | None, group_size: int):
-        self.pricer = pricer
-        self.remaining = dict(expected) if expected is not None else None
-        self.group_size = max(1, group_size)
-        self.pending: dict[str, list[_Item]] = {}
-        self.ready: list[list[_Item]] = []
-        self.claims_in = 0       # claims added
-        self.claims_priced = 0   # claims priced (a replacement's reversal not counted)
-        self.unplanned = 0       # claims of members `expected` did not announce
-        self.late = 0            # claims that came after their member was priced
-        self.done = False
-        pricer.history.begin()
-
-    def add(self, claim) -> list[PricedClaim]:
-        it = self.pricer._item(self.claims_in, claim)
-        self.claims_in += 1
-        mbi = it.mbi
-        group = self.pending.get(mbi)
-        if group is None:
-            group = self.pending[mbi] = []
-        group.append(it)
-        remaining = self.remaining
-        if remaining is None:
-            return []
-        left = remaining.get(mbi)
-        if left is None:
-            self.unplanned += 1
-            remaining[mbi] = -1
-            return []
-        if left <= 0:
-            if left == 0 and len(group) == 1:  # its other claims were priced already
-                self.late += 1
-                it.note = ("claim read after its beneficiary's other claims of this run were "
-                           "priced (the pre-scan did not count it)")
-            return []
-        return self._count_down(mbi, left)
-
-    def skip(self, mbi: str) -> list[PricedClaim]:
-        """An announced claim of this member will not come (the reader rejected it)."""
-        if self.remaining is None:
-            return []
-        left = self.remaining.get(mbi)
-        if left is None or left <= 0:
-            return []
-        return self._count_down(mbi, left)
-
-    def _count_down(self, mbi: str, left: int) -> list[PricedClaim]:
-        left -= 1
-        self.remaining[mbi] = left
-        if left or mbi not in self.pending:
-            return []
-        self.ready.append(self.pending.pop(mbi))
-        if len(self.ready) >= self.group_size:
-            return self._price_ready()
-        return []
-
-    def finish(self) -> list[PricedClaim]:
-        """Price whatever is left (in order of each member's last claim); commit history."""
-        rest = sorted(self.pending.values(), key=lambda g: g[-1].index)
-        self.pending = {}
-        out: list[PricedClaim] = []
-        for i in range(0, len(rest), self.group_size):
-            self.ready.extend(rest[i:i + self.group_size])
-            out.extend(self._price_ready())
-        if self.ready:
-            out.extend(self._price_ready())
-        self.pricer.history.commit()
-        self.done = True
-        return out
-
-    def abort(self) -> None:
-        if not self.done:
-            self.done = True
-            self.pricer.history.rollback()
-
-    def stream(self, claims: Iterable) -> Iterator[PricedClaim]:
-        """add() every claim, then finish(); abort() if the consumer stops early."""
-        try:
-            for claim in claims:
-                out = self.add(claim)
-                if out:
-                    yield from out
-            yield from self.finish()
-        finally:
-            self.abort()
-
-    def _price_ready(self) -> list[PricedClaim]:
-        groups, self.ready = self.ready, []
-        if not groups:
-            return []
-        pricer = self.pricer
-        out: list[PricedClaim] = []
-        batch = HistoryBatch()
-        histories = pricer._load(groups)
-        for group in groups:
-            out.extend(pricer._price_group(group, histories[group[0].mbi], batch))
-            self.claims_priced += len(group)
-        if pricer._writes:
-            pricer.history.stage(batch)
-        return out
-
-
-class Pricer:
+class Pricer(ClaimLifecycle):
     """Prices claims with one set of tables and one history store."""
 
     def __init__(self, *, rates=None, history=None, conventions=None, assume_dme_drug=False,
@@ -279,7 +102,7 @@ class Pricer:
         expected = Counter(member_id(c) for c in claims)
         return self.run(expected).stream(claims)
 
-    def _load(self, groups: list[list[_Item]]) -> dict[str, BeneficiaryHistory]:
+    def _load(self, groups: list[list[ClaimItem]]) -> dict[str, BeneficiaryHistory]:
         mbis = [g[0].mbi for g in groups]
         if not self._writes:
             return {m: BeneficiaryHistory(m) for m in mbis}
@@ -287,7 +110,7 @@ class Pricer:
         since = (min(days) - self._lookback) if days else None
         return self.history.load(mbis, since)
 
-    def _price_group(self, items: list[_Item], bh: BeneficiaryHistory,
+    def _price_group(self, items: list[ClaimItem], bh: BeneficiaryHistory,
                      batch: HistoryBatch) -> list[PricedClaim]:
         """One beneficiary's claims of the run: drug lines first, then date order;
         returned in input order."""
@@ -334,7 +157,7 @@ class Pricer:
                     done.add(it.icn)
         return done
 
-    def _item(self, index: int, claim) -> _Item:
+    def _item(self, index: int, claim) -> ClaimItem:
         mbi = member_id(claim)
         bp = claim.billing_provider
         npi = (bp.npi if bp is not None else None) or ""
@@ -353,130 +176,9 @@ class Pricer:
                     k = known[code] = self.codes.drug_code_known(code)
                 if k:
                     drugs += 1
-        return _Item(index, claim, mbi, npi, claim.patient_control_number or "", fp,
+        return ClaimItem(index, claim, mbi, npi, claim.patient_control_number or "", fp,
                      claim_icn(fp), first, bool(claim.lines) and drugs == len(claim.lines),
                      drugs > 0)
-
-    # -- one claim ------------------------------------------------------------------------
-    def _claim(self, it: _Item, bh: BeneficiaryHistory, batch: HistoryBatch) -> list[PricedClaim]:
-        claim = it.claim
-        freq = claim.frequency_code or "1"
-        known = it.icn in bh.claims
-        in_run_duplicate = it.icn in self._seen
-        self._seen.add(it.icn)
-        record = not in_run_duplicate
-        pre: list[str] = [it.note] if it.note else []
-        if known and not in_run_duplicate:
-            bh.remove_entries(it.icn)
-            batch.delete_entries.append(it.icn)
-            pre.append(f"claim ICN {it.icn} already in history: priced again, recorded once")
-        elif in_run_duplicate:
-            pre.append(f"claim ICN {it.icn} appears twice in this run: the copy is not recorded")
-
-        out: list[PricedClaim] = []
-        if freq in ("7", "8"):
-            original, how = self._find_original(it, bh)
-            if freq == "8":
-                return [self._void(it, bh, batch, original, how, pre, record)]
-            if original is not None:
-                out.append(self._reverse(it, bh, batch, original, how, REPLACED, record))
-                pre.append(f"replacement (frequency 7) of ICN {original.icn} ({how})")
-            else:
-                pre.append(f"replacement (frequency 7): original not found ({how}); "
-                           f"priced as a new claim")
-
-        lines = self._price_lines(it, bh, batch if record else None, pre)
-        status = CLAIM_DENIED
-        for pl in lines:
-            if pl.status == PAID:
-                status = PROCESSED
-                break
-        priced = PricedClaim(claim, lines, [], status, it.icn, self.rates.illustrative)
-        if record:
-            self._record_claim(it, bh, batch, priced, ACTIVE)
-        out.append(priced)
-        return out
-
-    def _record_claim(self, it, bh, batch, priced, status, replaced_by=None):
-        self._run_priced[it.icn] = priced
-        old = bh.claims.get(it.icn)
-        seq = old.seq if old else self._next_seq(it.mbi)
-        row = StoredClaim(it.icn, it.npi, it.pcn, it.fingerprint, it.mbi,
-                          it.claim.frequency_code or "1", status, replaced_by, seq)
-        bh.claims[it.icn] = row
-        if self._writes:
-            blob = (json.dumps(priced.to_dict(), separators=(",", ":"))
-                    if self.history.persistent else None)
-            batch.claims.append((row, blob))
-
-    def _next_seq(self, mbi: str) -> int:
-        """The next sequence number of the beneficiary's claims (history included)."""
-        seq = self._seq.get(mbi)
-        if seq is None:
-            claims = self._bh_claims
-            seq = max((c.seq for c in claims.values()), default=0)
-        self._seq[mbi] = seq + 1
-        return seq + 1
-
-# -- replacements and voids ------------------------------------------------------------
-    def _find_original(self, it: _Item, bh: BeneficiaryHistory):
-        f8 = it.claim.payer_claim_control_number()
-        cand, how = None, ""
-        if f8 and f8 in bh.claims:
-            cand, how = bh.claims[f8], f"REF*F8 {f8}"
-            while (cand.status == REPLACED and cand.replaced_by not in (None, it.icn)
-                   and cand.replaced_by in bh.claims):
-                cand = bh.claims[cand.replaced_by]
-                how += f" -> replaced by ICN {cand.icn}"
-        if cand is None:
-            how = (f"REF*F8 {f8} not in history; " if f8 else "") + f"by NPI {it.npi} + CLM01 {it.pcn}"
-            matches = [c for c in bh.claims.values()
-                       if c.npi == it.npi and c.pcn == it.pcn and c.icn != it.icn
-                       and c.frequency != "8" and (c.status == ACTIVE or c.replaced_by == it.icn)]
-            cand = max(matches, key=lambda c: c.seq, default=None)
-        if cand is not None and (cand.status == ACTIVE or cand.replaced_by == it.icn):
-            return cand, how
-        if cand is not None:
-            return None, f"{how}: ICN {cand.icn} is already {cand.status}"
-        return None, how
-
-    def _stored_priced(self, icn: str) -> PricedClaim | None:
-        if icn in self._run_priced:
-            return self._run_priced[icn]
-        d = self.history.priced_claim(icn)
-        return PricedClaim.from_dict(d) if d else None
-
-    def _reverse(self, it, bh, batch, original: StoredClaim, how: str, new_status: str,
-                 record: bool) -> PricedClaim:
-        orig = self._stored_priced(original.icn)
-        if orig is None:  # pragma: no cover - a store that did not keep the priced claim
-            orig = PricedClaim(it.claim, [], [], PROCESSED, original.icn, self.rates.illustrative)
-        note = (f"reversal of ICN {original.icn} ({how}) by ICN {it.icn}, frequency "
-                f"{it.claim.frequency_code}")
-        lines = []
-        for pl in orig.lines:
-            rev = pl.negated()
-            rev.trace = rev.trace + [note]
-            lines.append(rev)
-        if original.status == ACTIVE and record:
-            bh.remove_entries(original.icn)
-            batch.delete_entries.append(original.icn)
-            original.status, original.replaced_by = new_status, it.icn
-            batch.status.append((original.icn, new_status, it.icn))
-        return PricedClaim(orig.claim, lines, [a.negated() for a in orig.claim_adjustments],
-                           REVERSAL, original.icn, orig.illustrative_rates)
-
-    def _void(self, it, bh, batch, original, how, pre, record) -> PricedClaim:
-        if original is None:
-            reason = f"void (frequency 8): original claim not found ({how})"
-            lines = [self._deny(ln, "E12", pre + [reason], None) for ln in it.claim.lines]
-            return PricedClaim(it.claim, lines, [], CLAIM_DENIED, it.icn, self.rates.illustrative)
-        rev = self._reverse(it, bh, batch, original, how, VOIDED, record)
-        priced = PricedClaim(it.claim, rev.lines, rev.claim_adjustments, REVERSAL,
-                             original.icn, rev.illustrative_rates)
-        if record:
-            self._record_claim(it, bh, batch, priced, VOID, original.icn)
-        return priced
 
     # -- lines ------------------------------------------------------------------------------
     def _locality(self, claim):
@@ -532,7 +234,7 @@ class Pricer:
             keys.append((ln.service_date or _FAR, not k, ln.line_number))
         return sorted(range(len(lines)), key=keys.__getitem__)
 
-    def _price_lines(self, it: _Item, bh: BeneficiaryHistory, batch: HistoryBatch | None,
+    def _price_lines(self, it: ClaimItem, bh: BeneficiaryHistory, batch: HistoryBatch | None,
                      pre: list[str]) -> list[PricedLine]:
         claim = it.claim
         lines = claim.lines
@@ -691,7 +393,7 @@ class Pricer:
                 batch.deductible.append((mbi, year, it.icn, bh.deductible[year][it.icn]))
         return results
 
-    def _view(self, it: _Item, line, code: str, day: date) -> rules.LineView:
+    def _view(self, it: ClaimItem, line, code: str, day: date) -> rules.LineView:
         line_pos = line.place_of_service
         return rules.LineView(it.mbi, day, code, round_money(line.charge), line.units,
                               line_pos or it.claim.place_of_service,
@@ -732,6 +434,7 @@ class Pricer:
         if t_seq is None:
             t_seq = self._seq_cache[skey] = rules.sequestration(medicare, srate, through).trace
         return allowed, paid, applied, amounts, (t_allowed, t_ded, t_coins, t_seq, t_paid)
+
 
 def price(claims, *, rates=None, history=None, conventions=None, assume_dme_drug: bool = False,
           codes: CodeTable | None = None, part_b: PartB | None = None) -> Iterator[PricedClaim]:
