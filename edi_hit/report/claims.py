@@ -99,26 +99,26 @@ _LINE_HEADERS = [("#", True), ("Date", False), ("Service", False), ("Units", Tru
 
 
 def _lines(claim, texts: CodeTexts) -> Html:
+    """The line table. Its columns are aligned by the page's CSS (.lines td:nth-child),
+    so a row is bare <td>s: the table of a big 835 is most of the page."""
     rows = []
     for n, ln in enumerate(claim.lines, start=1):
-        denied = is_denied_line(ln)
-        service = ":".join([ln.qualifier, ln.code, *ln.modifiers])
-        units = ln.units_paid if ln.units_paid is not None else ""
         date_text = day(ln.service_date)
         if ln.service_date_end and ln.service_date_end != ln.service_date:
             date_text += f" to {day(ln.service_date_end)}"
-        cells = [cell(n, num=True), cell(date_text), cell(service, cls="code"),
-                 cell(units, num=True), cell(money(ln.charge), num=True),
-                 cell(money(ln.allowed), num=True), cell(money(ln.paid), num=True),
-                 Html('<td class="code">' + "<br>".join(
-                     esc(f"{a.group}-{a.reason} {money(a.amount)}") for a in ln.adjustments)
-                     + "</td>"),
-                 cell(" ".join(ln.remarks), cls="code"), cell(ln.control_number or "", cls="code")]
+        service = ":".join([ln.qualifier, ln.code, *ln.modifiers])
+        units = "" if ln.units_paid is None else ln.units_paid
+        adjustments = "<br>".join(esc(f"{a.group}-{a.reason} {money(a.amount)}")
+                                  for a in ln.adjustments)
+        denied = is_denied_line(ln)
+        tr = '<tr class="denied">' if denied else "<tr>"
+        rows.append(Html(
+            f"{tr}<td>{n}</td><td>{date_text}</td>"
+            f"<td>{esc(service)}</td><td>{esc(units)}</td><td>{money(ln.charge)}</td>"
+            f"<td>{money(ln.allowed)}</td><td>{money(ln.paid)}</td><td>{adjustments}</td>"
+            f"<td>{esc(' '.join(ln.remarks))}</td><td>{esc(ln.control_number or '')}</td></tr>"))
         if denied:
-            rows.append(Html('<tr class="denied">' + "".join(cells) + "</tr>"))
-            rows.append(Html(_why(ln.adjustments, ln.remarks, texts, colspan=len(cells))))
-        else:
-            rows.append(cells)
+            rows.append(Html(_why(ln.adjustments, ln.remarks, texts, colspan=len(_LINE_HEADERS))))
     return table(_LINE_HEADERS, rows, cls="lines")
 
 

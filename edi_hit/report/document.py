@@ -60,6 +60,7 @@ def write_report(remittances: Iterable[Remittance], out: TextIO, *, reconciliati
                                         first_claim=claim_number))
             spool.write("\n")
             claim_number += len(remit.claims)
+            del remit, row     # let it go before the next one is read
         out.write(page_head(f"{title}: {_payers(tally)}", f"edi-hit {__version__}"))
         out.write(_masthead(tally, title, list(sources), generated))
         for section in (totals_section(tally), payments_section(tally), chart_section(tally),

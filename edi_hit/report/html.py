@@ -10,6 +10,7 @@
 from __future__ import annotations
 
 import html
+import re
 from datetime import date
 from decimal import ROUND_HALF_UP, Decimal
 from typing import Iterable
@@ -22,10 +23,15 @@ class Html(str):
     """Markup built by this package (already escaped)."""
 
 
+_SPECIAL = re.compile(r"[&<>\"']").search
+
+
 def esc(value) -> Html:
+    """Text as HTML: & < > " ' escaped (most values have none: they pass as they are)."""
     if isinstance(value, Html):
         return value
-    return Html(html.escape("" if value is None else str(value), quote=True))
+    text = "" if value is None else str(value)
+    return Html(text if _SPECIAL(text) is None else html.escape(text, quote=True))
 
 
 _CENT = Decimal("0.01")
@@ -48,6 +54,8 @@ def day(value: date | None) -> str:
 
 
 def cell(value, *, num: bool = False, cls: str = "", tag: str = "td", attrs: str = "") -> Html:
+    if not (num or cls or attrs) and tag == "td":
+        return Html(f"<td>{esc(value)}</td>")
     classes = " ".join(c for c in (("num" if num else ""), cls) if c)
     klass = f' class="{classes}"' if classes else ""
     return Html(f"<{tag}{klass}{attrs}>{esc(value)}</{tag}>")
@@ -109,6 +117,11 @@ color:#5a1f1a;background:#fcf1f0}
 .facts{display:flex;flex-wrap:wrap;gap:2px 18px;font-size:9.5pt;margin:0 0 6px}
 .facts span b{color:var(--muted);font-weight:normal}
 .claim td,.claim th{font-size:9pt}
+.lines td:nth-child(1),.lines td:nth-child(4),.lines td:nth-child(5),.lines td:nth-child(6),
+.lines td:nth-child(7){text-align:right;font-variant-numeric:tabular-nums;white-space:nowrap}
+.lines td:nth-child(3),.lines td:nth-child(8),.lines td:nth-child(9),.lines td:nth-child(10){
+font-family:"DejaVu Sans Mono",Menlo,Consolas,monospace;font-size:8.5pt}
+.lines td:nth-child(3),.lines td:nth-child(10){white-space:nowrap}
 .chart{display:block;width:100%;height:auto}
 .payment{margin-top:22px;padding:6px 10px;background:var(--soft);border-left:4px solid var(--accent)}
 footer{margin-top:30px;border-top:1px solid var(--rule);padding-top:8px}

@@ -56,7 +56,7 @@ def is_denied_claim(claim: RemitClaim) -> bool:
 
 
 def month_of(day: date | None) -> str:
-    return day.strftime("%Y-%m") if day else NO_DATE
+    return f"{day.year:04d}-{day.month:02d}" if day else NO_DATE
 
 
 @dataclass(slots=True)
@@ -122,6 +122,7 @@ class Tally:
     rarc: dict[str, ReasonCount] = field(default_factory=dict)
     plb: list[tuple[PaymentRow, object]] = field(default_factory=list)
     unbalanced: list[str] = field(default_factory=list)
+    _categories: dict = field(default_factory=dict, repr=False)   # (code, day) -> category
 
     def add(self, remit: Remittance) -> PaymentRow:
         claims = remit.claims
@@ -162,8 +163,11 @@ class Tally:
             self.lines += 1
             denied = is_denied_line(line)
             day = line.service_date or claim.statement_from
-            self._cell(month_of(day), self.category_of(line.code, day), line.paid,
-                       line.charge if denied else None)
+            key = (line.code, day)
+            category = self._categories.get(key)
+            if category is None:
+                category = self._categories[key] = self.category_of(line.code, day)
+            self._cell(month_of(day), category, line.paid, line.charge if denied else None)
             for a in line.adjustments:
                 self._reason(a, denied)
             for remark in line.remarks:
