@@ -8,7 +8,6 @@ import re
 from datetime import date
 from decimal import Decimal as D
 from html.parser import HTMLParser
-from pathlib import Path
 
 import pytest
 

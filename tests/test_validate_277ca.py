@@ -43,7 +43,7 @@ def check_277ca(data: bytes, report) -> None:
     claims = [c for t in report.transactions if t.set_id == "837" for c in t.claims]
     seen_claims = []
     st_start = None
-    isa = ge_count = st_count = 0
+    isa = st_count = 0
     for k, s in enumerate(segs):
         sid = s[0]
         if sid == "ISA":
@@ -86,8 +86,6 @@ def check_277ca(data: bytes, report) -> None:
             current["qty"][s[1]] = int(s[2])
         elif sid == "AMT":
             current["amt"][s[1]] = D(s[2])
-        elif sid == "HL" or sid == "NM1":
-            pass
     assert isa >= 1
     assert seen_claims == [c.claim_id for c in claims]
     statuses = [d["stc"][0][1].split(":")[:2] for d in _all_levels(segs) if d["code"] == "PT"]

@@ -29,7 +29,8 @@ from decimal import Decimal
 
 from ..errors import X12Error
 from ..x12 import Delimiters, format_amount
-from .claimfacts import ClaimFacts, Name, ProviderFacts, TransactionFacts, read_claim_facts
+from .claimfacts import (ClaimFacts, FactsCursor, Name, ProviderFacts, TransactionFacts,
+                         iter_claim_facts)
 from .respond import Clean, begin_response, finish, open_writer
 from .status277 import ACCEPTED, FORMAT_INVALID, Status, received, statuses
 from .syntax import parse_date8
@@ -83,9 +84,9 @@ def write_277ca(report, source, stream=None, *, control_number: int = 1,
         raise X12Error("nothing to acknowledge with a 277CA: the file has no 837 transaction set",
                        file=report.file)
     now = now or datetime.now()
-    facts = read_claim_facts(source, report.file)
+    facts = FactsCursor(iter_claim_facts(source, report.file))
     ctx = _Context(Clean(delimiters), now, received_on or now.date(), source_entity,
-                   payer_claim_number, report)
+                   payer_claim_number)
     w = open_writer(stream, delimiters, line_break)
     # One counter numbers the interchanges (ISA13) and the groups (GS06), so both are
     # unique in the response; control_numbers_used() says how many were drawn.
@@ -125,7 +126,6 @@ class _Context:
     received_on: date
     entity: str
     payer_claim_number: Callable[[str], str | None] | None
-    report: object
 
     @property
     def today(self) -> str:
@@ -296,7 +296,8 @@ def _claim_status(w, ctx: _Context, t, claim: _Claim):
     if claim.accepted:
         w.write(["STC", ACCEPTED.composite(), ctx.today, "WQ", charge])
     else:
-        reasons = claim.reasons or _transaction_reasons(ctx, t)
+        # a claim with no error of its own, in a set the 999 rejects
+        reasons = claim.reasons or [(Status("A3", FORMAT_INVALID), None)]
         for status, issue in reasons[:_MAX_CLAIM_STC]:
             text = _where(issue, t) if issue is not None else "TRANSACTION SET REJECTED, SEE 999"
             w.write(["STC", status.composite(), ctx.today, "U", charge, None, None, None,
@@ -312,11 +313,6 @@ def _claim_status(w, ctx: _Context, t, claim: _Claim):
         w.write(["DTP", "472", *dates])
     for line, reasons in claim.lines:
         _line(w, ctx, line, reasons)
-
-
-def _transaction_reasons(ctx, t):
-    """A claim with no error of its own, in a set the 999 rejects."""
-    return [(Status("A3", FORMAT_INVALID), None)]
 
 
 def _claim_dates(f: ClaimFacts | None):

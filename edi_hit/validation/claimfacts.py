@@ -10,15 +10,17 @@
 # Segment numbers are the reader's, the same as the report's, so a claim here is
 # found by its CLM's segment number. The values are kept as text, as received;
 # the writer cleans them. Input the reader gives up on ends the facts there.
+# Transaction sets are yielded one at a time as they end, so memory is one set.
 from __future__ import annotations
 
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 
 from ..errors import EdiHitError
 from ..x12 import ENVELOPE_IDS, SegmentReader
 
 __all__ = ["Name", "LineFacts", "ProviderFacts", "ClaimFacts", "TransactionFacts",
-           "read_claim_facts"]
+           "iter_claim_facts", "FactsCursor"]
 
 
 def _el(seg, n):
@@ -92,7 +94,7 @@ class TransactionFacts:
 
 class _Collector:
     def __init__(self):
-        self.sets: dict[int, TransactionFacts] = {}
+        self.done: list[TransactionFacts] = []     # sets ended, not yet handed out
         self.tx: TransactionFacts | None = None
         self.provider: ProviderFacts | None = None
         self.member = Name()
@@ -105,11 +107,9 @@ class _Collector:
     def feed(self, seg, index) -> None:
         sid = seg[0]
         if sid in ENVELOPE_IDS:
-            self._close(index - 1)
+            self._close()
             if sid == "ST" and _el(seg, 1) == "837":
-                self.tx = self.sets[index] = TransactionFacts(index, _el(seg, 2))
-            elif sid == "ST":
-                self.tx = None
+                self.tx = TransactionFacts(index, _el(seg, 2))
             return
         if self.tx is None:
             return
@@ -121,9 +121,10 @@ class _Collector:
         if self.claim is not None:
             self.claim.end = index
 
-    def _close(self, last) -> None:
-        self.claim = self.line = None
-        self.provider = None
+    def _close(self) -> None:
+        if self.tx is not None:
+            self.done.append(self.tx)
+        self.tx = self.claim = self.line = self.provider = None
 
     def _bht(self, seg, index):
         self.tx.batch = _el(seg, 3)
@@ -186,14 +187,34 @@ _HANDLERS = {"BHT": _Collector._bht, "HL": _Collector._hl, "NM1": _Collector._nm
              "SV1": _Collector._sv1, "DTP": _Collector._dtp}
 
 
-def read_claim_facts(source, name: str | None = None) -> dict[int, TransactionFacts]:
-    """The 837 transaction sets of `source` (a path or bytes), by their ST's segment number."""
+def iter_claim_facts(source, name: str | None = None) -> Iterator[TransactionFacts]:
+    """The 837 transaction sets of `source` (a path or bytes), in file order."""
     reader = SegmentReader(source, name)
     c = _Collector()
     try:
         for seg in reader:
             c.component = reader.delimiters.component
             c.feed(seg, reader.index)
+            if c.done:
+                yield from c.done
+                c.done.clear()
     except EdiHitError:
         pass     # the report already says where the input broke; keep what came before
-    return c.sets
+    c._close()
+    yield from c.done
+
+
+class FactsCursor:
+    """The facts of the sets in file order, asked for by their ST's segment number
+    (in increasing order, as the report lists them)."""
+
+    def __init__(self, sets: Iterator[TransactionFacts]):
+        self._sets = sets
+        self._next: TransactionFacts | None = None
+
+    def get(self, st_index: int) -> TransactionFacts | None:
+        while self._next is None or self._next.index < st_index:
+            self._next = next(self._sets, None)
+            if self._next is None:
+                return None
+        return self._next if self._next.index == st_index else None
