@@ -24,6 +24,7 @@ from ..errors import EdiHitError
 __all__ = ["MissingExtra", "paid_denied_svg", "require_matplotlib", "PAID_COLOR",
            "DENIED_COLOR"]
 
+_MIN_SLOTS = 6            # month slots drawn at least, so few months keep narrow bars
 PAID_COLOR = "#1f6f4a"
 DENIED_COLOR = "#b3261e"
 _STYLE = {
@@ -88,7 +89,7 @@ def paid_denied_svg(months: list[str], categories: list[str],
             ax.set_title(category)
             ax.yaxis.set_major_formatter(FuncFormatter(lambda v, _pos: f"{v:.0f}"))
             ax.set_axisbelow(True)
-            ax.margins(x=0.02)
+            ax.set_xlim(-0.6, max(len(months), _MIN_SLOTS) - 0.4)   # a lone month: no slab
         axes[-1].set_xticks(list(x), months)
         fig.legend(*axes[0].get_legend_handles_labels(), loc="outside upper right", ncols=2,
                    fontsize=8)

@@ -122,7 +122,7 @@ color:#5a1f1a;background:#fcf1f0}
 .lines td:nth-child(3),.lines td:nth-child(8),.lines td:nth-child(9),.lines td:nth-child(10){
 font-family:"DejaVu Sans Mono",Menlo,Consolas,monospace;font-size:8.5pt}
 .lines td:nth-child(3),.lines td:nth-child(10){white-space:nowrap}
-.chart{display:block;width:100%;height:auto}
+.chart{display:block;width:100%;max-width:780px;height:auto;margin:4px 0 8px}
 .payment{margin-top:22px;padding:6px 10px;background:var(--soft);border-left:4px solid var(--accent)}
 footer{margin-top:30px;border-top:1px solid var(--rule);padding-top:8px}
 @media print{
