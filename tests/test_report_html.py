@@ -155,13 +155,21 @@ def test_every_value_from_the_835_is_escaped(tmp_path):
     clp = next(i for i, s in enumerate(lines) if s.strip().startswith("CLP*"))
     pcn = lines[clp].split("*")[1]
     text = text.replace("N1*PR*", f"N1*PR*{evil_name} ", 1).replace(f"CLP*{pcn}*", f"CLP*{evil_pcn}*")
+    # and a line control number, a remark code and a payee name
+    text = text.replace("REF*6R*DME-1-1~", "REF*6R*<blink>ctl</blink>~").replace(
+        "LQ*HE*N104~", "LQ*HE*<iframe>N104~").replace("N1*PE*SYNTHETIC DME PHARMACY*",
+                                                 "N1*PE*<img src=x onerror=alert(1)>*")
     path = tmp_path / "evil.835"
     path.write_text(text)
     html_text = render(path)
-    assert "<script" not in html_text and "<i>" not in html_text
+    for raw in ("<script", "<i>", "<blink>", "<iframe", "<img"):
+        assert raw not in html_text, raw
     page = Page(html_text)
     assert page.claims[0][0] == evil_pcn
-    assert evil_name in page.text and "script" not in page.tags and "i" not in page.tags
+    assert evil_name in page.text and "<blink>ctl</blink>" in page.cells
+    assert "<iframe>N104" in page.cells
+    assert "<img src=x onerror=alert(1)>" in page.text
+    assert not page.tags & {"script", "i", "blink", "iframe", "img"}
 
 
 def test_the_page_is_deterministic_and_self_contained():
