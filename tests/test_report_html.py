@@ -233,3 +233,26 @@ def test_reconciliation_adds_expected_against_paid():
     assert page.totals["difference"].startswith("0.00")
     assert "expected" in page.ids
     assert "Expected (priced from the 837) against paid" in page.text
+
+
+def test_provider_level_adjustments_with_their_texts(tmp_path):
+    # The HIT payment of worked_example (CLP04 117.60) with two PLBs: WO (overpayment
+    # recovery, 20.00 taken back) and L6 (interest owed, -1.50 paid on top):
+    # BPR02 = 117.60 - (20.00 + -1.50) = 99.10.
+    text = (FIXTURES / "scenarios" / "worked_example.835").read_text()
+    assert "BPR*I*117.6*" in text and "SE*25*0002~" in text
+    text = text.replace("BPR*I*117.6*", "BPR*I*99.1*").replace(
+        "SE*25*0002~", "PLB*1234567893*20251231*WO:OLDICN1*20*L6*-1.5~\nSE*26*0002~")
+    path = tmp_path / "plb.835"
+    path.write_text(text)
+    assert all(r.balanced for r in read_835(path))
+    page = Page(render(path))
+    assert page.totals["bpr02"] == "99.10" and page.totals["plb"] == "18.50"
+    assert page.totals["clp04"] == "117.60"
+    i = page.cells.index("WO")
+    assert page.cells[i:i + 3] == ["WO", "Overpayment Recovery", "OLDICN1"]
+    assert page.cells[i + 3] == "20.00"
+    j = page.cells.index("L6")
+    assert page.cells[j:j + 4] == ["L6", "Interest Owed", "", "-1.50"]
+    assert "Sum of CLP04 117.60 − PLB 18.50 = 99.10; BPR02 total 99.10: the payments balance" \
+        in page.text
