@@ -24,6 +24,7 @@ COMMANDS: dict[str, str] = {
     "adjudicate": "edi_hit.cli.adjudicate:adjudicate_command",
     "read-835": "edi_hit.cli.remit:read_835_command",
     "reconcile": "edi_hit.cli.remit:reconcile_command",
+    "report": "edi_hit.cli.report:report_command",
     "validate": "edi_hit.cli.validate:validate_command",
 }
 
@@ -59,6 +60,7 @@ def main():
       edi-hit price claims.837 --explain               the pricing working, line by line
       edi-hit validate claims.837 --ack 999 -o ack.999 findings and a 999 acknowledgment
       edi-hit reconcile claims.837 remit.835           expected vs paid, line by line
+      edi-hit report remit.835 -o report.html          an HTML remittance report to print
       edi-hit parse claims.837 -o claims.json          837P -> claim JSON (ndjson, xml)
       edi-hit generate claims.json -o claims.837       claim JSON -> 837P
       edi-hit COMMAND --help                           examples for each command

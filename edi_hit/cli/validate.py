@@ -14,7 +14,8 @@ from datetime import date
 import click
 
 from ..errors import EdiHitError
-from ..validation import ALL_LEVELS, LEVEL_NAMES, validate, write_999, write_ta1
+from ..validation import ALL_LEVELS, LEVEL_NAMES, validate, write_277ca, write_999, write_ta1
+from ..validation.ack277 import control_numbers_used
 from .common import open_output
 
 
@@ -73,9 +74,10 @@ def _text(report, limit: int, out) -> None:
               show_default=True,
               help="Which 837P claims get the HIT edits: those with an HIT G-code (auto), "
                    "every claim (all), or none.")
-@click.option("--ack", type=click.Choice(["999", "ta1"]),
-              help="Also write an acknowledgment: a 999 per functional group, or a TA1 per "
-                   "interchange. Needs -o.")
+@click.option("--ack", type=click.Choice(["999", "ta1", "277ca"]),
+              help="Also write an acknowledgment: a 999 per functional group, a TA1 per "
+                   "interchange, or a 277CA (005010X214) with a status for every 837P "
+                   "claim. Needs -o.")
 @click.option("-o", "--output", "ack_output", metavar="ACK",
               help="Where to write the acknowledgment ('-' for stdout; the findings then go "
                    "to stderr).")
@@ -103,6 +105,7 @@ def validate_command(files, fmt, levels, no_tr3, hit_mode, ack, ack_output, toda
       edi-hit validate claims.837 --format json       findings as JSON
       edi-hit validate claims.837 --ack 999 -o claims.999
       edi-hit validate claims.837 --ack ta1 -o -      TA1 on stdout, findings on stderr
+      edi-hit validate claims.837 --ack 277ca -o claims.277   accepted/rejected per claim
       edi-hit validate in/*.837 --hit all             every claim must be an HIT claim
 
     \b
@@ -115,15 +118,18 @@ def validate_command(files, fmt, levels, no_tr3, hit_mode, ack, ack_output, toda
     if ack and not ack_output:
         raise click.UsageError("--ack needs -o ACK (a file, or - for stdout)")
     if ack_output and not ack:
-        raise click.UsageError("-o names the acknowledgment file: give --ack 999 or --ack ta1")
+        raise click.UsageError("-o names the acknowledgment file: give --ack 999, ta1 or 277ca")
     out = sys.stderr if ack_output == "-" else sys.stdout
     day = today.date() if today else date.today()
-    reports = []
+    reports, sources = [], []
     for path in files:
         source = sys.stdin.buffer if path == "-" else path
+        if path == "-" and ack == "277ca":   # the 277CA reads the 837P a second time
+            source = source.read()
         report = validate(source, name="<stdin>" if path == "-" else path, levels=chosen,
                           today=day, hit=hit_mode)
         reports.append(report)
+        sources.append(source)
         if fmt == "text":
             _text(report, max_findings, out)
     if fmt == "json":
@@ -132,12 +138,14 @@ def validate_command(files, fmt, levels, no_tr3, hit_mode, ack, ack_output, toda
                "files": [r.to_dict() for r in reports]}
         click.echo(json.dumps(doc, indent=2), file=out)
     if ack:
-        _write_ack(ack, ack_output, reports)
+        _write_ack(ack, ack_output, reports, sources)
     sys.exit(0 if all(r.ok for r in reports) else 1)
 
 
-def _write_ack(kind, path, reports) -> None:
-    writer = write_999 if kind == "999" else write_ta1
+def _write_ack(kind, path, reports, sources) -> None:
+    source_of = {id(r): s for r, s in zip(reports, sources)}
+    writer = {"999": write_999, "ta1": write_ta1,
+              "277ca": lambda r, stream, **kw: write_277ca(r, source_of[id(r)], stream, **kw)}[kind]
     usable = [r for r in reports if r.interchanges]
     for r in reports:
         if not r.interchanges:
@@ -153,4 +161,4 @@ def _write_ack(kind, path, reports) -> None:
             except EdiHitError as exc:
                 click.echo(f"{r.file or '<stdin>'}: no {kind.upper()} written: {exc}", err=True)
                 continue
-            control += len(r.interchanges)
+            control += control_numbers_used(r) if kind == "277ca" else len(r.interchanges)

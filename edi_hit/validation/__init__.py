@@ -1,4 +1,4 @@
-"""Validation of X12 837P and 835 files, and the 999 / TA1 acknowledgments.
+"""Validation of X12 837P and 835 files, and the 999 / TA1 / 277CA acknowledgments.
 
 Four levels, each a source of Issues (Findings with a level and 999 codes):
 
@@ -13,12 +13,14 @@ Four levels, each a source of Issues (Findings with a level and 999 codes):
     report = validate("claims.837")
     report.ok, report.counts(), report.to_dict()
     write_999(report, open("claims.999", "wb"))
+    write_277ca(report, "claims.837", open("claims.277", "wb"))   # claim by claim
 """
 from .ack import write_999, write_ta1
+from .ack277 import write_277ca
 from .engine import ALL_LEVELS, validate
 from .report import (ClaimResult, GroupResult, InterchangeResult, Issue, TransactionResult,
                      ValidationReport, LEVEL_NAMES)
 
-__all__ = ["validate", "write_999", "write_ta1", "ValidationReport", "Issue",
+__all__ = ["validate", "write_999", "write_ta1", "write_277ca", "ValidationReport", "Issue",
            "InterchangeResult", "GroupResult", "TransactionResult", "ClaimResult",
            "ALL_LEVELS", "LEVEL_NAMES"]

@@ -20,7 +20,9 @@ from datetime import datetime
 from functools import lru_cache
 
 from ..errors import X12Error
-from ..x12 import Delimiters, SegmentWriter
+from ..x12 import Delimiters
+from .respond import Clean as _Clean, begin_response as _begin, finish as _finish, \
+    open_writer as _writer
 
 __all__ = ["write_999", "write_ta1", "ta1_note_code"]
 
@@ -49,43 +51,6 @@ def ta1_note_code(issue) -> str:
     if issue.code == "isa-field":
         return _TA1_ISA_ELEMENT.get(issue.element or "", "022")
     return _TA1.get(issue.code, "022")
-
-
-class _Clean:
-    """Values copied from the input must not carry the response's delimiters."""
-
-    def __init__(self, delimiters: Delimiters):
-        bad = set(delimiters.chars())
-        self._table = {ord(c): " " for c in bad}
-        self._bad = bad
-
-    def copyable(self, value) -> bool:
-        """Whether `value` can be copied into the response exactly as it is."""
-        text = "" if value is None else str(value)
-        return bool(text) and all(" " <= c <= "~" and c not in self._bad for c in text)
-
-    def __call__(self, value, limit=None) -> str:
-        text = "" if value is None else str(value)
-        text = "".join(c if " " <= c <= "~" else " " for c in text).translate(self._table)
-        text = text.strip()
-        return text[:limit] if limit else text
-
-
-def _writer(stream, delimiters, line_break):
-    return SegmentWriter(stream, delimiters, line_break=line_break)
-
-
-def _finish(writer, stream):
-    writer.flush()
-    return writer.getvalue() if stream is None else None
-
-
-def _begin(writer, ic, clean, control, now, sender, receiver):
-    s_q, s_id = sender or (ic.receiver_qualifier or "ZZ", ic.receiver_id)
-    r_q, r_id = receiver or (ic.sender_qualifier or "ZZ", ic.sender_id)
-    writer.begin_interchange(clean(s_q, 2) or "ZZ", clean(s_id, 15) or "UNKNOWN",
-                             clean(r_q, 2) or "ZZ", clean(r_id, 15) or "UNKNOWN", control,
-                             now=now, usage=ic.usage if ic.usage in ("P", "T") else "P")
 
 
 def write_999(report, stream=None, *, control_number: int = 1, now: datetime | None = None,
