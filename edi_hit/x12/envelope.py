@@ -6,7 +6,9 @@
 # transaction set a segment belongs to, and it checks the trailers against them:
 # ISA13 = IEA02, GS06 = GE02, ST02 = SE02, SE01 = segments from ST to SE,
 # GE01 = transaction sets, IEA01 = groups. A mismatch is a Finding with its position,
-# never an exception: the data between the envelopes is still readable.
+# never an exception: the data between the envelopes is still readable. A lenient
+# tracker (for converting imperfect files) reports the count and control-number
+# mismatches (SE01, SE02, GE01, GE02, IEA01, IEA02) as warnings, which condemn nothing.
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass, field
@@ -14,13 +16,17 @@ from dataclasses import asdict, dataclass, field
 from ..errors import Finding
 
 __all__ = ["EnvelopeTracker", "InterchangeHeader", "GroupHeader", "TransactionHeader",
-           "TransactionSets", "ENVELOPE_IDS", "SET_BOUNDARY_IDS", "check_envelopes"]
+           "TransactionSets", "ENVELOPE_IDS", "SET_BOUNDARY_IDS", "MISMATCH_CODES",
+           "check_envelopes"]
 
 ENVELOPE_IDS = frozenset({"ISA", "IEA", "GS", "GE", "ST", "SE", "TA1"})
 # The segments that open or close a transaction set (TA1 does neither).
 SET_BOUNDARY_IDS = frozenset({"ISA", "IEA", "GS", "GE", "ST", "SE"})
-# Trailer findings that condemn the transaction set they close.
+# Trailer findings that condemn the transaction set they close (when errors).
 SET_REJECTING = frozenset({"se01-count", "se02-control"})
+# Count and control-number mismatches: warnings for a lenient tracker.
+MISMATCH_CODES = frozenset({"se01-count", "se02-control", "ge01-count", "ge02-control",
+                            "iea01-count", "iea02-control"})
 
 
 def _el(seg: list[str], n: int) -> str:
@@ -78,6 +84,7 @@ class EnvelopeTracker:
 
     file: str | None = None
     findings: list[Finding] = field(default_factory=list)
+    lenient: bool = False
     interchange: InterchangeHeader | None = None
     group: GroupHeader | None = None
     transaction: TransactionHeader | None = None
@@ -88,6 +95,8 @@ class EnvelopeTracker:
 
     # -- findings -------------------------------------------------------------
     def _find(self, severity, code, message, index, seg_id, element=None):
+        if self.lenient and code in MISMATCH_CODES:
+            severity = "warning"
         self.findings.append(Finding(
             severity, code, message, file=self.file, segment_index=index, segment_id=seg_id,
             element=element,
@@ -261,7 +270,7 @@ class TransactionSets:
         ended = None
         if sid == "SE":
             if self.open:
-                ended = [f for f in new if f.code in SET_REJECTING]
+                ended = [f for f in new if f.code in SET_REJECTING and f.severity == "error"]
         elif self.open:  # the set ends without its SE
             ended = [f for f in new if f.code == "missing-se"]
             if not ended:

@@ -12,8 +12,11 @@
 #
 # Counting terminators is counting segments only in a plain file. An empty segment, a
 # segment that starts with white space, bytes that are not UTF-8, text before the ISA,
-# or a later ISA that does not parse or declares other delimiters, send the scan back
-# to the start, segment by segment, with SegmentReader itself (a few times slower).
+# a later ISA that does not parse or declares other delimiters, or a segment longer
+# than the reader's element limit (one more C-speed search per chunk), send the scan
+# back to the start, segment by segment, with SegmentReader itself (a few times
+# slower), which applies the reader's limits exactly; so the verdicts always agree with
+# the read. Memory is bounded like the reader's: a chunk plus one segment.
 #
 # A subclass can watch other segments in the same pass (pricing's run plan reads the
 # member id of each claim this way) without this module knowing what they mean:
@@ -32,7 +35,7 @@ import tempfile
 from ..errors import X12Error
 from .delimiters import parse_isa_delimiters
 from .envelope import SET_BOUNDARY_IDS, EnvelopeTracker, TransactionSets
-from .reader import CHUNK_SIZE, SegmentReader
+from .reader import CHUNK_SIZE, MAX_ELEMENT_LENGTH, MAX_SEGMENT_LENGTH, SegmentReader
 
 __all__ = ["EnvelopeScan", "check_transaction_sets", "rereadable"]
 
@@ -66,15 +69,21 @@ def spool(source):
     return tmp
 
 
-def check_transaction_sets(source, name: str | None = None) -> list:
+def check_transaction_sets(source, name: str | None = None, *, envelope: str = "reject",
+                           max_segment_length: int = MAX_SEGMENT_LENGTH,
+                           max_element_length: int = MAX_ELEMENT_LENGTH) -> list:
     """The verdict of every transaction set of `source` (path, bytes or seekable binary
     file; a file is read from where it stands and put back there), one per ST in file
     order: None when ST02 = SE02 and SE01 counts the segments from ST to SE, otherwise
     a tuple of the findings an EnvelopeTracker gives (se01-count, se02-control,
     missing-se; 'unreadable' when the rest of the file cannot be read). Input that is
     not X12 gives []. `name` is the file name the findings carry (default: the path).
+    envelope="warn" gives the verdicts of a lenient read (count and control-number
+    mismatches are warnings and condemn nothing; see EnvelopeTracker). The limits are
+    the reader's (SegmentReader).
     """
-    return EnvelopeScan(name).run(source)
+    return EnvelopeScan(name, envelope=envelope, max_segment_length=max_segment_length,
+                        max_element_length=max_element_length).run(source)
 
 
 class EnvelopeScan:
@@ -82,9 +91,16 @@ class EnvelopeScan:
 
     watch_ids: frozenset = frozenset()
 
-    def __init__(self, name: str | None = None, *, chunk_size: int = CHUNK_SIZE):
+    def __init__(self, name: str | None = None, *, chunk_size: int = CHUNK_SIZE,
+                 envelope: str = "reject", max_segment_length: int = MAX_SEGMENT_LENGTH,
+                 max_element_length: int = MAX_ELEMENT_LENGTH):
+        if envelope not in ("reject", "warn"):
+            raise ValueError(f"envelope must be 'reject' or 'warn', not {envelope!r}")
         self.name = name
         self.chunk_size = chunk_size
+        self.envelope = envelope
+        self.max_segment_length = max_segment_length
+        self.max_element_length = min(max_element_length, max_segment_length)
         self.fast = True  # after run(): whether the C-speed pass did it all
 
     # -- hooks for subclasses ---------------------------------------------------------
@@ -126,6 +142,9 @@ class EnvelopeScan:
             elif start is not None:
                 fh.seek(start)
 
+    def _tracker(self) -> EnvelopeTracker:
+        return EnvelopeTracker(file=self.name, lenient=self.envelope == "warn")
+
     def _fast(self, fh) -> list | None:
         """Verdicts by counting terminators; None when the file needs the segment pass."""
         size = self.chunk_size
@@ -151,13 +170,15 @@ class EnvelopeScan:
         e, t = re.escape(elem), re.escape(term)
         anomaly = "[" + re.escape(_WS + term) + "]"
         extra = self.watch(e, t)
+        # A segment longer than the element limit: the segment pass decides exactly.
+        long_segment = re.compile(f"{t}[^{t}]{{{self.max_element_length + 1}}}")
         pat = re.compile(
             f"{t}(?:(?P<_anomaly>{anomaly})|(?P<_isa>ISA)"
             f"|(?P<_env>ST|SE|GS|GE|IEA)(?={e}|{t}|\\Z)" + (f"|{extra}" if extra else "") + ")")
         envelope_groups = ("_anomaly", "_isa", "_env")
         term_b = term.encode("latin-1")
         drop_breaks = term not in "\r\n"
-        sets = TransactionSets(EnvelopeTracker(file=self.name))
+        sets = TransactionSets(self._tracker())
         verdicts: list = []
         watched = self.watch_ids
         matched, segment = self.matched, self.segment
@@ -169,6 +190,8 @@ class EnvelopeScan:
                 data += more
                 cut = data.rfind(term_b)
                 if cut < 0:
+                    if len(data) > self.max_segment_length:
+                        return None  # the segment pass says how long and where
                     continue
                 body, data = data[:cut + 1], data[cut + 1:]
             else:
@@ -183,6 +206,8 @@ class EnvelopeScan:
             elif "\r\n" in text:
                 text = text.replace("\r\n", term)
             text = term + text  # every segment follows a terminator
+            if len(text) > self.max_element_length and long_segment.search(text):
+                return None
             counted_to = counted = 0  # terminators in text[:counted_to]
             for m in pat.finditer(text):
                 group = m.lastgroup
@@ -227,12 +252,13 @@ class EnvelopeScan:
 
     def _segments(self, fh) -> list:
         """Verdicts segment by segment, exactly as the 837P reader meets them."""
-        sets = TransactionSets(EnvelopeTracker(file=self.name))
+        sets = TransactionSets(self._tracker())
         verdicts: list = []
         watched = self.watch_ids
         segment = self.segment
         boundary = SET_BOUNDARY_IDS
-        reader = SegmentReader(fh, self.name)  # chunked as the 837P reader reads
+        reader = SegmentReader(fh, self.name, max_segment_length=self.max_segment_length,
+                               max_element_length=self.max_element_length)
         index = 0
         try:
             for batch in reader.batches():
