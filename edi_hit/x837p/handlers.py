@@ -1,0 +1,783 @@
+# The 837P segment handlers: one small function per segment the claim model names.
+#
+# Strategy: a handler fills the object of its loop (claim, line, party ...) straight
+# from the element list: no regex, no per-segment logging, Decimals and dates parsed
+# directly (with a small cache, since amounts and dates repeat). Element positions come
+# from elements.py, the table the writer builds with. Segments the model does not name
+# are kept as RawSegment in the loop they were read in. Handlers never decide where a
+# segment belongs: the loop machine (machine.py) only calls a handler for a segment the
+# loop table places, so a handler may rely on its object being there. A handler refuses
+# a value by raising Bad (element, what was expected, what was found); the machine adds
+# the position. A value of a PHI element (a birth date) is never quoted. A segment with
+# more elements than its layout allows, or a second copy of a segment the model holds
+# once (two N3 in one loop), is refused too: nothing the file carries is dropped.
+#
+# Handlers take (state, segment, loop). Those of the boundary segments (ISA, GS, ST,
+# SE, GE, IEA, HL, CLM) return the loop that follows; the others return nothing.
+from __future__ import annotations
+
+from datetime import date
+from decimal import Decimal
+
+from ..claims import (Address, BillingProvider, Claim, Contact, Diagnosis, DrugIdentification,
+                      Dtp, Envelope, Note, Party, Patient, Payer, RawSegment, Ref, ServiceLine,
+                      Subscriber)
+from ..errors import Finding
+from . import elements as L
+from .loops import BY_ID, HL_LOOPS, LOOPS
+
+__all__ = ["Bad", "OutOfPlace", "State", "VERSION", "TOLERATED_VERSIONS", "PHI_ELEMENTS"]
+
+VERSION = "005010X222A1"
+TOLERATED_VERSIONS = frozenset({"005010X222", "005010X222A2"})
+# Elements whose value is protected health information: never quoted in a message.
+PHI_ELEMENTS = frozenset({"DMG02", "DMG03"})
+
+_PAD = [""] * 24
+
+
+class Bad(Exception):
+    """Raised by handlers; the machine adds the position and makes it an X12Error."""
+
+    def __init__(self, element, expected, got, message="bad value"):
+        super().__init__(message)
+        self.element, self.expected, self.message = element, expected, message
+        self.got = None if element in PHI_ELEMENTS else got
+
+
+class OutOfPlace(Bad):
+    """A segment the loop table cannot place where it stands."""
+
+
+def _too_many(seg: list[str], layout: L.Layout) -> Bad:
+    n = layout.size + 1
+    return Bad(f"{layout.id}{n:02d}", f"at most {layout.size} {layout.id} elements",
+               seg[n] if len(seg) > n else "", "too many elements")
+
+
+def _twice(seg_id: str, loop: str) -> Bad:
+    return Bad(None, f"one {seg_id} in loop {loop} (a second one would replace the first)",
+               seg_id, "segment repeats")
+
+
+# -- value parsers (cached) ----------------------------------------------------
+
+_DEC: dict[str, Decimal] = {}
+_DATE: dict[str, date] = {}
+_PTR: dict[str, tuple[int, ...]] = {}
+
+
+def decimal(text: str, element: str) -> Decimal:
+    """An X12 R value: optional minus, digits, at most one decimal point; no exponent."""
+    d = _DEC.get(text)
+    if d is not None:
+        return d
+    body = text[1:] if text[:1] == "-" else text
+    digits = body.replace(".", "", 1)
+    if not digits or not digits.isascii() or not digits.isdigit():
+        raise Bad(element, "a decimal amount", text)
+    d = Decimal(text)
+    if len(_DEC) > 20000:
+        _DEC.clear()
+    _DEC[text] = d
+    return d
+
+
+def _negative(text: str, element: str) -> Bad:
+    return Bad(element, "an amount of zero or more (a negative one is not compliant, "
+               "X12 RFI 2499)", text)
+
+
+def date8(text: str, element: str) -> date:
+    d = _DATE.get(text)
+    if d is not None:
+        return d
+    if len(text) != 8 or not text.isascii() or not text.isdigit():
+        raise Bad(element, "a date CCYYMMDD", text)
+    try:
+        d = date(int(text[:4]), int(text[4:6]), int(text[6:]))
+    except ValueError:
+        raise Bad(element, "a real calendar date CCYYMMDD", text) from None
+    if len(_DATE) > 20000:
+        _DATE.clear()
+    _DATE[text] = d
+    return d
+
+
+def _pointers(text: str, comp: str) -> list[int]:
+    p = _PTR.get(text)
+    if p is None:
+        parts = text.split(comp)
+        for x in parts:
+            if not (x.isascii() and x.isdigit()):
+                raise Bad("SV107", "diagnosis pointers 1-12 separated by " + repr(comp), text)
+        p = tuple(int(x) for x in parts)
+        if len(_PTR) > 20000:
+            _PTR.clear()
+        _PTR[text] = p
+    return list(p)
+
+
+def _trim(items: list) -> list:
+    while items and not items[-1]:
+        items.pop()
+    return items
+
+
+def _unused(obj, e, seg_id, positions):
+    for i in positions:
+        if e[i]:
+            obj.unused[f"{seg_id}{i:02d}"] = e[i]
+
+
+class State:
+    """Mutable reading state; handlers are plain functions taking it first."""
+
+    __slots__ = ("comp", "isa", "gs", "envelope", "submitter", "receiver", "billing",
+                 "subscriber", "patient", "payer", "claim", "line", "cur", "other",
+                 "findings", "name", "index")
+
+    def __init__(self, name):
+        self.comp = ":"
+        self.isa = self.gs = None
+        self.envelope = self.submitter = self.receiver = None
+        self.billing = self.subscriber = self.patient = self.payer = None
+        self.claim = self.line = None
+        self.cur = None
+        self.other = []
+        self.findings = []
+        self.name = name
+        self.index = 0
+
+
+def raw(st, seg, loop):
+    comp = st.comp
+    els = [seg[0]]
+    for x in seg[1:]:
+        if comp in x:
+            els.append(_trim(x.split(comp)))
+        else:
+            els.append(x)
+    _trim(els)
+    st.other.append(RawSegment(loop, els))
+
+
+def raw_claim(st, seg, loop):
+    """Open a raw loop under the claim (2320, 2330x)."""
+    st.cur = st.claim
+    st.other = st.claim.other
+    raw(st, seg, loop)
+
+
+def raw_line(st, seg, loop):
+    """Open a raw loop under the service line (2430, 2440)."""
+    st.cur = st.line
+    st.other = st.line.other
+    raw(st, seg, loop)
+
+
+def outside(st, seg, loop):
+    """A segment between transaction sets (RejectBook.boundary records it)."""
+    return "ENV"
+
+
+# -- segments the loop table cannot place -------------------------------------------
+
+def out_of_place(st, seg, loop):
+    sid = seg[0]
+    d = BY_ID.get(loop)
+    if d is not None and sid in d.segments[:d.leading]:
+        raise OutOfPlace(None, f"one {sid} in loop {loop}", sid, "segment repeats")
+    raise OutOfPlace(None, f"a segment of loop {loop}", sid, "segment out of place")
+
+
+# Segment ids of the modelled claim loops that no raw loop declares: out of place in a
+# raw loop (an SV1 after a COB SBR). Any other stray segment there is kept raw.
+_CLAIM_ONLY = frozenset(
+    sid for d in LOOPS if d.loop in ("2300", "2400", "2410") for sid in d.segments) - \
+    frozenset(sid for d in LOOPS if d.raw for sid in d.segments) | {"HL", "CLM"}
+
+
+def in_raw_loop(st, seg, loop):
+    """A segment a raw loop (2320, 2330x, 2430, 2440) does not declare but no modelled
+    loop of the claim owns either (a DMG after a COB SBR, as in 5010 drafts): kept as
+    it came, in that loop (RejectBook.unexpected adds a warning)."""
+    if seg[0] in _CLAIM_ONLY:
+        out_of_place(st, seg, loop)
+    raw(st, seg, loop)
+    return loop
+
+
+def ignore(st, seg, loop):
+    """TA1 between ISA and GS: an interchange acknowledgment, nothing of a claim."""
+
+
+# -- envelope --------------------------------------------------------------------
+
+def isa(st, seg, loop):
+    if len(seg) < 17:
+        raise Bad("ISA16", "16 ISA elements", str(len(seg) - 1))
+    st.isa = [x.strip() for x in seg]
+    st.comp = seg[16][:1] or ":"
+    st.gs = None
+    return "ENV"
+
+
+def _check_version(st, value, element):
+    if value == VERSION:
+        return
+    if value in TOLERATED_VERSIONS:
+        st.findings.append(Finding(
+            "warning", "version", f"{element} is {value}, not {VERSION}; read as {VERSION}",
+            file=st.name, segment_index=st.index, segment_id=element[:2], element=element))
+        return
+    raise Bad(element, f"an 837P version {VERSION}", value, "not an 837P 005010X222A1 file")
+
+
+def gs(st, seg, loop):
+    e = seg + _PAD
+    if e[1] != "HC":
+        raise Bad("GS01", "'HC' (health care claim)", e[1], "not a claim functional group")
+    _check_version(st, e[8], "GS08")
+    st.gs = e
+    return "ENV"
+
+
+def st_(st, seg, loop):
+    e = seg + _PAD
+    if e[1] != "837":
+        raise Bad("ST01", "'837'", e[1], "not an 837 transaction set")
+    if e[3]:
+        _check_version(st, e[3], "ST03")
+    i = (st.isa or []) + _PAD
+    g = st.gs or _PAD
+    st.envelope = Envelope(
+        sender_qualifier=i[5] or None, sender_id=i[6] or None, receiver_qualifier=i[7] or None,
+        receiver_id=i[8] or None, interchange_date=_isa_date(i[9]), interchange_time=i[10] or None,
+        interchange_version=i[12] or None, interchange_control_number=i[13] or None,
+        ack_requested=i[14] or None, usage_indicator=i[15] or None,
+        authorization_qualifier=i[1] or None, authorization=i[2] or None,
+        security_qualifier=i[3] or None, security=i[4] or None,
+        functional_id=g[1] or None, application_sender=g[2] or None,
+        application_receiver=g[3] or None,
+        group_date=date8(g[4], "GS04") if g[4] else None, group_time=g[5] or None,
+        group_control_number=g[6] or None, agency=g[7] or None, version=g[8] or None,
+        transaction_set_id=e[1], transaction_control_number=e[2] or None,
+        implementation_reference=e[3] or None)
+    st.submitter = st.receiver = None
+    st.billing = st.subscriber = st.patient = st.payer = None
+    st.cur = st.envelope
+    st.other = st.envelope.other
+    return "HEADER@"
+
+
+def _isa_date(text):
+    if len(text) != 6 or not text.isascii() or not text.isdigit():
+        return None
+    yy = int(text[:2])
+    try:
+        return date((1900 if yy >= 70 else 2000) + yy, int(text[2:4]), int(text[4:]))
+    except ValueError:
+        raise Bad("ISA09", "a date YYMMDD", text) from None
+
+
+def se(st, seg, loop):
+    st.envelope = None
+    st.other = []
+    return "ENV"
+
+
+_BHT = L.BHT
+
+
+def bht(st, seg, loop):
+    env = st.envelope
+    if len(seg) > _BHT.size + 1:
+        raise _too_many(seg, _BHT)
+    e = seg + _PAD
+    env.bht_structure = e[1] or None
+    env.bht_purpose = e[2] or None
+    env.bht_reference = e[3] or None
+    env.bht_date = date8(e[4], "BHT04") if e[4] else None
+    env.bht_time = e[5] or None
+    env.bht_type = e[6] or None
+
+
+# -- shared segment readers --------------------------------------------------------
+
+_NM1_MAX = L.NM1.size + 1
+_NM1_UNUSED = L.NM1.unused_positions()
+
+
+def _nm1_into(obj, e, name_attr):
+    """NM102..NM107 into an object with the usual name fields."""
+    obj.entity_type = e[2] or None
+    setattr(obj, name_attr, e[3] or None)
+    obj.first_name = e[4] or None
+    obj.middle_name = e[5] or None
+    obj.prefix = e[6] or None
+    obj.suffix = e[7] or None
+
+
+def _nm1_rest(obj, seg, e):
+    if len(seg) > _NM1_MAX:
+        raise _too_many(seg, L.NM1)
+    _unused(obj, e, "NM1", _NM1_UNUSED)
+
+
+def _party(st, seg, loop):
+    e = seg + _PAD
+    p = Party(loop, e[1] or None, e[2] or None, e[3] or None, e[4] or None, e[5] or None,
+              e[6] or None, e[7] or None, e[8] or None, e[9] or None)
+    if len(seg) > 10:
+        _nm1_rest(p, seg, e)
+    st.cur = p
+    st.other = p.other
+    return p
+
+
+def submitter(st, seg, loop):
+    st.submitter = _party(st, seg, loop)
+
+
+def receiver(st, seg, loop):
+    st.receiver = _party(st, seg, loop)
+
+
+def pay_to(st, seg, loop):
+    st.billing.pay_to = _party(st, seg, loop)
+
+
+def pay_to_plan(st, seg, loop):
+    st.billing.pay_to_plan = _party(st, seg, loop)
+
+
+def claim_party(st, seg, loop):
+    st.claim.parties.append(_party(st, seg, loop))
+
+
+def line_party(st, seg, loop):
+    st.line.parties.append(_party(st, seg, loop))
+
+
+def n3(st, seg, loop):
+    obj = st.cur
+    a = obj.address
+    if a is None:
+        a = obj.address = Address()
+    elif a.line1 is not None or a.line2 is not None:
+        raise _twice("N3", loop)
+    if len(seg) > 3:
+        raise _too_many(seg, L.N3)
+    e = seg + _PAD
+    a.line1 = e[1] or None
+    a.line2 = e[2] or None
+
+
+def n4(st, seg, loop):
+    obj = st.cur
+    a = obj.address
+    if a is None:
+        a = obj.address = Address()
+    elif a.city is not None or a.state is not None or a.postal_code is not None:
+        raise _twice("N4", loop)
+    if len(seg) > 8:
+        raise _too_many(seg, L.N4)
+    e = seg + _PAD
+    a.city = e[1] or None
+    a.state = e[2] or None
+    a.postal_code = e[3] or None
+    a.country = e[4] or None
+    a.location_qualifier = e[5] or None
+    a.location_id = e[6] or None
+    a.subdivision = e[7] or None
+
+
+def make_ref(seg, comp):
+    n = len(seg)
+    if n == 3:
+        return Ref(seg[1] or None, seg[2] or None)
+    if n > 5:
+        raise _too_many(seg, L.REF)
+    e = seg + _PAD
+    return Ref(e[1] or None, e[2] or None, e[3] or None,
+               _trim(e[4].split(comp)) if e[4] else [])
+
+
+def ref(st, seg, loop):
+    st.cur.refs.append(make_ref(seg, st.comp))
+
+
+def per(st, seg, loop):
+    if len(seg) > 10:
+        raise _too_many(seg, L.PER)
+    e = seg + _PAD
+    st.cur.contacts.append(Contact(e[1] or None, e[2] or None, e[3] or None, e[4] or None,
+                                   e[5] or None, e[6] or None, e[7] or None, e[8] or None,
+                                   e[9] or None))
+
+
+_PRV_UNUSED = L.PRV.unused_positions()
+
+
+def prv(st, seg, loop):
+    obj = st.cur
+    if obj.taxonomy is not None or obj.specialty_code is not None:
+        raise _twice("PRV", loop)
+    e = seg + _PAD
+    obj.specialty_code = e[1] or None
+    obj.taxonomy_qualifier = e[2] or None
+    obj.taxonomy = e[3] or None
+    if len(seg) > 4:
+        if len(seg) > L.PRV.size + 1:
+            raise _too_many(seg, L.PRV)
+        _unused(obj, e, "PRV", _PRV_UNUSED)
+
+
+_DMG_UNUSED = L.DMG.unused_positions()
+
+
+def dmg(st, seg, loop):
+    obj = st.cur
+    e = seg + _PAD
+    if obj.birth_date is not None or obj.gender is not None or \
+            (obj.unused and any(k.startswith("DMG") for k in obj.unused)):
+        raise _twice("DMG", loop)
+    if e[1] not in ("D8", ""):
+        return raw(st, seg, loop)  # not a plain date: kept as it came
+    if len(seg) > L.DMG.size + 1:
+        raise _too_many(seg, L.DMG)
+    obj.birth_date = date8(e[2], "DMG02") if e[2] else None
+    obj.gender = e[3] or None
+    if len(seg) > 4:
+        _unused(obj, e, "DMG", _DMG_UNUSED)
+
+
+def make_dtp(e, element="DTP03"):
+    fmt = e[2]
+    v = e[3]
+    if fmt == "D8":
+        return Dtp(e[1] or None, fmt, date8(v, element) if v else None)
+    if fmt == "RD8":
+        a, sep, b = v.partition("-")
+        if not sep:
+            raise Bad(element, "a date range CCYYMMDD-CCYYMMDD", v)
+        return Dtp(e[1] or None, fmt, date8(a, element), date8(b, element))
+    return Dtp(e[1] or None, fmt or None, None, None, v or None)
+
+
+def dtp(st, seg, loop):
+    if len(seg) > 4:
+        raise _too_many(seg, L.DTP)
+    st.cur.dates.append(make_dtp(seg + _PAD))
+
+
+def nte(st, seg, loop):
+    if len(seg) > 3:
+        raise _too_many(seg, L.NTE)
+    e = seg + _PAD
+    st.cur.notes.append(Note(e[1] or None, e[2] or None))
+
+
+# -- 2000A / 2010AA ----------------------------------------------------------------
+
+_HL_LEVEL = L.HL["level"]
+
+
+def hl(st, seg, loop):
+    code = seg[_HL_LEVEL] if len(seg) > _HL_LEVEL else ""
+    nl = HL_LOOPS.get(code)
+    if nl is None:
+        raise Bad("HL03", "hierarchical level code 20, 22 or 23", code)
+    if len(seg) > L.HL.size + 1:
+        raise _too_many(seg, L.HL)
+    if code == "20":
+        st.billing = obj = BillingProvider()
+        st.subscriber = st.patient = st.payer = None
+    elif code == "22":
+        st.subscriber = obj = Subscriber()
+        st.patient = st.payer = None
+    else:
+        st.patient = obj = Patient()
+    st.cur = obj
+    st.other = obj.other
+    return nl if code == "20" else nl + "@"
+
+
+def billing_nm1(st, seg, loop):
+    b = st.billing
+    e = seg + _PAD
+    _nm1_into(b, e, "name")
+    b.id_qualifier = e[8] or None
+    b.npi = e[9] or None
+    if len(seg) > 10:
+        _nm1_rest(b, seg, e)
+    st.cur = b
+
+
+def billing_ref(st, seg, loop):
+    b = st.billing
+    q = seg[1] if len(seg) > 1 else ""
+    if (q == "EI" or q == "SY") and b.tax_id is None and len(seg) == 3:
+        b.tax_id_qualifier = q
+        b.tax_id = seg[2] or None
+    else:
+        b.refs.append(make_ref(seg, st.comp))
+
+
+# -- 2000B / 2010BA / 2010BB ---------------------------------------------------------
+
+def sbr(st, seg, loop):
+    s = st.subscriber
+    if len(seg) > 10:
+        raise _too_many(seg, L.SBR)
+    e = seg + _PAD
+    s.payer_responsibility = e[1] or None
+    s.relationship = e[2] or None
+    s.group_number = e[3] or None
+    s.group_name = e[4] or None
+    s.insurance_type = e[5] or None
+    s.coordination_of_benefits = e[6] or None
+    s.condition_response = e[7] or None
+    s.employment_status = e[8] or None
+    s.claim_filing_indicator = e[9] or None
+
+
+def subscriber_nm1(st, seg, loop):
+    s = st.subscriber
+    e = seg + _PAD
+    _nm1_into(s, e, "last_name")
+    s.id_qualifier = e[8] or None
+    s.member_id = e[9] or None
+    if len(seg) > 10:
+        _nm1_rest(s, seg, e)
+    st.cur = s
+
+
+def payer_nm1(st, seg, loop):
+    e = seg + _PAD
+    p = Payer(e[3] or None, e[8] or None, e[9] or None, None, e[2] or None, e[4] or None,
+              e[5] or None, e[6] or None, e[7] or None)
+    if len(seg) > 10:
+        _nm1_rest(p, seg, e)
+    st.payer = p
+    st.cur = p
+    st.other = p.other
+
+
+# -- 2000C / 2010CA ----------------------------------------------------------------
+
+_PAT_UNUSED = L.PAT.unused_positions()
+
+
+def pat(st, seg, loop):
+    p = st.patient
+    e = seg + _PAD
+    p.relationship = e[1] or None
+    if len(seg) > 2:
+        if len(seg) > L.PAT.size + 1:
+            raise _too_many(seg, L.PAT)
+        _unused(p, e, "PAT", _PAT_UNUSED)
+
+
+def patient_nm1(st, seg, loop):
+    p = st.patient
+    e = seg + _PAD
+    _nm1_into(p, e, "last_name")
+    p.id_qualifier = e[8] or None
+    p.id = e[9] or None
+    if len(seg) > 10:
+        _nm1_rest(p, seg, e)
+    st.cur = p
+
+
+# -- 2300 ------------------------------------------------------------------------
+
+_CLM_UNUSED = L.CLM.unused_positions(13)   # CLM13-CLM19 (CLM03/CLM04 apart)
+
+
+def clm(st, seg, loop):
+    if st.subscriber is None:
+        raise Bad(None, "an HL*22 subscriber level before the claim", seg[0],
+                  "claim outside a subscriber")
+    e = seg + _PAD
+    comp = st.comp
+    c5 = e[5].split(comp) + _PAD if e[5] else _PAD
+    if not e[2] or e[2][0] == "-":
+        raise _negative(e[2], "CLM02") if e[2] else Bad("CLM02", "a decimal amount", e[2])
+    c = Claim(e[1] or None, decimal(e[2], "CLM02"), c5[0] or None, c5[1] or None,
+              c5[2] or None, [], [], [], st.billing, st.subscriber, st.patient, st.payer,
+              st.submitter, st.receiver, st.envelope, e[6] or None, e[7] or None, e[8] or None,
+              e[9] or None, e[10] or None, _trim(e[11].split(comp)) if e[11] else [],
+              e[12] or None, e[20] or None)
+    if e[3] or e[4]:
+        _unused(c, e, "CLM", (3, 4))
+    if len(seg) > 13:
+        _unused(c, e, "CLM", _CLM_UNUSED)
+        if len(seg) > L.CLM.size + 1:
+            raise _too_many(seg, L.CLM)
+    if len(c5) > 3 and any(c5[3:len(c5)]):
+        for i, v in enumerate(c5[3:], start=4):
+            if v:
+                c.unused[f"CLM05-{i}"] = v
+    st.claim = c
+    st.line = None
+    st.cur = c
+    st.other = c.other
+    return "2300"
+
+
+def hi(st, seg, loop):
+    comp = st.comp
+    diags = st.claim.diagnoses
+    for x in seg[1:]:
+        if not x:
+            continue
+        parts = x.split(comp)
+        n = len(parts)
+        if n == 2:
+            diags.append(Diagnosis(parts[0] or None, parts[1] or None))
+        elif n == 1:
+            diags.append(Diagnosis(parts[0] or None))
+        else:
+            diags.append(Diagnosis(parts[0] or None, parts[1] or None, _trim(parts[2:])))
+
+
+# -- 2400 ------------------------------------------------------------------------
+
+def lx(st, seg, loop):
+    n = seg[1] if len(seg) > 1 else ""
+    if not (n.isascii() and n.isdigit()):
+        raise Bad("LX01", "a line number", n)
+    if len(seg) > 2:
+        raise _too_many(seg, L.LX)
+    line = ServiceLine(int(n))
+    st.claim.lines.append(line)
+    st.line = line
+    st.cur = line
+    st.other = line.other
+
+
+_SV1_UNUSED = tuple(p for p in L.SV1.unused_positions(8) if p not in L.SV1.names)
+_SV1_MAX = L.SV1.size + 1
+_CHARGE, _BASIS, _UNITS, _POS, _POINTERS = L.SV1.positions(
+    "charge", "unit_basis", "units", "place_of_service", "diagnosis_pointers")
+_EMERGENCY, _EPSDT, _FAMILY, _COPAY = L.SV1.positions(
+    "emergency", "epsdt", "family_planning", "copay_status")
+_SV101_MAX = L.SV101.size
+
+
+def sv1(st, seg, loop):
+    line = st.line
+    comp = st.comp
+    e = seg + _PAD
+    c = e[1].split(comp)
+    if len(c) > _SV101_MAX:
+        raise Bad("SV101", f"at most {_SV101_MAX} components", e[1], "too many components")
+    c += _PAD
+    line.qualifier = c[0] or None
+    line.code = c[1] or None
+    if c[2] or c[3] or c[4] or c[5]:
+        line.modifiers = _trim(c[2:6])
+    else:
+        line.modifiers = []
+    line.description = c[6] or None
+    if c[7]:
+        line.unused["SV101-8"] = c[7]
+    v = e[_CHARGE]
+    if not v or v[0] == "-":
+        raise _negative(v, "SV102") if v else Bad("SV102", "a decimal amount", v)
+    line.charge = decimal(v, "SV102")
+    line.unit_basis = e[_BASIS] or None
+    v = e[_UNITS]
+    if v:
+        if v[0] == "-":
+            raise _negative(v, "SV104")
+        line.units = decimal(v, "SV104")
+    else:
+        line.units = None
+    line.place_of_service = e[_POS] or None
+    if e[6]:
+        line.unused["SV106"] = e[6]
+    v = e[_POINTERS]
+    if v:
+        line.diagnosis_pointers = _pointers(v, comp)
+    if len(seg) > 8:
+        line.emergency = e[_EMERGENCY] or None
+        line.epsdt = e[_EPSDT] or None
+        line.family_planning = e[_FAMILY] or None
+        line.copay_status = e[_COPAY] or None
+        for i in _SV1_UNUSED:
+            if e[i]:
+                line.unused[f"SV1{i:02d}"] = e[i]
+        if len(seg) > _SV1_MAX:
+            raise _too_many(seg, L.SV1)
+
+
+def line_dtp(st, seg, loop):
+    line = st.line
+    if len(seg) > 4:
+        raise _too_many(seg, L.DTP)
+    e = seg + _PAD
+    if e[1] == "472" and line.service_date is None:
+        fmt = e[2]
+        v = e[3]
+        if fmt == "D8" and v:
+            line.service_date = date8(v, "DTP03")
+            return
+        if fmt == "RD8":
+            a, sep, b = v.partition("-")
+            if not sep:
+                raise Bad("DTP03", "a date range CCYYMMDD-CCYYMMDD", v)
+            line.service_date = date8(a, "DTP03")
+            line.service_date_end = date8(b, "DTP03")
+            return
+    line.dates.append(make_dtp(e))
+
+
+def line_ref(st, seg, loop):
+    line = st.line
+    if len(seg) == 3 and seg[1] == "6R" and line.control_number is None and seg[2]:
+        line.control_number = seg[2]
+    else:
+        line.refs.append(make_ref(seg, st.comp))
+
+
+_LIN_UNUSED = L.LIN.unused_positions()
+
+
+def lin(st, seg, loop):
+    line = st.line
+    e = seg + _PAD + _PAD
+    d = DrugIdentification(e[2] or None, e[3] or None)
+    if len(seg) > 4 or e[1]:
+        if len(seg) > L.LIN.size + 1:
+            raise _too_many(seg, L.LIN)
+        _unused(d, e, "LIN", _LIN_UNUSED)
+    line.drug = d
+    st.cur = d
+    st.other = d.other
+
+
+_CTP_UNUSED = L.CTP.unused_positions()
+_QUANTITY, _UNIT = L.CTP.positions("quantity", "unit")
+
+
+def ctp(st, seg, loop):
+    d = st.cur
+    if d.quantity is not None or d.unit is not None or any(k.startswith("CTP") for k in d.unused):
+        raise _twice("CTP", loop)
+    if len(seg) > L.CTP.size + 1:
+        raise _too_many(seg, L.CTP)
+    e = seg + _PAD
+    v = e[_QUANTITY]
+    if v[:1] == "-":
+        raise _negative(v, "CTP04")
+    d.quantity = decimal(v, "CTP04") if v else None
+    if e[_UNIT]:
+        c = e[_UNIT].split(st.comp)
+        d.unit = c[0] or None
+        for i, x in enumerate(c[1:], start=2):
+            if x:
+                d.unused[f"CTP05-{i}"] = x
+    _unused(d, e, "CTP", _CTP_UNUSED)
