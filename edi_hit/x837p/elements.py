@@ -38,14 +38,18 @@ class Layout:
         return tuple(p for p in range(start, self.size + 1) if p not in self.names)
 
     def build(self, **values: Any) -> list:
-        """[id, element 1, ...] with each named value at its position (None elsewhere);
-        a composite layout gives the component list without an id."""
-        width = max((self.at[k] for k, v in values.items() if v is not None), default=0)
-        out: list = [None] * width
+        """[id, element 1, ...] with each named value at its position (None elsewhere,
+        trailing ones dropped); a composite layout gives the components alone."""
+        out: list = [None] * (self.size + 1)
+        at = self.at
         for name, value in values.items():
-            if value is not None:
-                out[self.at[name] - 1] = value
-        return [self.id, *out] if self.id else out
+            out[at[name]] = value
+        while len(out) > 1 and out[-1] is None:
+            out.pop()
+        if self.id:
+            out[0] = self.id
+            return out
+        return out[1:]
 
     def __repr__(self) -> str:
         return f"Layout({self.id!r}, {self.size}, {self.at})"

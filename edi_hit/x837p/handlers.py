@@ -287,36 +287,41 @@ def se(st, seg, loop):
     return "ENV"
 
 
-_BHT = L.BHT
+_BHT_STRUCTURE, _BHT_PURPOSE, _BHT_REFERENCE, _BHT_DATE, _BHT_TIME, _BHT_TYPE = \
+    L.BHT.positions("structure", "purpose", "reference", "date", "time", "type")
 
 
 def bht(st, seg, loop):
     env = st.envelope
-    if len(seg) > _BHT.size + 1:
-        raise _too_many(seg, _BHT)
+    if len(seg) > L.BHT.size + 1:
+        raise _too_many(seg, L.BHT)
     e = seg + _PAD
-    env.bht_structure = e[1] or None
-    env.bht_purpose = e[2] or None
-    env.bht_reference = e[3] or None
-    env.bht_date = date8(e[4], "BHT04") if e[4] else None
-    env.bht_time = e[5] or None
-    env.bht_type = e[6] or None
+    env.bht_structure = e[_BHT_STRUCTURE] or None
+    env.bht_purpose = e[_BHT_PURPOSE] or None
+    env.bht_reference = e[_BHT_REFERENCE] or None
+    env.bht_date = date8(e[_BHT_DATE], "BHT04") if e[_BHT_DATE] else None
+    env.bht_time = e[_BHT_TIME] or None
+    env.bht_type = e[_BHT_TYPE] or None
 
 
 # -- shared segment readers --------------------------------------------------------
 
 _NM1_MAX = L.NM1.size + 1
 _NM1_UNUSED = L.NM1.unused_positions()
+_NM1_CODE, _NM1_TYPE, _NM1_NAME, _NM1_FIRST, _NM1_MIDDLE, _NM1_PREFIX, _NM1_SUFFIX, \
+    _NM1_ID_QUALIFIER, _NM1_ID = L.NM1.positions(
+        "entity_code", "entity_type", "name", "first_name", "middle_name", "prefix", "suffix",
+        "id_qualifier", "id")
 
 
 def _nm1_into(obj, e, name_attr):
     """NM102..NM107 into an object with the usual name fields."""
-    obj.entity_type = e[2] or None
-    setattr(obj, name_attr, e[3] or None)
-    obj.first_name = e[4] or None
-    obj.middle_name = e[5] or None
-    obj.prefix = e[6] or None
-    obj.suffix = e[7] or None
+    obj.entity_type = e[_NM1_TYPE] or None
+    setattr(obj, name_attr, e[_NM1_NAME] or None)
+    obj.first_name = e[_NM1_FIRST] or None
+    obj.middle_name = e[_NM1_MIDDLE] or None
+    obj.prefix = e[_NM1_PREFIX] or None
+    obj.suffix = e[_NM1_SUFFIX] or None
 
 
 def _nm1_rest(obj, seg, e):
@@ -327,9 +332,10 @@ def _nm1_rest(obj, seg, e):
 
 def _party(st, seg, loop):
     e = seg + _PAD
-    p = Party(loop, e[1] or None, e[2] or None, e[3] or None, e[4] or None, e[5] or None,
-              e[6] or None, e[7] or None, e[8] or None, e[9] or None)
-    if len(seg) > 10:
+    p = Party(loop, e[_NM1_CODE] or None, e[_NM1_TYPE] or None, e[_NM1_NAME] or None,
+              e[_NM1_FIRST] or None, e[_NM1_MIDDLE] or None, e[_NM1_PREFIX] or None,
+              e[_NM1_SUFFIX] or None, e[_NM1_ID_QUALIFIER] or None, e[_NM1_ID] or None)
+    if len(seg) > _NM1_ID + 1:
         _nm1_rest(p, seg, e)
     st.cur = p
     st.other = p.other
@@ -360,6 +366,10 @@ def line_party(st, seg, loop):
     st.line.parties.append(_party(st, seg, loop))
 
 
+_N3_MAX = L.N3.size + 1
+_N3_LINE1, _N3_LINE2 = L.N3.positions("line1", "line2")
+
+
 def n3(st, seg, loop):
     obj = st.cur
     a = obj.address
@@ -367,11 +377,17 @@ def n3(st, seg, loop):
         a = obj.address = Address()
     elif a.line1 is not None or a.line2 is not None:
         raise _twice("N3", loop)
-    if len(seg) > 3:
+    if len(seg) > _N3_MAX:
         raise _too_many(seg, L.N3)
     e = seg + _PAD
-    a.line1 = e[1] or None
-    a.line2 = e[2] or None
+    a.line1 = e[_N3_LINE1] or None
+    a.line2 = e[_N3_LINE2] or None
+
+
+_N4_MAX = L.N4.size + 1
+_N4_CITY, _N4_STATE, _N4_ZIP, _N4_COUNTRY, _N4_LOCATION_QUALIFIER, _N4_LOCATION_ID, \
+    _N4_SUBDIVISION = L.N4.positions("city", "state", "postal_code", "country",
+                                     "location_qualifier", "location_id", "subdivision")
 
 
 def n4(st, seg, loop):
@@ -381,43 +397,51 @@ def n4(st, seg, loop):
         a = obj.address = Address()
     elif a.city is not None or a.state is not None or a.postal_code is not None:
         raise _twice("N4", loop)
-    if len(seg) > 8:
+    if len(seg) > _N4_MAX:
         raise _too_many(seg, L.N4)
     e = seg + _PAD
-    a.city = e[1] or None
-    a.state = e[2] or None
-    a.postal_code = e[3] or None
-    a.country = e[4] or None
-    a.location_qualifier = e[5] or None
-    a.location_id = e[6] or None
-    a.subdivision = e[7] or None
+    a.city = e[_N4_CITY] or None
+    a.state = e[_N4_STATE] or None
+    a.postal_code = e[_N4_ZIP] or None
+    a.country = e[_N4_COUNTRY] or None
+    a.location_qualifier = e[_N4_LOCATION_QUALIFIER] or None
+    a.location_id = e[_N4_LOCATION_ID] or None
+    a.subdivision = e[_N4_SUBDIVISION] or None
+
+
+_REF_QUALIFIER, _REF_VALUE, _REF_DESCRIPTION, _REF_IDS = L.REF.positions(
+    "qualifier", "value", "description", "identifiers")
 
 
 def make_ref(seg, comp):
     n = len(seg)
-    if n == 3:
-        return Ref(seg[1] or None, seg[2] or None)
-    if n > 5:
+    if n == _REF_VALUE + 1:
+        return Ref(seg[_REF_QUALIFIER] or None, seg[_REF_VALUE] or None)
+    if n > L.REF.size + 1:
         raise _too_many(seg, L.REF)
     e = seg + _PAD
-    return Ref(e[1] or None, e[2] or None, e[3] or None,
-               _trim(e[4].split(comp)) if e[4] else [])
+    return Ref(e[_REF_QUALIFIER] or None, e[_REF_VALUE] or None, e[_REF_DESCRIPTION] or None,
+               _trim(e[_REF_IDS].split(comp)) if e[_REF_IDS] else [])
 
 
 def ref(st, seg, loop):
     st.cur.refs.append(make_ref(seg, st.comp))
 
 
+_PER = L.PER.positions("function_code", "name", "qualifier1", "number1", "qualifier2",
+                       "number2", "qualifier3", "number3", "inquiry_reference")
+
+
 def per(st, seg, loop):
-    if len(seg) > 10:
+    if len(seg) > L.PER.size + 1:
         raise _too_many(seg, L.PER)
     e = seg + _PAD
-    st.cur.contacts.append(Contact(e[1] or None, e[2] or None, e[3] or None, e[4] or None,
-                                   e[5] or None, e[6] or None, e[7] or None, e[8] or None,
-                                   e[9] or None))
+    st.cur.contacts.append(Contact(*[e[p] or None for p in _PER]))
 
 
 _PRV_UNUSED = L.PRV.unused_positions()
+_PRV_CODE, _PRV_QUALIFIER, _PRV_TAXONOMY = L.PRV.positions(
+    "specialty_code", "taxonomy_qualifier", "taxonomy")
 
 
 def prv(st, seg, loop):
@@ -425,16 +449,17 @@ def prv(st, seg, loop):
     if obj.taxonomy is not None or obj.specialty_code is not None:
         raise _twice("PRV", loop)
     e = seg + _PAD
-    obj.specialty_code = e[1] or None
-    obj.taxonomy_qualifier = e[2] or None
-    obj.taxonomy = e[3] or None
-    if len(seg) > 4:
+    obj.specialty_code = e[_PRV_CODE] or None
+    obj.taxonomy_qualifier = e[_PRV_QUALIFIER] or None
+    obj.taxonomy = e[_PRV_TAXONOMY] or None
+    if len(seg) > _PRV_TAXONOMY + 1:
         if len(seg) > L.PRV.size + 1:
             raise _too_many(seg, L.PRV)
         _unused(obj, e, "PRV", _PRV_UNUSED)
 
 
 _DMG_UNUSED = L.DMG.unused_positions()
+_DMG_FORMAT, _DMG_BIRTH, _DMG_GENDER = L.DMG.positions("format", "birth_date", "gender")
 
 
 def dmg(st, seg, loop):
@@ -443,40 +468,47 @@ def dmg(st, seg, loop):
     if obj.birth_date is not None or obj.gender is not None or \
             (obj.unused and any(k.startswith("DMG") for k in obj.unused)):
         raise _twice("DMG", loop)
-    if e[1] not in ("D8", ""):
+    if e[_DMG_FORMAT] not in ("D8", ""):
         return raw(st, seg, loop)  # not a plain date: kept as it came
     if len(seg) > L.DMG.size + 1:
         raise _too_many(seg, L.DMG)
-    obj.birth_date = date8(e[2], "DMG02") if e[2] else None
-    obj.gender = e[3] or None
-    if len(seg) > 4:
+    obj.birth_date = date8(e[_DMG_BIRTH], "DMG02") if e[_DMG_BIRTH] else None
+    obj.gender = e[_DMG_GENDER] or None
+    if len(seg) > _DMG_GENDER + 1:
         _unused(obj, e, "DMG", _DMG_UNUSED)
 
 
+_DTP_QUALIFIER, _DTP_FORMAT, _DTP_VALUE = L.DTP.positions("qualifier", "format", "value")
+_DTP_MAX = L.DTP.size + 1
+
+
 def make_dtp(e, element="DTP03"):
-    fmt = e[2]
-    v = e[3]
+    fmt = e[_DTP_FORMAT]
+    v = e[_DTP_VALUE]
     if fmt == "D8":
-        return Dtp(e[1] or None, fmt, date8(v, element) if v else None)
+        return Dtp(e[_DTP_QUALIFIER] or None, fmt, date8(v, element) if v else None)
     if fmt == "RD8":
         a, sep, b = v.partition("-")
         if not sep:
             raise Bad(element, "a date range CCYYMMDD-CCYYMMDD", v)
-        return Dtp(e[1] or None, fmt, date8(a, element), date8(b, element))
-    return Dtp(e[1] or None, fmt or None, None, None, v or None)
+        return Dtp(e[_DTP_QUALIFIER] or None, fmt, date8(a, element), date8(b, element))
+    return Dtp(e[_DTP_QUALIFIER] or None, fmt or None, None, None, v or None)
 
 
 def dtp(st, seg, loop):
-    if len(seg) > 4:
+    if len(seg) > _DTP_MAX:
         raise _too_many(seg, L.DTP)
     st.cur.dates.append(make_dtp(seg + _PAD))
 
 
+_NTE_CODE, _NTE_TEXT = L.NTE.positions("code", "text")
+
+
 def nte(st, seg, loop):
-    if len(seg) > 3:
+    if len(seg) > L.NTE.size + 1:
         raise _too_many(seg, L.NTE)
     e = seg + _PAD
-    st.cur.notes.append(Note(e[1] or None, e[2] or None))
+    st.cur.notes.append(Note(e[_NTE_CODE] or None, e[_NTE_TEXT] or None))
 
 
 # -- 2000A / 2010AA ----------------------------------------------------------------
@@ -508,57 +540,65 @@ def billing_nm1(st, seg, loop):
     b = st.billing
     e = seg + _PAD
     _nm1_into(b, e, "name")
-    b.id_qualifier = e[8] or None
-    b.npi = e[9] or None
-    if len(seg) > 10:
+    b.id_qualifier = e[_NM1_ID_QUALIFIER] or None
+    b.npi = e[_NM1_ID] or None
+    if len(seg) > _NM1_ID + 1:
         _nm1_rest(b, seg, e)
     st.cur = b
 
 
 def billing_ref(st, seg, loop):
     b = st.billing
-    q = seg[1] if len(seg) > 1 else ""
-    if (q == "EI" or q == "SY") and b.tax_id is None and len(seg) == 3:
+    q = seg[_REF_QUALIFIER] if len(seg) > _REF_QUALIFIER else ""
+    if (q == "EI" or q == "SY") and b.tax_id is None and len(seg) == _REF_VALUE + 1:
         b.tax_id_qualifier = q
-        b.tax_id = seg[2] or None
+        b.tax_id = seg[_REF_VALUE] or None
     else:
         b.refs.append(make_ref(seg, st.comp))
 
 
 # -- 2000B / 2010BA / 2010BB ---------------------------------------------------------
 
+_SBR_RESPONSIBILITY, _SBR_RELATIONSHIP, _SBR_GROUP_NUMBER, _SBR_GROUP_NAME, _SBR_INSURANCE, \
+    _SBR_COB, _SBR_CONDITION, _SBR_EMPLOYMENT, _SBR_FILING = L.SBR.positions(
+        "payer_responsibility", "relationship", "group_number", "group_name", "insurance_type",
+        "coordination_of_benefits", "condition_response", "employment_status",
+        "claim_filing_indicator")
+
+
 def sbr(st, seg, loop):
     s = st.subscriber
-    if len(seg) > 10:
+    if len(seg) > L.SBR.size + 1:
         raise _too_many(seg, L.SBR)
     e = seg + _PAD
-    s.payer_responsibility = e[1] or None
-    s.relationship = e[2] or None
-    s.group_number = e[3] or None
-    s.group_name = e[4] or None
-    s.insurance_type = e[5] or None
-    s.coordination_of_benefits = e[6] or None
-    s.condition_response = e[7] or None
-    s.employment_status = e[8] or None
-    s.claim_filing_indicator = e[9] or None
+    s.payer_responsibility = e[_SBR_RESPONSIBILITY] or None
+    s.relationship = e[_SBR_RELATIONSHIP] or None
+    s.group_number = e[_SBR_GROUP_NUMBER] or None
+    s.group_name = e[_SBR_GROUP_NAME] or None
+    s.insurance_type = e[_SBR_INSURANCE] or None
+    s.coordination_of_benefits = e[_SBR_COB] or None
+    s.condition_response = e[_SBR_CONDITION] or None
+    s.employment_status = e[_SBR_EMPLOYMENT] or None
+    s.claim_filing_indicator = e[_SBR_FILING] or None
 
 
 def subscriber_nm1(st, seg, loop):
     s = st.subscriber
     e = seg + _PAD
     _nm1_into(s, e, "last_name")
-    s.id_qualifier = e[8] or None
-    s.member_id = e[9] or None
-    if len(seg) > 10:
+    s.id_qualifier = e[_NM1_ID_QUALIFIER] or None
+    s.member_id = e[_NM1_ID] or None
+    if len(seg) > _NM1_ID + 1:
         _nm1_rest(s, seg, e)
     st.cur = s
 
 
 def payer_nm1(st, seg, loop):
     e = seg + _PAD
-    p = Payer(e[3] or None, e[8] or None, e[9] or None, None, e[2] or None, e[4] or None,
-              e[5] or None, e[6] or None, e[7] or None)
-    if len(seg) > 10:
+    p = Payer(e[_NM1_NAME] or None, e[_NM1_ID_QUALIFIER] or None, e[_NM1_ID] or None, None,
+              e[_NM1_TYPE] or None, e[_NM1_FIRST] or None, e[_NM1_MIDDLE] or None,
+              e[_NM1_PREFIX] or None, e[_NM1_SUFFIX] or None)
+    if len(seg) > _NM1_ID + 1:
         _nm1_rest(p, seg, e)
     st.payer = p
     st.cur = p
@@ -568,13 +608,14 @@ def payer_nm1(st, seg, loop):
 # -- 2000C / 2010CA ----------------------------------------------------------------
 
 _PAT_UNUSED = L.PAT.unused_positions()
+_PAT_RELATIONSHIP = L.PAT["relationship"]
 
 
 def pat(st, seg, loop):
     p = st.patient
     e = seg + _PAD
-    p.relationship = e[1] or None
-    if len(seg) > 2:
+    p.relationship = e[_PAT_RELATIONSHIP] or None
+    if len(seg) > _PAT_RELATIONSHIP + 1:
         if len(seg) > L.PAT.size + 1:
             raise _too_many(seg, L.PAT)
         _unused(p, e, "PAT", _PAT_UNUSED)
@@ -584,9 +625,9 @@ def patient_nm1(st, seg, loop):
     p = st.patient
     e = seg + _PAD
     _nm1_into(p, e, "last_name")
-    p.id_qualifier = e[8] or None
-    p.id = e[9] or None
-    if len(seg) > 10:
+    p.id_qualifier = e[_NM1_ID_QUALIFIER] or None
+    p.id = e[_NM1_ID] or None
+    if len(seg) > _NM1_ID + 1:
         _nm1_rest(p, seg, e)
     st.cur = p
 
@@ -594,6 +635,15 @@ def patient_nm1(st, seg, loop):
 # -- 2300 ------------------------------------------------------------------------
 
 _CLM_UNUSED = L.CLM.unused_positions(13)   # CLM13-CLM19 (CLM03/CLM04 apart)
+_CLM_EARLY_UNUSED = tuple(p for p in L.CLM.unused_positions() if p < 13)   # CLM03, CLM04
+_CLM_PCN, _CLM_CHARGE, _CLM_FACILITY, _CLM_SIGNATURE, _CLM_ASSIGNMENT, _CLM_BENEFITS, \
+    _CLM_RELEASE, _CLM_SOURCE, _CLM_CAUSES, _CLM_PROGRAM, _CLM_DELAY = L.CLM.positions(
+        "patient_control_number", "total_charge", "facility", "provider_signature",
+        "assignment", "benefits_assignment", "release_of_information",
+        "patient_signature_source", "related_causes", "special_program", "delay_reason")
+_POS_OF_SERVICE, _FACILITY_QUALIFIER, _FREQUENCY = (
+    p - 1 for p in L.CLM05.positions("place_of_service", "facility_code_qualifier",
+                                     "frequency_code"))
 
 
 def clm(st, seg, loop):
@@ -602,21 +652,25 @@ def clm(st, seg, loop):
                   "claim outside a subscriber")
     e = seg + _PAD
     comp = st.comp
-    c5 = e[5].split(comp) + _PAD if e[5] else _PAD
-    if not e[2] or e[2][0] == "-":
-        raise _negative(e[2], "CLM02") if e[2] else Bad("CLM02", "a decimal amount", e[2])
-    c = Claim(e[1] or None, decimal(e[2], "CLM02"), c5[0] or None, c5[1] or None,
-              c5[2] or None, [], [], [], st.billing, st.subscriber, st.patient, st.payer,
-              st.submitter, st.receiver, st.envelope, e[6] or None, e[7] or None, e[8] or None,
-              e[9] or None, e[10] or None, _trim(e[11].split(comp)) if e[11] else [],
-              e[12] or None, e[20] or None)
+    c5 = e[_CLM_FACILITY].split(comp) + _PAD if e[_CLM_FACILITY] else _PAD
+    v = e[_CLM_CHARGE]
+    if not v or v[0] == "-":
+        raise _negative(v, "CLM02") if v else Bad("CLM02", "a decimal amount", v)
+    causes = e[_CLM_CAUSES]
+    c = Claim(e[_CLM_PCN] or None, decimal(v, "CLM02"), c5[_POS_OF_SERVICE] or None,
+              c5[_FACILITY_QUALIFIER] or None, c5[_FREQUENCY] or None, [], [], [], st.billing,
+              st.subscriber, st.patient, st.payer, st.submitter, st.receiver, st.envelope,
+              e[_CLM_SIGNATURE] or None, e[_CLM_ASSIGNMENT] or None, e[_CLM_BENEFITS] or None,
+              e[_CLM_RELEASE] or None, e[_CLM_SOURCE] or None,
+              _trim(causes.split(comp)) if causes else [], e[_CLM_PROGRAM] or None,
+              e[_CLM_DELAY] or None)
     if e[3] or e[4]:
-        _unused(c, e, "CLM", (3, 4))
+        _unused(c, e, "CLM", _CLM_EARLY_UNUSED)
     if len(seg) > 13:
         _unused(c, e, "CLM", _CLM_UNUSED)
         if len(seg) > L.CLM.size + 1:
             raise _too_many(seg, L.CLM)
-    if len(c5) > 3 and any(c5[3:len(c5)]):
+    if len(c5) > L.CLM05.size and any(c5[3:len(c5)]):
         for i, v in enumerate(c5[3:], start=4):
             if v:
                 c.unused[f"CLM05-{i}"] = v
@@ -649,7 +703,7 @@ def lx(st, seg, loop):
     n = seg[1] if len(seg) > 1 else ""
     if not (n.isascii() and n.isdigit()):
         raise Bad("LX01", "a line number", n)
-    if len(seg) > 2:
+    if len(seg) > L.LX.size + 1:
         raise _too_many(seg, L.LX)
     line = ServiceLine(int(n))
     st.claim.lines.append(line)
@@ -660,28 +714,32 @@ def lx(st, seg, loop):
 
 _SV1_UNUSED = tuple(p for p in L.SV1.unused_positions(8) if p not in L.SV1.names)
 _SV1_MAX = L.SV1.size + 1
-_CHARGE, _BASIS, _UNITS, _POS, _POINTERS = L.SV1.positions(
-    "charge", "unit_basis", "units", "place_of_service", "diagnosis_pointers")
+_PROCEDURE, _CHARGE, _BASIS, _UNITS, _POS, _POINTERS = L.SV1.positions(
+    "procedure", "charge", "unit_basis", "units", "place_of_service", "diagnosis_pointers")
 _EMERGENCY, _EPSDT, _FAMILY, _COPAY = L.SV1.positions(
     "emergency", "epsdt", "family_planning", "copay_status")
 _SV101_MAX = L.SV101.size
+_SV101_QUALIFIER, _SV101_CODE, _SV101_DESCRIPTION = (
+    p - 1 for p in L.SV101.positions("qualifier", "code", "description"))
+_SV101_MODIFIERS = slice(L.SV101["modifier1"] - 1, L.SV101["modifier4"])
 
 
 def sv1(st, seg, loop):
     line = st.line
     comp = st.comp
     e = seg + _PAD
-    c = e[1].split(comp)
+    c = e[_PROCEDURE].split(comp)
     if len(c) > _SV101_MAX:
-        raise Bad("SV101", f"at most {_SV101_MAX} components", e[1], "too many components")
+        raise Bad("SV101", f"at most {_SV101_MAX} components", e[_PROCEDURE],
+                  "too many components")
     c += _PAD
-    line.qualifier = c[0] or None
-    line.code = c[1] or None
+    line.qualifier = c[_SV101_QUALIFIER] or None
+    line.code = c[_SV101_CODE] or None
     if c[2] or c[3] or c[4] or c[5]:
-        line.modifiers = _trim(c[2:6])
+        line.modifiers = _trim(c[_SV101_MODIFIERS])
     else:
         line.modifiers = []
-    line.description = c[6] or None
+    line.description = c[_SV101_DESCRIPTION] or None
     if c[7]:
         line.unused["SV101-8"] = c[7]
     v = e[_CHARGE]
@@ -716,12 +774,12 @@ def sv1(st, seg, loop):
 
 def line_dtp(st, seg, loop):
     line = st.line
-    if len(seg) > 4:
+    if len(seg) > _DTP_MAX:
         raise _too_many(seg, L.DTP)
     e = seg + _PAD
-    if e[1] == "472" and line.service_date is None:
-        fmt = e[2]
-        v = e[3]
+    if e[_DTP_QUALIFIER] == "472" and line.service_date is None:
+        fmt = e[_DTP_FORMAT]
+        v = e[_DTP_VALUE]
         if fmt == "D8" and v:
             line.service_date = date8(v, "DTP03")
             return
@@ -744,12 +802,13 @@ def line_ref(st, seg, loop):
 
 
 _LIN_UNUSED = L.LIN.unused_positions()
+_LIN_QUALIFIER, _LIN_NDC = L.LIN.positions("ndc_qualifier", "ndc")
 
 
 def lin(st, seg, loop):
     line = st.line
     e = seg + _PAD + _PAD
-    d = DrugIdentification(e[2] or None, e[3] or None)
+    d = DrugIdentification(e[_LIN_QUALIFIER] or None, e[_LIN_NDC] or None)
     if len(seg) > 4 or e[1]:
         if len(seg) > L.LIN.size + 1:
             raise _too_many(seg, L.LIN)
