@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from dataclasses import asdict, dataclass
 
-__all__ = ["EdiHitError", "X12Error", "DataError", "Finding", "format_location"]
+__all__ = ["EdiHitError", "X12Error", "LimitError", "DataError", "Finding", "format_location"]
 
 
 def format_location(file=None, segment_index=None, segment_id=None, element=None) -> str:
@@ -70,6 +70,11 @@ class X12Error(EdiHitError):
         return Finding("error", code, self.describe(), file=self.file,
                        segment_index=self.segment_index, segment_id=self.segment_id,
                        element=self.element, **context)
+
+
+class LimitError(X12Error):
+    """Input beyond a configured bound: a segment or element longer than the reader
+    allows (max_segment_length, max_element_length). The message names the byte offset."""
 
 
 class DataError(EdiHitError):

@@ -14,7 +14,7 @@ from __future__ import annotations
 import os
 from datetime import date
 
-from ..errors import EdiHitError
+from ..errors import EdiHitError, LimitError
 from ..x12 import ENVELOPE_IDS, EnvelopeTracker, SegmentReader
 from .report import (GroupResult, InterchangeResult, Issue, TransactionResult,
                      ValidationReport)
@@ -28,7 +28,6 @@ __all__ = ["validate", "ALL_LEVELS"]
 
 ALL_LEVELS = (1, 2, 3, 4)
 _MAX_OUTSIDE = 20
-MAX_PER_CODE = 1000   # issues kept per finding code and file; the rest are counted
 
 
 def _el(seg, n):
@@ -66,7 +65,6 @@ def validate(source, *, name: str | None = None, levels=ALL_LEVELS, today: date 
         run_tr3(source, name, report_adder(report, name), report.notes)
     elif 2 not in levels:
         report.notes.append("TR3 level (2) not run")
-    _note_dropped(report)
     report.sort_issues()
     report.attribute()
     report.decide()
@@ -74,24 +72,15 @@ def validate(source, *, name: str | None = None, levels=ALL_LEVELS, today: date 
 
 
 def report_adder(report: ValidationReport, name):
-    """The one way issues enter a report: at most MAX_PER_CODE per code (bounded memory
-    on hostile input), then a single note says how many more there were."""
-    seen: dict[str, int] = report._per_code
+    """The one way issues enter a report. Every issue is kept: the decisions (which
+    claims and sets are rejected) and the counts are exact; only the listing is capped
+    (ValidationReport.to_dict, the CLI's --max-findings / --all-findings)."""
+    issues = report.issues
 
     def add(severity, code, message, index, segment_id, element=None, *, level=1, **kw):
-        n = seen.get(code, 0) + 1
-        seen[code] = n
-        if n <= MAX_PER_CODE:
-            report.issues.append(Issue(severity, code, message, name, index, segment_id, element,
-                                       level=level, **kw))
+        issues.append(Issue(severity, code, message, name, index, segment_id, element,
+                            level=level, **kw))
     return add
-
-
-def _note_dropped(report: ValidationReport) -> None:
-    for code, n in report._per_code.items():
-        if n > MAX_PER_CODE:
-            report.notes.append(f"{n - MAX_PER_CODE} more '{code}' findings not listed "
-                                f"(first {MAX_PER_CODE} kept)")
 
 
 class _Pass:
@@ -149,12 +138,18 @@ class _Pass:
             tracker.finish(reader.index)
             self._close_all(reader.index)
         except EdiHitError as exc:
-            self._close_all(reader.index)
             first = reader.index == 0
+            at = getattr(exc, "segment_index", None) or (None if first else reader.index + 1)
+            # The segment that cannot be read belongs to the envelopes left open: they
+            # end there, rejected with it (x12-read reaches the whole interchange).
+            ic = self.ic.control_number if self.ic is not None else None
+            self._close_all(at if at is not None else reader.index)
+            limit = isinstance(exc, LimitError)
             self.add("error", "not-x12" if first else "x12-read",
-                     exc.describe() if hasattr(exc, "describe") else str(exc),
-                     getattr(exc, "segment_index", None) or (None if first else reader.index + 1),
-                     getattr(exc, "segment_id", None), getattr(exc, "element", None))
+                     exc.describe() if hasattr(exc, "describe") else str(exc), at,
+                     getattr(exc, "segment_id", None), getattr(exc, "element", None),
+                     interchange_control=ic, segment_error="8" if limit else None,
+                     element_error="5" if limit else None)
         self.report.segments = reader.index
         for f in reader.findings + tracker.findings:
             issue = Issue.from_finding(f, level=1)

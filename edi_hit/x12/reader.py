@@ -33,7 +33,7 @@ import os
 import re
 from typing import BinaryIO, Iterator, NamedTuple
 
-from ..errors import Finding, X12Error
+from ..errors import Finding, LimitError, X12Error
 from .delimiters import Delimiters, parse_isa_delimiters
 
 __all__ = ["SegmentReader", "Position", "read_segments"]
@@ -126,6 +126,7 @@ class SegmentReader:
         # pass is then skipped. The buffer bound without a terminator always holds.
         self.lengths_checked = False
         self._long: dict[str, re.Pattern] = {}
+        self._refused: X12Error | None = None  # raised once the segments before it are out
         self.delimiters: Delimiters | None = None
         self.findings: list[Finding] = []
         self.index = 0
@@ -185,7 +186,9 @@ class SegmentReader:
                 done += len(batch)
                 if batch:
                     yield batch
-                elif consumed == 0 and eof:
+                if self._refused is not None:  # the segments before it came out first
+                    raise self._refused
+                if not batch and consumed == 0 and eof:
                     break
             if self._empty > MAX_EMPTY_FINDINGS:
                 self.findings.append(Finding(
@@ -232,14 +235,23 @@ class SegmentReader:
         if len(head.decode(self.encoding, errors="replace")) <= self.max_segment_length:
             return
         term = self.delimiters.segment if self.delimiters else "~"
-        raise X12Error(
+        raise LimitError(
             f"segment starting at byte {offset + len(data) - len(head):,} has no segment "
             f"terminator {term!r} within {self.max_segment_length:,} characters "
             "(max_segment_length)", file=self.name, segment_index=done + 1)
 
-    def _check_lengths(self, parts: list[str], sep: str, done: int) -> None:
-        """Refuse a segment longer than max_segment_length or an element longer than
-        max_element_length (only segments longer than the element limit are split)."""
+    def _check_lengths(self, parts: list[str], sep: str, done: int) -> int:
+        """The number of segments before the first one longer than max_segment_length or
+        with an element longer than max_element_length (len(parts) when none is); the
+        error for that segment waits in self._refused."""
+        try:
+            self._refuse_long(parts, sep, done)
+        except X12Error as exc:
+            self._refused = exc
+            return exc.segment_index - done - 1
+        return len(parts)
+
+    def _refuse_long(self, parts: list[str], sep: str, done: int) -> None:
         limit = self.max_element_length
         for i, part in enumerate(parts):
             if len(part) <= limit:
@@ -249,12 +261,12 @@ class SegmentReader:
             at = self.position(index).byte_offset
             where = f"at byte {at:,}" if at >= 0 else "in this chunk"
             if len(part) > self.max_segment_length:
-                raise X12Error(f"segment {where} is {len(part):,} characters long, more than "
+                raise LimitError(f"segment {where} is {len(part):,} characters long, more than "
                                f"the {self.max_segment_length:,} allowed (max_segment_length)",
                                file=self.name, segment_index=index, segment_id=sid)
             for pos, value in enumerate(part.split(sep)):
                 if len(value) > limit:
-                    raise X12Error(
+                    raise LimitError(
                         f"element {pos} of the segment {where} is {len(value):,} characters "
                         f"long, more than the {limit:,} allowed (max_element_length)",
                         file=self.name, segment_index=index, segment_id=sid,
@@ -341,7 +353,7 @@ class SegmentReader:
         sep = d.element
         if not self.lengths_checked and len(text) > self.max_element_length and \
                 self._long_segment(term).search(text):
-            self._check_lengths(parts, sep, done)
+            del parts[self._check_lengths(parts, sep, done):]
         return [p.split(sep) for p in parts]
 
     def _long_segment(self, term: str) -> re.Pattern:
