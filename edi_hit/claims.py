@@ -13,15 +13,23 @@
 #
 # Every class has to_dict() (JSON-able: Decimal as its string, date as "YYYY-MM-DD",
 # fields equal to their default left out) and from_dict(); from_dict(to_dict(x)) == x.
-# The converters are built once per class from its type hints.
+# The converters are built once per class from its type hints. from_dict checks what
+# it is given (an object, known fields, a string where the model has a string, an
+# amount as an X12 real - digits, one optional point, an optional minus, never an
+# exponent, NaN or a float -, a real YYYY-MM-DD date, null only where the model
+# allows None) and raises DataError naming the field ("lines[0].charge"); it never
+# quotes a value other than an amount (a name or a birth date is PHI).
 from __future__ import annotations
 
 import dataclasses
 import sys
 import typing
 from dataclasses import dataclass, field
+import re
 from datetime import date
 from decimal import Decimal
+
+from .errors import DataError
 
 __all__ = [
     "Address", "BillingProvider", "Claim", "Contact", "Diagnosis", "DrugIdentification",
@@ -57,8 +65,28 @@ class RawSegment:
                                                 for e in self.elements]}
 
     @classmethod
-    def from_dict(cls, d: dict) -> "RawSegment":
-        return cls(d["loop"], [e if isinstance(e, str) else list(e) for e in d.get("elements", [])])
+    def from_dict(cls, d: dict, path: str = "") -> "RawSegment":
+        where = path or "segment"
+        if not isinstance(d, dict):
+            raise DataError(f"{where}: expected an object, got {_type_name(d)}")
+        unknown = set(d) - {"loop", "elements"}
+        if unknown:
+            raise DataError(f"{where}: unknown field {sorted(unknown)[0]!r}")
+        loop, elements = d.get("loop"), d.get("elements", [])
+        if not isinstance(loop, str):
+            raise DataError(f"{where}.loop: expected a string, got {_type_name(loop)}")
+        if not isinstance(elements, list) or not elements:
+            raise DataError(f"{where}.elements: expected a non-empty array of strings")
+        out: list = []
+        for n, e in enumerate(elements):
+            if isinstance(e, str):
+                out.append(e)
+            elif isinstance(e, list) and all(isinstance(c, str) for c in e):
+                out.append(list(e))
+            else:
+                raise DataError(f"{where}.elements[{n}]: expected a string or an array of "
+                                f"strings, got {_type_name(e)}")
+        return cls(loop, out)
 
 
 @dataclass(slots=True)
@@ -436,9 +464,26 @@ def _kind(tp):
         return ("decimal",)
     if tp is date:
         return ("date",)
+    if tp is str:
+        return ("plain", str)
+    if tp is int:
+        return ("plain", int)
     if isinstance(tp, type) and dataclasses.is_dataclass(tp):
         return ("model", tp)
     return ("plain",)
+
+
+def _optional(tp) -> bool:
+    return type(None) in typing.get_args(tp)
+
+
+def _type_name(v) -> str:
+    return "null" if v is None else {dict: "an object", list: "an array", str: "a string",
+                                     bool: "a boolean", int: "a number", float: "a number"}.get(
+        type(v), type(v).__name__)
+
+
+_REAL = re.compile(r"-?([0-9]+(\.[0-9]*)?|\.[0-9]+)")
 
 
 def _dump(kind, v, full=False):
@@ -458,21 +503,47 @@ def _dump(kind, v, full=False):
     raise AssertionError(kind)
 
 
-def _load(kind, v):
+def _load(kind, v, path: str):
     k = kind[0]
     if v is None:
         return None
     if k == "plain":
+        want = kind[1] if len(kind) > 1 else None
+        if want is not None and (type(v) is not want):
+            raise DataError(f"{path}: expected {'a string' if want is str else 'an integer'}, "
+                            f"got {_type_name(v)}")
         return v
     if k == "decimal":
+        if isinstance(v, Decimal):
+            v = format(v, "f") if v.is_finite() else str(v)
+        if type(v) is int:
+            v = str(v)
+        if not isinstance(v, str) or not _REAL.fullmatch(v):
+            got = f"{v!r}" if isinstance(v, str) else _type_name(v)
+            raise DataError(f"{path}: expected an amount as a string of digits with at most "
+                            f"one decimal point and an optional minus (no exponent), got {got}")
         return Decimal(v)
     if k == "date":
-        return date.fromisoformat(v)
+        if isinstance(v, str) and len(v) == 10:
+            try:
+                return date.fromisoformat(v)
+            except ValueError:
+                pass
+        raise DataError(f"{path}: expected a real date YYYY-MM-DD")
     if k == "model":
-        return kind[1].from_dict(v)
+        return kind[1].from_dict(v, path)
     if k == "list":
-        return [_load(kind[1], x) for x in v]
+        if not isinstance(v, list):
+            raise DataError(f"{path}: expected an array, got {_type_name(v)}")
+        if kind[1][0] in ("decimal", "date", "model", "plain"):
+            for n, x in enumerate(v):
+                if x is None:
+                    raise DataError(f"{path}[{n}]: expected a value, got null")
+        return [_load(kind[1], x, f"{path}[{n}]") for n, x in enumerate(v)]
     if k == "plain_dict":
+        if not isinstance(v, dict) or not all(isinstance(a, str) and isinstance(b, str)
+                                              for a, b in v.items()):
+            raise DataError(f"{path}: expected an object of strings")
         return dict(v)
     raise AssertionError(kind)
 
@@ -489,6 +560,8 @@ def _install_codec(cls):
         else:
             default, factory = _MISSING, f.default_factory
         spec.append((f.name, _kind(hints[f.name]), default, factory))
+    nullable = {f.name for f in dataclasses.fields(cls) if _optional(hints[f.name])}
+    names = {f.name for f in dataclasses.fields(cls)}
 
     def to_dict(self, full: bool = False) -> dict:
         out = {}
@@ -505,11 +578,22 @@ def _install_codec(cls):
             out[name] = None if v is None else _dump(kind, v, full)
         return out
 
-    def from_dict(klass, d: dict):
+    def from_dict(klass, d: dict, path: str = ""):
+        where = path or klass.__name__
+        if not isinstance(d, dict):
+            raise DataError(f"{where}: expected an object, got {_type_name(d)}")
+        for key in d:
+            if key not in names:
+                raise DataError(f"{where}: unknown field {key!r}"
+                                if isinstance(key, str) else f"{where}: a key that is not a string")
         kwargs = {}
         for name, kind, default, factory in spec:
             if name in d:
-                kwargs[name] = _load(kind, d[name])
+                v = d[name]
+                field_path = f"{path}.{name}" if path else name
+                if v is None and name not in nullable:
+                    raise DataError(f"{field_path}: expected a value, got null")
+                kwargs[name] = _load(kind, v, field_path)
         return klass(**kwargs)
 
     to_dict.__doc__ = ("JSON-able dict (Decimal as str, date as YYYY-MM-DD). Fields equal to "

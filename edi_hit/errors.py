@@ -9,7 +9,8 @@ from __future__ import annotations
 
 from dataclasses import asdict, dataclass
 
-__all__ = ["EdiHitError", "X12Error", "LimitError", "DataError", "Finding", "format_location"]
+__all__ = ["EdiHitError", "X12Error", "LimitError", "DataError", "ArgumentError", "Finding",
+           "format_location"]
 
 
 def format_location(file=None, segment_index=None, segment_id=None, element=None) -> str:
@@ -79,6 +80,11 @@ class LimitError(X12Error):
 
 class DataError(EdiHitError):
     """Bad non-X12 input: JSON that fails the schema, a CSV without the needed columns."""
+
+
+class ArgumentError(EdiHitError, ValueError):
+    """An argument of the public API with a value it cannot take (errors="ignore",
+    levels=(5,)). Also a ValueError, as Python code expects of a bad value."""
 
 
 @dataclass(slots=True)

@@ -14,8 +14,9 @@ from __future__ import annotations
 import os
 from datetime import date
 
-from ..errors import EdiHitError, LimitError
+from ..errors import ArgumentError, EdiHitError, LimitError
 from ..x12 import ENVELOPE_IDS, EnvelopeTracker, SegmentReader
+from ..x12.prescan import spool
 from .report import (GroupResult, InterchangeResult, Issue, TransactionResult,
                      ValidationReport)
 from .syntax import SyntaxChecker
@@ -44,27 +45,47 @@ def validate(source, *, name: str | None = None, levels=ALL_LEVELS, today: date 
     hit: which 837P claims get the HIT edits: "auto" (claims with an HIT G-code),
     "all" (every claim is an HIT claim) or "none".
     """
+    if not (isinstance(source, (str, os.PathLike, bytes, bytearray, memoryview))
+            or callable(getattr(source, "read", None))):
+        raise TypeError("validate: source must be a path, bytes or a binary file object, not "
+                        f"{type(source).__name__}")
+    if name is not None and not isinstance(name, str):
+        raise TypeError(f"validate: name must be a str or None, not {type(name).__name__}")
     if hit not in ("auto", "all", "none"):
-        raise ValueError("hit must be 'auto', 'all' or 'none'")
-    levels = tuple(sorted(set(levels) | {1}))
+        raise ArgumentError(f"validate: hit must be 'auto', 'all' or 'none', not {hit!r}")
+    try:
+        levels = tuple(sorted(set(levels) | {1}))
+    except TypeError:
+        raise TypeError("validate: levels must be an iterable of level numbers 1-4") from None
     if not set(levels) <= set(ALL_LEVELS):
-        raise ValueError(f"levels must be among {ALL_LEVELS}")
+        raise ArgumentError(f"validate: levels must be among {ALL_LEVELS}, not {levels}")
+    if today is not None and not isinstance(today, date):
+        raise TypeError(f"validate: today must be a datetime.date, not {type(today).__name__}")
     today = today or date.today()
+    spooled = None
     if isinstance(source, (str, os.PathLike)):
         name = name or os.fspath(source)
     elif hasattr(source, "read"):
         name = name or (getattr(source, "name", None) if isinstance(getattr(source, "name", None), str)
                         else None)
-        if 2 in levels:   # pyx12 needs a second pass over the same bytes
-            stream = getattr(source, "buffer", source)
-            source = stream.read()
+        if 2 in levels:   # pyx12 needs a second pass over the same bytes: spooled, not held
+            caller = getattr(source, "buffer", source)
+            source = spool(source)
+            spooled = source if source is not caller else None
     report = ValidationReport(file=name, levels=levels)
-    _Pass(report, source, name, levels, today, hit).run()
-    if 2 in levels and report.interchanges:
-        from .tr3 import run_tr3
-        run_tr3(source, name, report_adder(report, name), report.notes)
-    elif 2 not in levels:
-        report.notes.append("TR3 level (2) not run")
+    try:
+        start = source.tell() if hasattr(source, "tell") and hasattr(source, "seek") else None
+        _Pass(report, source, name, levels, today, hit).run()
+        if 2 in levels and report.interchanges:
+            from .tr3 import run_tr3
+            if start is not None:
+                source.seek(start)
+            run_tr3(source, name, report_adder(report, name), report.notes)
+        elif 2 not in levels:
+            report.notes.append("TR3 level (2) not run")
+    finally:
+        if spooled is not None:
+            spooled.close()
     report.sort_issues()
     report.attribute()
     report.decide()

@@ -32,7 +32,7 @@ import re
 import shutil
 import tempfile
 
-from ..errors import X12Error
+from ..errors import ArgumentError, X12Error
 from .delimiters import parse_isa_delimiters
 from .envelope import SET_BOUNDARY_IDS, EnvelopeTracker, TransactionSets
 from .reader import CHUNK_SIZE, MAX_ELEMENT_LENGTH, MAX_SEGMENT_LENGTH, SegmentReader
@@ -95,7 +95,7 @@ class EnvelopeScan:
                  envelope: str = "reject", max_segment_length: int = MAX_SEGMENT_LENGTH,
                  max_element_length: int = MAX_ELEMENT_LENGTH):
         if envelope not in ("reject", "warn"):
-            raise ValueError(f"envelope must be 'reject' or 'warn', not {envelope!r}")
+            raise ArgumentError(f"envelope must be 'reject' or 'warn', not {envelope!r}")
         self.name = name
         self.chunk_size = chunk_size
         self.envelope = envelope

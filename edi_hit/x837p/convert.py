@@ -2,13 +2,17 @@
 #
 # Strategy: everything goes through Claim.to_dict(), the one JSON shape of a claim.
 # JSON is that dict; XML is the same tree with element names for the keys (a list
-# becomes repeated elements named for its items, e.g. <lines><line>); the JSON Schema
+# becomes repeated elements named for its items, e.g. <lines><line>). XML 1.0 cannot
+# carry every character a value may hold (NUL, 0x1C, VT, FF, a lone surrogate ...):
+# such a value is refused with a DataError naming the claim (CLM01) and the field
+# (lines[0].description), never the value. The JSON Schema
 # (schemas/claim.schema.json) is derived from the dataclass type hints, so the model,
 # the JSON and the schema cannot drift apart.
 from __future__ import annotations
 
 import dataclasses
 import json
+import re
 import typing
 from datetime import date
 from decimal import Decimal
@@ -18,6 +22,7 @@ from lxml import etree
 
 from .. import claims as model
 from ..claims import Claim
+from ..errors import DataError
 
 __all__ = ["claims_to_dicts", "claims_to_json", "claims_from_json", "claims_to_xml",
            "claim_to_xml", "write_claims_xml",
@@ -52,37 +57,54 @@ def claims_from_json(text: str | bytes) -> list[Claim]:
     return [Claim.from_dict(d) for d in data]
 
 
-def _xml_value(parent, tag: str, value) -> None:
+# What XML 1.0 cannot carry: https://www.w3.org/TR/xml/#charsets
+_NOT_XML = re.compile("[^\t\n\r\u0020-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]")
+
+
+def _text(value, claim: Claim, path: str) -> str:
+    text = str(value)
+    bad = _NOT_XML.search(text)
+    if bad:
+        raise DataError(f"XML output: claim {claim.patient_control_number or '(no CLM01)'}, "
+                        f"{path}: character {bad.start() + 1} is U+{ord(bad.group()):04X}, "
+                        "which XML 1.0 cannot carry (write JSON or NDJSON instead)")
+    return text
+
+
+def _xml_value(parent, tag: str, value, claim: Claim, path: str) -> None:
     if value is None:
         return
     if isinstance(value, dict):
         el = etree.SubElement(parent, tag)
         if tag == "unused":
             for ref, v in value.items():
-                etree.SubElement(el, "element", ref=ref).text = str(v)
+                etree.SubElement(el, "element", ref=_text(ref, claim, path)).text = \
+                    _text(v, claim, f"{path}.{ref}")
             return
         for k, v in value.items():
-            _xml_value(el, k, v)
+            _xml_value(el, k, v, claim, f"{path}.{k}")
         return
     if isinstance(value, list):
         el = etree.SubElement(parent, tag)
         item = _ITEM.get(tag, "item")
-        for v in value:
+        for n, v in enumerate(value):
             if isinstance(v, list):  # a composite inside a raw segment
                 comp = etree.SubElement(el, item)
-                for c in v:
-                    etree.SubElement(comp, "component").text = c
+                for k, c in enumerate(v):
+                    etree.SubElement(comp, "component").text = _text(c, claim,
+                                                                      f"{path}[{n}][{k}]")
             else:
-                _xml_value(el, item, v)
+                _xml_value(el, item, v, claim, f"{path}[{n}]")
         return
-    etree.SubElement(parent, tag).text = str(value)
+    etree.SubElement(parent, tag).text = _text(value, claim, path)
 
 
 def claim_to_xml(claim: Claim):
-    """One <claim> element: the tree of Claim.to_dict(full=True)."""
+    """One <claim> element: the tree of Claim.to_dict(full=True). A value XML 1.0
+    cannot carry raises DataError naming the claim and the field."""
     el = etree.Element("claim")
     for k, v in claim.to_dict(full=True).items():
-        _xml_value(el, k, v)
+        _xml_value(el, k, v, claim, k)
     return el
 
 

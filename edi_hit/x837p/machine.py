@@ -29,7 +29,7 @@ from __future__ import annotations
 from typing import Iterator
 
 from ..claims import Claim, RejectedClaim
-from ..errors import Finding, X12Error
+from ..errors import ArgumentError, Finding, X12Error
 from ..x12 import SegmentReader
 from ..x12.prescan import EnvelopeScan, rereadable
 from ..x12.reader import MAX_ELEMENT_LENGTH, MAX_SEGMENT_LENGTH
@@ -164,9 +164,9 @@ class ClaimReader:
                  max_element_length: int = MAX_ELEMENT_LENGTH,
                  max_loop_segments: int = MAX_LOOP_SEGMENTS):
         if errors not in ("raise", "reject"):
-            raise ValueError(f"errors must be 'raise' or 'reject', not {errors!r}")
+            raise ArgumentError(f"read_837p: errors must be 'raise' or 'reject', not {errors!r}")
         if envelope not in ("reject", "warn"):
-            raise ValueError(f"envelope must be 'reject' or 'warn', not {envelope!r}")
+            raise ArgumentError(f"read_837p: envelope must be 'reject' or 'warn', not {envelope!r}")
         if envelope_verdicts is not None and not isinstance(envelope_verdicts, list):
             raise TypeError("envelope_verdicts must be a list (prescan.check_transaction_sets' result) "
                             f"or None, not {type(envelope_verdicts).__name__}")

@@ -16,8 +16,9 @@ from __future__ import annotations
 from datetime import datetime
 from decimal import Decimal
 from itertools import groupby
-from typing import BinaryIO, Iterable
+from typing import BinaryIO, Iterable, Iterator
 
+from ..errors import ArgumentError
 from ..claims import (Address, BillingProvider, Claim, Contact, Diagnosis, Dtp, Party,
                       Patient, Payer, RawSegment, Ref, ServiceLine, Subscriber)
 from ..x12 import Delimiters, SegmentWriter
@@ -367,6 +368,37 @@ def _header_segments(claim: Claim | None, sender_id: str, receiver_id: str, refe
     return out
 
 
+def _claims_only(claims) -> Iterator[Claim]:
+    if isinstance(claims, (str, bytes, dict, Claim)) or not isinstance(claims, Iterable):
+        raise TypeError(f"write_837p: claims must be an iterable of Claim objects, not "
+                        f"{type(claims).__name__}")
+    for n, c in enumerate(claims):
+        if not isinstance(c, Claim):
+            raise TypeError(f"write_837p: claims[{n}] is a {type(c).__name__}, not a Claim")
+        yield c
+
+
+def _check_arguments(stream, sender_id, receiver_id, control_number, now, delimiters) -> None:
+    if stream is not None and not callable(getattr(stream, "write", None)):
+        raise TypeError(f"write_837p: stream must be a binary file object or None, not "
+                        f"{type(stream).__name__}")
+    for arg, value in (("sender_id", sender_id), ("receiver_id", receiver_id)):
+        if not isinstance(value, str):
+            raise TypeError(f"write_837p: {arg} must be a str, not {type(value).__name__}")
+        if not value or len(value) > 15:
+            raise ArgumentError(f"write_837p: {arg} must be 1 to 15 characters (ISA06/ISA08)")
+    if not isinstance(control_number, int) or isinstance(control_number, bool):
+        raise TypeError(f"write_837p: control_number must be an int, not "
+                        f"{type(control_number).__name__}")
+    if not 1 <= control_number <= 999_999_999:
+        raise ArgumentError("write_837p: control_number must be 1 to 999999999 (ISA13)")
+    if now is not None and not isinstance(now, datetime):
+        raise TypeError(f"write_837p: now must be a datetime or None, not {type(now).__name__}")
+    if not isinstance(delimiters, Delimiters):
+        raise TypeError(f"write_837p: delimiters must be a Delimiters, not "
+                        f"{type(delimiters).__name__}")
+
+
 def write_837p(claims: Iterable[Claim], stream: BinaryIO | None = None, *, sender_id: str,
                receiver_id: str, sender_qualifier: str = "ZZ", receiver_qualifier: str = "ZZ",
                control_number: int = 1, now: datetime | None = None,
@@ -377,6 +409,8 @@ def write_837p(claims: Iterable[Claim], stream: BinaryIO | None = None, *, sende
     Consecutive claims with the same submitter and receiver share a transaction set
     (normally there is one). Returns the bytes when `stream` is None.
     """
+    _check_arguments(stream, sender_id, receiver_id, control_number, now, delimiters)
+    claims = _claims_only(claims)
     now = now or datetime.now()
     w = SegmentWriter(stream, delimiters, line_break=line_break)
     w.begin_interchange(sender_qualifier, sender_id, receiver_qualifier, receiver_id,
