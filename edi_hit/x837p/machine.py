@@ -235,7 +235,7 @@ class ClaimReader:
         self._streaming = verdicts is not None
         raising = self.errors == "raise"
         book = RejectBook(self, verdicts, lenient_envelope=self.envelope == "warn",
-                          raising=raising)
+                          raising=raising, max_loop_segments=self.max_loop_segments)
         st = self._state
         out = book.out
         tables, unplaced_of, missing_of = TABLES, UNPLACED, MISSING
@@ -299,10 +299,9 @@ class ClaimReader:
                         item = None
                         gc_pause()
                         paused = True
-                if index - book.last_boundary > limit and loop not in ("SKIP", "ENV"):
-                    bad = Bad(None, f"at most {limit:,} segments in one loop (max_loop_segments)",
-                              f"{index - book.last_boundary:,}", f"loop {loop} is too long")
-                    loop = book.refused(bad, seg, index, loop)
+                if index - book.last_boundary >= limit and loop not in ("SKIP", "ENV"):
+                    # memory: a loop that runs on is refused before the next boundary
+                    loop = book.too_long(loop)
                     get = tables[loop].get
                     unplaced = unplaced_of[loop]
             if raising and len(segments.findings) > seen_findings:

@@ -109,7 +109,7 @@ class RejectBook:
     last), the active taints, the claim being read and the counts."""
 
     def __init__(self, reader, verdicts=None, *, lenient_envelope: bool = False,
-                 raising: bool = False):
+                 raising: bool = False, max_loop_segments: int = 1 << 62):
         self.name = reader.name
         self.raising = raising        # raise mode: the first error finding is raised
         self.st = reader._state
@@ -133,6 +133,9 @@ class RejectBook:
         self.hl_level: int | None = None           # level of the latest HL
         self.opened_at: dict[int, tuple[int, str]] = {}  # unit level -> (index, segment id)
         self.last_boundary = 0        # index of the last CLM, HL or envelope segment
+        self.last_boundary_id: str | None = None
+        self.max_loop_segments = max_loop_segments
+        self.refused_unit = -1        # the last_boundary of a loop refused as too long
         self.errors: dict[int, X12Error] = {}      # id(finding) -> the error it came from
         self.outside_count = 0
 
@@ -166,6 +169,8 @@ class RejectBook:
                 self.unexpected(seg, index, loop)
         st = self.st
         st.index = index
+        if index - self.last_boundary > self.max_loop_segments and loop not in ("SKIP", "ENV"):
+            self.too_long(loop)
         if missing is not None:
             self.missing(missing, index, loop)
         if st.claim is not None:
@@ -173,7 +178,7 @@ class RejectBook:
         if self.skipped is not None:
             self.end_skip(index - 1)
         self.last_boundary = index
-        sid = seg[0]
+        sid = self.last_boundary_id = seg[0]
         if sid == "CLM":
             nl = handler(st, seg, loop)
             self.counts["seen"] += 1  # the claim is open: what rejects it so far?
@@ -208,6 +213,32 @@ class RejectBook:
                                  self.claim_taint)
         else:
             self.taint(_UNIT_LEVEL[unit], finding)
+
+    def too_long(self, loop: str) -> str:
+        """The loop opened at the last boundary has more than max_loop_segments
+        segments: reject its claim (or taint its unit) once; the read skips on."""
+        at = self.last_boundary
+        if self.refused_unit == at:
+            return "SKIP"
+        self.refused_unit = at
+        limit = self.max_loop_segments
+        if self.st.claim is not None:
+            loop = "2300"   # the claim with all its loops
+        else:
+            loop = {_UNIT_LEVEL[u]: u for u in _UNIT_LEVEL}.get(self.hl_level or _ST_LEVEL, loop)
+        finding = self._finding(X12Error(
+            f"loop {loop} is too long", segment_index=at or None,
+            segment_id=self.last_boundary_id,
+            expected=f"at most {limit:,} segments in one loop (max_loop_segments)"))
+        st = self.st
+        if st.claim is not None:
+            c = st.claim
+            st.claim = st.line = None
+            self.reject_open(c.patient_control_number, self.claim_start, finding,
+                             self.claim_taint)
+        else:
+            self.taint(self.hl_level if self.hl_level is not None else _ST_LEVEL, finding)
+        return "SKIP"
 
     def close_claim(self, end: int) -> None:
         """The claim being read is complete: hand it out, held, or rejected."""
