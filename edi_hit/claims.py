@@ -22,12 +22,13 @@
 from __future__ import annotations
 
 import dataclasses
+import re
 import sys
 import typing
 from dataclasses import dataclass, field
-import re
 from datetime import date
 from decimal import Decimal
+from typing import Any
 
 from .errors import DataError
 
@@ -38,12 +39,25 @@ __all__ = [
 ]
 
 
-def _list():
+def _list() -> Any:
     return field(default_factory=list)
 
 
-def _dict():
+def _dict() -> Any:
     return field(default_factory=dict)
+
+
+class Codec:
+    """to_dict / from_dict of every model class (installed from the type hints below)."""
+
+    __slots__ = ()
+
+    def to_dict(self, full: bool = False) -> dict[str, Any]:
+        raise NotImplementedError  # pragma: no cover - replaced by _install_codec
+
+    @classmethod
+    def from_dict(cls, d: Any, path: str = "") -> Any:
+        raise NotImplementedError  # pragma: no cover - replaced by _install_codec
 
 
 # -- small value types ---------------------------------------------------------
@@ -54,18 +68,18 @@ class RawSegment:
     is a list of its components. `loop` is the TR3 loop it was read in ("2320")."""
 
     loop: str
-    elements: list = _list()
+    elements: list[Any] = _list()
 
     @property
     def segment_id(self) -> str:
         return self.elements[0] if self.elements else ""
 
-    def to_dict(self, full: bool = False) -> dict:
+    def to_dict(self, full: bool = False) -> dict[str, Any]:
         return {"loop": self.loop, "elements": [e if isinstance(e, str) else list(e)
                                                 for e in self.elements]}
 
     @classmethod
-    def from_dict(cls, d: dict, path: str = "") -> "RawSegment":
+    def from_dict(cls, d: Any, path: str = "") -> "RawSegment":
         where = path or "segment"
         if not isinstance(d, dict):
             raise DataError(f"{where}: expected an object, got {_type_name(d)}")
@@ -77,7 +91,7 @@ class RawSegment:
             raise DataError(f"{where}.loop: expected a string, got {_type_name(loop)}")
         if not isinstance(elements, list) or not elements:
             raise DataError(f"{where}.elements: expected a non-empty array of strings")
-        out: list = []
+        out: list[Any] = []
         for n, e in enumerate(elements):
             if isinstance(e, str):
                 out.append(e)
@@ -90,7 +104,7 @@ class RawSegment:
 
 
 @dataclass(slots=True)
-class Address:
+class Address(Codec):
     """N3 + N4."""
 
     line1: str | None = None            # N301
@@ -105,7 +119,7 @@ class Address:
 
 
 @dataclass(slots=True)
-class Ref:
+class Ref(Codec):
     """REF: qualifier (REF01) and value (REF02)."""
 
     qualifier: str | None = None
@@ -115,7 +129,7 @@ class Ref:
 
 
 @dataclass(slots=True)
-class Contact:
+class Contact(Codec):
     """PER: contact function, name and up to three communication numbers."""
 
     function_code: str | None = "IC"    # PER01
@@ -130,7 +144,7 @@ class Contact:
 
 
 @dataclass(slots=True)
-class Dtp:
+class Dtp(Codec):
     """DTP: qualifier, format and the date (D8) or range (RD8). Other formats (DT, TM)
     keep their text in `text`."""
 
@@ -142,7 +156,7 @@ class Dtp:
 
 
 @dataclass(slots=True)
-class Note:
+class Note(Codec):
     """NTE."""
 
     code: str | None = None
@@ -150,7 +164,7 @@ class Note:
 
 
 @dataclass(slots=True)
-class Diagnosis:
+class Diagnosis(Codec):
     """One HI composite: qualifier (ABK, ABF, BK, BF, BP, BG ...) and code; any further
     components (dates, amounts) in `extra`."""
 
@@ -160,7 +174,7 @@ class Diagnosis:
 
 
 @dataclass(slots=True)
-class Party:
+class Party(Codec):
     """A generic NM1 loop (1000A/B, 2010AB/AC, 2310A-F, 2420A-H) with its N3/N4, PRV,
     REF and PER segments."""
 
@@ -191,7 +205,7 @@ class Party:
 # -- context objects -----------------------------------------------------------
 
 @dataclass(slots=True)
-class Envelope:
+class Envelope(Codec):
     """ISA / GS / ST / BHT of the transaction set a claim came in."""
 
     sender_qualifier: str | None = None          # ISA05
@@ -229,7 +243,7 @@ class Envelope:
 
 
 @dataclass(slots=True)
-class BillingProvider:
+class BillingProvider(Codec):
     """Loop 2000A (PRV, CUR) and 2010AA, with the pay-to loops 2010AB / 2010AC."""
 
     name: str | None = None                      # NM103
@@ -255,7 +269,7 @@ class BillingProvider:
 
 
 @dataclass(slots=True)
-class Subscriber:
+class Subscriber(Codec):
     """Loop 2000B (SBR, PAT) and 2010BA."""
 
     member_id: str | None = None                 # NM109 (the MBI for Medicare)
@@ -289,7 +303,7 @@ class Subscriber:
 
 
 @dataclass(slots=True)
-class Patient:
+class Patient(Codec):
     """Loop 2000C (PAT) and 2010CA, present when the patient is not the subscriber."""
 
     relationship: str | None = None              # PAT01
@@ -311,7 +325,7 @@ class Patient:
 
 
 @dataclass(slots=True)
-class Payer:
+class Payer(Codec):
     """Loop 2010BB."""
 
     name: str | None = None
@@ -331,7 +345,7 @@ class Payer:
 # -- claim and lines -------------------------------------------------------------
 
 @dataclass(slots=True)
-class DrugIdentification:
+class DrugIdentification(Codec):
     """Loop 2410: LIN (NDC), CTP (quantity and unit), REF (VY / XZ)."""
 
     ndc_qualifier: str | None = "N4"             # LIN02
@@ -344,7 +358,7 @@ class DrugIdentification:
 
 
 @dataclass(slots=True)
-class ServiceLine:
+class ServiceLine(Codec):
     """Loop 2400 with its 2410 drug and 2420A-H parties; 2430/2440 are kept raw."""
 
     line_number: int = 0                          # LX01
@@ -380,7 +394,7 @@ class ServiceLine:
 
 
 @dataclass(slots=True)
-class Claim:
+class Claim(Codec):
     """Loop 2300 and everything under it, with references to its context."""
 
     patient_control_number: str | None = None     # CLM01
@@ -435,7 +449,7 @@ class Claim:
                 return p
         return None
 
-    def diagnosis_codes(self) -> list[str]:
+    def diagnosis_codes(self) -> list[str | None]:
         """Codes of the diagnosis HI composites (ABK/ABF/BK/BF ...), pointer order."""
         return [d.code for d in self.diagnoses if d.qualifier not in _NON_DIAGNOSIS]
 
@@ -449,7 +463,7 @@ MODEL_CLASSES = (RawSegment, Address, Ref, Contact, Dtp, Note, Diagnosis, Party,
 
 # -- to_dict / from_dict, built from the type hints ----------------------------
 
-def _kind(tp):
+def _kind(tp: Any) -> tuple[Any, ...]:
     """A converter description for one annotated type."""
     origin = typing.get_origin(tp)
     args = typing.get_args(tp)
@@ -473,11 +487,11 @@ def _kind(tp):
     return ("plain",)
 
 
-def _optional(tp) -> bool:
+def _optional(tp: Any) -> bool:
     return type(None) in typing.get_args(tp)
 
 
-def _type_name(v) -> str:
+def _type_name(v: object) -> str:
     return "null" if v is None else {dict: "an object", list: "an array", str: "a string",
                                      bool: "a boolean", int: "a number", float: "a number"}.get(
         type(v), type(v).__name__)
@@ -486,7 +500,7 @@ def _type_name(v) -> str:
 _REAL = re.compile(r"-?([0-9]+(\.[0-9]*)?|\.[0-9]+)")
 
 
-def _dump(kind, v, full=False):
+def _dump(kind: tuple[Any, ...], v: Any, full: bool = False) -> Any:
     k = kind[0]
     if k == "plain":
         return v
@@ -503,7 +517,7 @@ def _dump(kind, v, full=False):
     raise AssertionError(kind)
 
 
-def _load(kind, v, path: str):
+def _load(kind: tuple[Any, ...], v: Any, path: str) -> Any:
     k = kind[0]
     if v is None:
         return None
@@ -551,7 +565,7 @@ def _load(kind, v, path: str):
 _MISSING = dataclasses.MISSING
 
 
-def _install_codec(cls):
+def _install_codec(cls: Any) -> None:
     hints = typing.get_type_hints(cls, vars(sys.modules[__name__]))
     spec = []
     for f in dataclasses.fields(cls):
@@ -563,7 +577,7 @@ def _install_codec(cls):
     nullable = {f.name for f in dataclasses.fields(cls) if _optional(hints[f.name])}
     names = {f.name for f in dataclasses.fields(cls)}
 
-    def to_dict(self, full: bool = False) -> dict:
+    def to_dict(self: Any, full: bool = False) -> dict[str, Any]:
         out = {}
         for name, kind, default, factory in spec:
             v = getattr(self, name)
@@ -578,7 +592,7 @@ def _install_codec(cls):
             out[name] = None if v is None else _dump(kind, v, full)
         return out
 
-    def from_dict(klass, d: dict, path: str = ""):
+    def from_dict(klass: Any, d: Any, path: str = "") -> Any:
         where = path or klass.__name__
         if not isinstance(d, dict):
             raise DataError(f"{where}: expected an object, got {_type_name(d)}")
@@ -627,9 +641,9 @@ class RejectedClaim:
     interchange_control: str | None = None
     group_control: str | None = None
     transaction_control: str | None = None
-    findings: list = _list()                     # edi_hit.errors.Finding
+    findings: list[Any] = _list()                # edi_hit.errors.Finding
 
-    def to_dict(self) -> dict:
+    def to_dict(self) -> dict[str, Any]:
         out = {k: getattr(self, k) for k in (
             "file", "reason", "patient_control_number", "segment_index", "end_index",
             "interchange_control", "group_control", "transaction_control")

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import json
 import sys
+from typing import Any
 from datetime import datetime
 
 import click
@@ -76,8 +77,8 @@ def parse(files, output, fmt, reject_report, allow_rejects, strict, lenient):
     from ..x837p import RejectLog, read_837p
 
     log = RejectLog()
-    options = {"errors": "raise" if strict else "reject",
-               "envelope": "warn" if lenient else "reject"}
+    options: dict[str, Any] = {"errors": "raise" if strict else "reject",
+                               "envelope": "warn" if lenient else "reject"}
 
     def claims():
         for name in expand_inputs(files):

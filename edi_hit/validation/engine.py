@@ -194,6 +194,7 @@ class _Pass:
         if sid == "ISA":
             self._close_all(index - 1)
             self.syntax.isa(seg, index)
+            assert self.tracker.interchange is not None   # the tracker was fed this ISA
             self.ic = InterchangeResult.of(self.tracker.interchange)
             self.report.interchanges.append(self.ic)
         elif sid == "GS":
@@ -207,8 +208,9 @@ class _Pass:
             self._close_transaction(index - 1)
             self.syntax.st(seg, index)
             group = self._group(index)
+            ic = self._interchange(index)
             self.tx = TransactionResult(_el(seg, 1), _el(seg, 2), _el(seg, 3), index,
-                                        interchange_control=self.ic.control_number,
+                                        interchange_control=ic.control_number,
                                         group_control=group.control_number)
             group.transactions.append(self.tx)
             self.checker = self._checker_for(_el(seg, 1))

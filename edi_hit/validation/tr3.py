@@ -33,9 +33,10 @@ from __future__ import annotations
 import io
 import json
 import logging
+from typing import Any
 
 from ..errors import EdiHitError
-from ..x12 import SegmentReader
+from ..x12 import Delimiters, SegmentReader
 from ..x12.delimiters import ISA_WIDTHS
 
 __all__ = ["run_tr3", "IK304_CODES", "IK403_CODES"]
@@ -62,7 +63,7 @@ def loop_of_path(path: str | None) -> str | None:
     return loops[-1] if loops else None
 
 
-def _loop_naming_handler(base):
+def _loop_naming_handler(base: Any) -> Any:
     class LoopNamingHandler(base):
         def add_seg(self, map_node, seg_data, seg_count, cur_line, ls_id):
             if not ls_id and map_node is not None:
@@ -85,7 +86,7 @@ class _SegmentText(io.TextIOBase):
         self._reader = reader
         self._segments = iter(reader)
         self._buffer = ""
-        self._first = None
+        self._first: Delimiters | None = None
         self._notes = notes
         self._long: dict[int, tuple] = {}  # segment index -> (length, id), segments over 8 KB
         self.padded = False
@@ -93,7 +94,9 @@ class _SegmentText(io.TextIOBase):
     def readable(self) -> bool:
         return True
 
-    def read(self, size: int = -1) -> str:
+    def read(self, size: int | None = -1) -> str:
+        if size is None:
+            size = -1
         while size < 0 or len(self._buffer) < size:
             try:
                 seg = next(self._segments)
@@ -134,6 +137,7 @@ class _SegmentText(io.TextIOBase):
             if any(set(v) & set(self._first.chars()) for v in seg):
                 raise _Skip("its interchanges declare different delimiters")
         first = self._first
+        assert first is not None
         if seg[0] == "ISA":
             seg = self._fixed_isa(seg)
         return first.element.join(seg) + first.segment

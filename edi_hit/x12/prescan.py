@@ -31,18 +31,23 @@ import os
 import re
 import shutil
 import tempfile
+from typing import Any
 
 from ..errors import ArgumentError, X12Error
 from .delimiters import parse_isa_delimiters
 from .envelope import SET_BOUNDARY_IDS, EnvelopeTracker, TransactionSets
+from ..errors import Finding
 from .reader import CHUNK_SIZE, MAX_ELEMENT_LENGTH, MAX_SEGMENT_LENGTH, SegmentReader
 
-__all__ = ["EnvelopeScan", "check_transaction_sets", "rereadable"]
+__all__ = ["EnvelopeScan", "check_transaction_sets", "rereadable", "spool", "Verdict"]
+
+# One transaction set's verdict: None (sound) or the findings that condemn it.
+Verdict = tuple[Finding, ...] | None
 
 _BOM = b"\xef\xbb\xbf"
 _WS = " \t\r\n"
 
-def rereadable(source) -> bool:
+def rereadable(source: Any) -> bool:
     """Whether `source` can be read twice: a path, bytes, or a seekable binary file."""
     if isinstance(source, (str, os.PathLike, bytes, bytearray, memoryview)):
         return True
@@ -56,7 +61,7 @@ def rereadable(source) -> bool:
     return False
 
 
-def spool(source):
+def spool(source: Any) -> Any:
     """A source that can be read twice: a re-readable source as it is (a text stream's
     binary buffer); anything else (stdin, a pipe) copied to a temporary file first.
     The caller closes a returned temporary file."""
@@ -69,9 +74,9 @@ def spool(source):
     return tmp
 
 
-def check_transaction_sets(source, name: str | None = None, *, envelope: str = "reject",
+def check_transaction_sets(source: Any, name: str | None = None, *, envelope: str = "reject",
                            max_segment_length: int = MAX_SEGMENT_LENGTH,
-                           max_element_length: int = MAX_ELEMENT_LENGTH) -> list:
+                           max_element_length: int = MAX_ELEMENT_LENGTH) -> list[Verdict]:
     """The verdict of every transaction set of `source` (path, bytes or seekable binary
     file; a file is read from where it stands and put back there), one per ST in file
     order: None when ST02 = SE02 and SE01 counts the segments from ST to SE, otherwise
@@ -89,7 +94,7 @@ def check_transaction_sets(source, name: str | None = None, *, envelope: str = "
 class EnvelopeScan:
     """One pass over an X12 source: transaction-set verdicts, plus what a subclass watches."""
 
-    watch_ids: frozenset = frozenset()
+    watch_ids: frozenset[str] = frozenset()
 
     def __init__(self, name: str | None = None, *, chunk_size: int = CHUNK_SIZE,
                  envelope: str = "reject", max_segment_length: int = MAX_SEGMENT_LENGTH,
@@ -109,7 +114,7 @@ class EnvelopeScan:
         (both delimiters come escaped). Named groups only; names must not start with _."""
         return ""
 
-    def matched(self, m: re.Match) -> None:
+    def matched(self, m: re.Match[str]) -> None:
         """A match of `watch` (fast pass)."""
 
     def segment(self, seg: list[str]) -> None:
@@ -119,7 +124,7 @@ class EnvelopeScan:
         """The fast pass gave up: forget what it reported, everything comes again."""
 
     # -- the scan -----------------------------------------------------------------------
-    def run(self, source) -> list:
+    def run(self, source: Any) -> list[Verdict]:
         fh, owned, start, name = _open(source)
         if self.name is None:
             self.name = name
@@ -145,7 +150,7 @@ class EnvelopeScan:
     def _tracker(self) -> EnvelopeTracker:
         return EnvelopeTracker(file=self.name, lenient=self.envelope == "warn")
 
-    def _fast(self, fh) -> list | None:
+    def _fast(self, fh: Any) -> list[Verdict] | None:
         """Verdicts by counting terminators; None when the file needs the segment pass."""
         size = self.chunk_size
         data = fh.read(size)
@@ -179,7 +184,7 @@ class EnvelopeScan:
         term_b = term.encode("latin-1")
         drop_breaks = term not in "\r\n"
         sets = TransactionSets(self._tracker())
-        verdicts: list = []
+        verdicts: list[Verdict] = []
         watched = self.watch_ids
         matched, segment = self.matched, self.segment
         before = 0      # segments of the earlier chunks
@@ -250,10 +255,10 @@ class EnvelopeScan:
             verdicts.append(tuple(ended) or None)
         return verdicts
 
-    def _segments(self, fh) -> list:
+    def _segments(self, fh: Any) -> list[Verdict]:
         """Verdicts segment by segment, exactly as the 837P reader meets them."""
         sets = TransactionSets(self._tracker())
-        verdicts: list = []
+        verdicts: list[Verdict] = []
         watched = self.watch_ids
         segment = self.segment
         boundary = SET_BOUNDARY_IDS
@@ -281,7 +286,7 @@ class EnvelopeScan:
         return verdicts
 
 
-def _open(source):
+def _open(source: Any) -> tuple[Any, bool, int | None, str | None]:
     """(binary file, owned, start offset of a caller's file, name); file None when a
     path cannot be opened."""
     if isinstance(source, (bytes, bytearray, memoryview)):

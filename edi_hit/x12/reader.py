@@ -31,7 +31,7 @@ from __future__ import annotations
 import io
 import os
 import re
-from typing import BinaryIO, Iterator, NamedTuple
+from typing import Any, BinaryIO, Iterator, NamedTuple
 
 from ..errors import Finding, LimitError, X12Error
 from .delimiters import Delimiters, parse_isa_delimiters
@@ -60,7 +60,7 @@ class _Chunk(NamedTuple):
     raw: bytes
 
 
-def _open(source):
+def _open(source: Any) -> tuple[BinaryIO, str | None, bool]:
     """(binary file, name, owned) for a path, bytes or a binary file object."""
     if isinstance(source, (bytes, bytearray, memoryview)):
         return io.BytesIO(bytes(source)), None, True
@@ -109,7 +109,7 @@ class SegmentReader:
     non-fixed-width ISA, empty segments, bytes that are not UTF-8).
     """
 
-    def __init__(self, source, name: str | None = None, *, chunk_size: int = CHUNK_SIZE,
+    def __init__(self, source: Any, name: str | None = None, *, chunk_size: int = CHUNK_SIZE,
                  max_segment_length: int = MAX_SEGMENT_LENGTH,
                  max_element_length: int = MAX_ELEMENT_LENGTH):
         for arg, value in (("chunk_size", chunk_size), ("max_segment_length", max_segment_length),
@@ -125,7 +125,7 @@ class SegmentReader:
         # longer than max_element_length (prescan.EnvelopeScan): the per-chunk length
         # pass is then skipped. The buffer bound without a terminator always holds.
         self.lengths_checked = False
-        self._long: dict[str, re.Pattern] = {}
+        self._long: dict[str, re.Pattern[str]] = {}
         self._refused: X12Error | None = None  # raised once the segments before it are out
         self.delimiters: Delimiters | None = None
         self.findings: list[Finding] = []
@@ -174,6 +174,7 @@ class SegmentReader:
                 if eof:
                     body, rest = data, b""
                 else:
+                    assert self.delimiters is not None
                     cut = data.rfind(self.delimiters.segment.encode("latin-1"))
                     if cut < 0:  # no terminator in the whole buffer yet
                         self._check_unterminated(data, offset, done)
@@ -248,7 +249,7 @@ class SegmentReader:
             self._refuse_long(parts, sep, done)
         except X12Error as exc:
             self._refused = exc
-            return exc.segment_index - done - 1
+            return (exc.segment_index or done + 1) - done - 1
         return len(parts)
 
     def _refuse_long(self, parts: list[str], sep: str, done: int) -> None:
@@ -289,13 +290,15 @@ class SegmentReader:
             self.encoding = "latin-1"
             return raw.decode("latin-1")
 
-    def _split_chunk(self, raw: bytes, byte_offset: int, done: int, final: bool = False):
+    def _split_chunk(self, raw: bytes, byte_offset: int, done: int,
+                     final: bool = False) -> tuple[list[list[str]], int]:
         """Split one chunk into segments. Returns (segments, bytes consumed).
 
         Stops early, before a later ISA that declares other delimiters, so the
         caller can re-feed the rest.
         """
         d = self.delimiters
+        assert d is not None  # set from the ISA before any chunk is split
         self._chunks.append((byte_offset, done + 1))
         self._chunk = _Chunk(byte_offset, done + 1, raw)
         text = self._decode(raw, byte_offset, done)
@@ -356,7 +359,7 @@ class SegmentReader:
             del parts[self._check_lengths(parts, sep, done):]
         return [p.split(sep) for p in parts]
 
-    def _long_segment(self, term: str) -> re.Pattern:
+    def _long_segment(self, term: str) -> re.Pattern[str]:
         """Finds a stretch without `term` longer than max_element_length (C speed)."""
         rx = self._long.get(term)
         if rx is None:
@@ -403,11 +406,13 @@ class SegmentReader:
         src = self._seekable_source
         if isinstance(src, (bytes, bytearray)):
             return bytes(src[off:off + self.chunk_size * 2])
+        assert src is not None
         with open(src, "rb") as fh:
             fh.seek(off)
-            return fh.read(self.chunk_size * 2)
+            data: bytes = fh.read(self.chunk_size * 2)
+            return data
 
 
-def read_segments(source, name: str | None = None) -> Iterator[list[str]]:
+def read_segments(source: Any, name: str | None = None) -> Iterator[list[str]]:
     """Shorthand: iterate the segments of `source`."""
     return iter(SegmentReader(source, name))

@@ -17,7 +17,8 @@ from __future__ import annotations
 
 import io
 from datetime import datetime
-from typing import BinaryIO, Iterable, Sequence
+from decimal import Decimal
+from typing import BinaryIO, Iterable, NoReturn, Sequence
 
 from ..errors import X12Error
 from .delimiters import Delimiters
@@ -33,7 +34,7 @@ _SURROGATES = frozenset(chr(c) for c in range(0xD800, 0xE000))
 _UNWRITABLE = _CONTROL | _SURROGATES
 
 
-def format_amount(value) -> str:
+def format_amount(value: Decimal | None) -> str:
     """A Decimal as an X12 R (real) value: no exponent, no trailing zeros ("117.6", "150")."""
     if value is None:
         return ""
@@ -111,8 +112,8 @@ class SegmentWriter:
         if len(self._buffer) >= 4096:
             self.flush()
 
-    def _refuse(self, elements, pos, value):
-        seg_id = elements[0] if elements else "?"
+    def _refuse(self, elements: Sequence[Element], pos: int, value: str) -> NoReturn:
+        seg_id = str(elements[0]) if elements else "?"
         at = next(i for i, ch in enumerate(value) if ch in self._forbidden)
         ch = value[at]
         if ch in self._delimiters:
@@ -126,8 +127,8 @@ class SegmentWriter:
         raise X12Error(what, segment_index=self.segments_written + 1, segment_id=seg_id,
                        element=f"{seg_id}{pos:02d}")
 
-    def _too_long(self, elements, pos, value):
-        seg_id = elements[0] if elements else "?"
+    def _too_long(self, elements: Sequence[Element], pos: int, value: str) -> NoReturn:
+        seg_id = str(elements[0]) if elements else "?"
         raise X12Error(
             f"value is {len(value):,} characters long, more than the {self.max_element_length:,} "
             "an element may have (max_element_length)",
@@ -147,6 +148,7 @@ class SegmentWriter:
         self.flush()
         if not self._owned:
             raise ValueError("getvalue() is only for a writer that writes to memory")
+        assert isinstance(self._stream, io.BytesIO)
         return self._stream.getvalue()
 
     # -- envelopes ------------------------------------------------------------

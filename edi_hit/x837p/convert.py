@@ -16,7 +16,7 @@ import re
 import typing
 from datetime import date
 from decimal import Decimal
-from typing import Iterable
+from typing import Any, Iterable, Iterator
 
 from lxml import etree
 
@@ -39,7 +39,7 @@ _ITEM = {
 }
 
 
-def claims_to_dicts(claims: Iterable[Claim]) -> Iterable[dict]:
+def claims_to_dicts(claims: Iterable[Claim]) -> Iterator[dict[str, Any]]:
     for c in claims:
         yield c.to_dict()
 
@@ -61,7 +61,7 @@ def claims_from_json(text: str | bytes) -> list[Claim]:
 _NOT_XML = re.compile("[^\t\n\r\u0020-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]")
 
 
-def _text(value, claim: Claim, path: str) -> str:
+def _text(value: object, claim: Claim, path: str) -> str:
     text = str(value)
     bad = _NOT_XML.search(text)
     if bad:
@@ -71,7 +71,7 @@ def _text(value, claim: Claim, path: str) -> str:
     return text
 
 
-def _xml_value(parent, tag: str, value, claim: Claim, path: str) -> None:
+def _xml_value(parent: Any, tag: str, value: Any, claim: Claim, path: str) -> None:
     if value is None:
         return
     if isinstance(value, dict):
@@ -99,7 +99,7 @@ def _xml_value(parent, tag: str, value, claim: Claim, path: str) -> None:
     etree.SubElement(parent, tag).text = _text(value, claim, path)
 
 
-def claim_to_xml(claim: Claim):
+def claim_to_xml(claim: Claim) -> Any:
     """One <claim> element: the tree of Claim.to_dict(full=True). A value XML 1.0
     cannot carry raises DataError naming the claim and the field."""
     el = etree.Element("claim")
@@ -108,7 +108,7 @@ def claim_to_xml(claim: Claim):
     return el
 
 
-def claims_to_xml(claims: Iterable[Claim], *, as_bytes: bool = False):
+def claims_to_xml(claims: Iterable[Claim], *, as_bytes: bool = False) -> Any:
     """<claims><claim>...</claim></claims> as an lxml element (or UTF-8 bytes)."""
     root = etree.Element("claims")
     for c in claims:
@@ -118,7 +118,7 @@ def claims_to_xml(claims: Iterable[Claim], *, as_bytes: bool = False):
     return root
 
 
-def write_claims_xml(claims: Iterable[Claim], stream) -> None:
+def write_claims_xml(claims: Iterable[Claim], stream: Any) -> None:
     """Stream <claims> to a binary file, one <claim> at a time (bounded memory)."""
     with etree.xmlfile(stream, encoding="UTF-8") as xf:
         xf.write_declaration()
@@ -134,7 +134,7 @@ _DECIMAL = {"type": "string", "pattern": r"^-?([0-9]+(\.[0-9]*)?|\.[0-9]+)$"}
 _DATE = {"type": "string", "format": "date", "pattern": r"^[0-9]{4}-[0-9]{2}-[0-9]{2}$"}
 
 
-def _schema_of(tp, defs) -> dict:
+def _schema_of(tp: Any, defs: dict[str, Any]) -> dict[str, Any]:
     origin = typing.get_origin(tp)
     args = typing.get_args(tp)
     if origin is typing.Union or type(tp).__name__ == "UnionType":
@@ -155,13 +155,13 @@ def _schema_of(tp, defs) -> dict:
         return {"$ref": "#/$defs/decimal"}
     if tp is date:
         return {"$ref": "#/$defs/date"}
-    if dataclasses.is_dataclass(tp):
+    if isinstance(tp, type) and dataclasses.is_dataclass(tp):
         _define(tp, defs)
         return {"$ref": f"#/$defs/{tp.__name__}"}
     return {}
 
 
-def _define(cls, defs) -> None:
+def _define(cls: Any, defs: dict[str, Any]) -> None:
     if cls.__name__ in defs:
         return
     defs[cls.__name__] = {}
@@ -183,9 +183,9 @@ def _define(cls, defs) -> None:
                           "description": (cls.__doc__ or "").strip().splitlines()[0]}
 
 
-def claim_schema() -> dict:
+def claim_schema() -> dict[str, Any]:
     """The JSON Schema (draft 2020-12) of Claim.to_dict(), built from the model."""
-    defs: dict = {"decimal": _DECIMAL, "date": _DATE}
+    defs: dict[str, Any] = {"decimal": _DECIMAL, "date": _DATE}
     _define(Claim, defs)
     claim = defs.pop("Claim")
     return {

@@ -37,10 +37,10 @@ class Layout:
         """Positions from `start` that the model keeps only as `unused`."""
         return tuple(p for p in range(start, self.size + 1) if p not in self.names)
 
-    def build(self, **values: Any) -> list:
+    def build(self, **values: Any) -> list[Any]:
         """[id, element 1, ...] with each named value at its position (None elsewhere,
         trailing ones dropped); a composite layout gives the components alone."""
-        out: list = [None] * (self.size + 1)
+        out: list[Any] = [None] * (self.size + 1)
         at = self.at
         for name, value in values.items():
             out[at[name]] = value

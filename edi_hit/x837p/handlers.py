@@ -18,6 +18,7 @@ from __future__ import annotations
 
 from datetime import date
 from decimal import Decimal
+from typing import Any, Iterable, cast
 
 from ..claims import (Address, BillingProvider, Claim, Contact, Diagnosis, DrugIdentification,
                       Dtp, Envelope, Note, Party, Patient, Payer, RawSegment, Ref, ServiceLine,
@@ -34,12 +35,14 @@ TOLERATED_VERSIONS = frozenset({"005010X222", "005010X222A2"})
 PHI_ELEMENTS = frozenset({"DMG02", "DMG03"})
 
 _PAD = [""] * 24
+ABSENT: Any = None   # a loop object that is not there (see State)
 
 
 class Bad(Exception):
     """Raised by handlers; the machine adds the position and makes it an X12Error."""
 
-    def __init__(self, element, expected, got, message="bad value"):
+    def __init__(self, element: str | None, expected: str, got: str | None,
+                 message: str = "bad value"):
         super().__init__(message)
         self.element, self.expected, self.message = element, expected, message
         self.got = None if element in PHI_ELEMENTS else got
@@ -118,41 +121,53 @@ def _pointers(text: str, comp: str) -> list[int]:
     return list(p)
 
 
-def _trim(items: list) -> list:
+def _trim(items: list[Any]) -> list[Any]:
     while items and not items[-1]:
         items.pop()
     return items
 
 
-def _unused(obj, e, seg_id, positions):
+def _unused(obj: Any, e: list[str], seg_id: str, positions: Iterable[int]) -> None:
     for i in positions:
         if e[i]:
             obj.unused[f"{seg_id}{i:02d}"] = e[i]
 
 
 class State:
-    """Mutable reading state; handlers are plain functions taking it first."""
+    """Mutable reading state; handlers are plain functions taking it first. `cur` is the
+    object of the loop being read (its N3/N4/REF/PER/... go there), `other` the list its
+    raw segments go to."""
 
     __slots__ = ("comp", "isa", "gs", "envelope", "submitter", "receiver", "billing",
                  "subscriber", "patient", "payer", "claim", "line", "cur", "other",
                  "findings", "name", "index")
 
-    def __init__(self, name):
+    def __init__(self, name: str | None):
+        # The objects of the loops: None until the loop is read. A handler runs only
+        # where the loop table places its segment, inside its loop, so they are typed
+        # as present; code that may meet them absent checks for None.
         self.comp = ":"
-        self.isa = self.gs = None
-        self.envelope = self.submitter = self.receiver = None
-        self.billing = self.subscriber = self.patient = self.payer = None
-        self.claim = self.line = None
-        self.cur = None
-        self.other = []
-        self.findings = []
+        self.isa: list[str] | None = None
+        self.gs: list[str] | None = None
+        self.envelope: Envelope = cast(Envelope, None)
+        self.submitter: Party | None = None
+        self.receiver: Party | None = None
+        self.billing: BillingProvider = cast(BillingProvider, None)
+        self.subscriber: Subscriber = cast(Subscriber, None)
+        self.patient: Patient = cast(Patient, None)
+        self.payer: Payer | None = None
+        self.claim: Claim = cast(Claim, None)
+        self.line: ServiceLine = cast(ServiceLine, None)
+        self.cur: Any = None
+        self.other: list[RawSegment] = []
+        self.findings: list[Finding] = []
         self.name = name
         self.index = 0
 
 
-def raw(st, seg, loop):
+def raw(st: State, seg: list[str], loop: str) -> None:
     comp = st.comp
-    els = [seg[0]]
+    els: list[Any] = [seg[0]]
     for x in seg[1:]:
         if comp in x:
             els.append(_trim(x.split(comp)))
@@ -162,28 +177,28 @@ def raw(st, seg, loop):
     st.other.append(RawSegment(loop, els))
 
 
-def raw_claim(st, seg, loop):
+def raw_claim(st: State, seg: list[str], loop: str) -> None:
     """Open a raw loop under the claim (2320, 2330x)."""
     st.cur = st.claim
     st.other = st.claim.other
     raw(st, seg, loop)
 
 
-def raw_line(st, seg, loop):
+def raw_line(st: State, seg: list[str], loop: str) -> None:
     """Open a raw loop under the service line (2430, 2440)."""
     st.cur = st.line
     st.other = st.line.other
     raw(st, seg, loop)
 
 
-def outside(st, seg, loop):
+def outside(st: State, seg: list[str], loop: str) -> str:
     """A segment between transaction sets (RejectBook.boundary records it)."""
     return "ENV"
 
 
 # -- segments the loop table cannot place -------------------------------------------
 
-def out_of_place(st, seg, loop):
+def out_of_place(st: State, seg: list[str], loop: str) -> None:
     sid = seg[0]
     d = BY_ID.get(loop)
     if d is not None and sid in d.segments[:d.leading]:
@@ -198,7 +213,7 @@ _CLAIM_ONLY = frozenset(
     frozenset(sid for d in LOOPS if d.raw for sid in d.segments) | {"HL", "CLM"}
 
 
-def in_raw_loop(st, seg, loop):
+def in_raw_loop(st: State, seg: list[str], loop: str) -> str:
     """A segment a raw loop (2320, 2330x, 2430, 2440) does not declare but no modelled
     loop of the claim owns either (a DMG after a COB SBR, as in 5010 drafts): kept as
     it came, in that loop (RejectBook.unexpected adds a warning)."""
@@ -208,13 +223,13 @@ def in_raw_loop(st, seg, loop):
     return loop
 
 
-def ignore(st, seg, loop):
+def ignore(st: State, seg: list[str], loop: str) -> None:
     """TA1 between ISA and GS: an interchange acknowledgment, nothing of a claim."""
 
 
 # -- envelope --------------------------------------------------------------------
 
-def isa(st, seg, loop):
+def isa(st: State, seg: list[str], loop: str) -> str:
     if len(seg) < 17:
         raise Bad("ISA16", "16 ISA elements", str(len(seg) - 1))
     st.isa = [x.strip() for x in seg]
@@ -223,7 +238,7 @@ def isa(st, seg, loop):
     return "ENV"
 
 
-def _check_version(st, value, element):
+def _check_version(st: State, value: str, element: str) -> None:
     if value == VERSION:
         return
     if value in TOLERATED_VERSIONS:
@@ -234,7 +249,7 @@ def _check_version(st, value, element):
     raise Bad(element, f"an 837P version {VERSION}", value, "not an 837P 005010X222A1 file")
 
 
-def gs(st, seg, loop):
+def gs(st: State, seg: list[str], loop: str) -> str:
     e = seg + _PAD
     if e[1] != "HC":
         raise Bad("GS01", "'HC' (health care claim)", e[1], "not a claim functional group")
@@ -243,7 +258,7 @@ def gs(st, seg, loop):
     return "ENV"
 
 
-def st_(st, seg, loop):
+def st_(st: State, seg: list[str], loop: str) -> str:
     e = seg + _PAD
     if e[1] != "837":
         raise Bad("ST01", "'837'", e[1], "not an 837 transaction set")
@@ -265,13 +280,13 @@ def st_(st, seg, loop):
         transaction_set_id=e[1], transaction_control_number=e[2] or None,
         implementation_reference=e[3] or None)
     st.submitter = st.receiver = None
-    st.billing = st.subscriber = st.patient = st.payer = None
+    st.billing = st.subscriber = st.patient = st.payer = ABSENT
     st.cur = st.envelope
     st.other = st.envelope.other
     return "HEADER@"
 
 
-def _isa_date(text):
+def _isa_date(text: str) -> date | None:
     if len(text) != 6 or not text.isascii() or not text.isdigit():
         return None
     yy = int(text[:2])
@@ -281,8 +296,8 @@ def _isa_date(text):
         raise Bad("ISA09", "a date YYMMDD", text) from None
 
 
-def se(st, seg, loop):
-    st.envelope = None
+def se(st: State, seg: list[str], loop: str) -> str:
+    st.envelope = ABSENT
     st.other = []
     return "ENV"
 
@@ -291,7 +306,7 @@ _BHT_STRUCTURE, _BHT_PURPOSE, _BHT_REFERENCE, _BHT_DATE, _BHT_TIME, _BHT_TYPE = 
     L.BHT.positions("structure", "purpose", "reference", "date", "time", "type")
 
 
-def bht(st, seg, loop):
+def bht(st: State, seg: list[str], loop: str) -> None:
     env = st.envelope
     if len(seg) > L.BHT.size + 1:
         raise _too_many(seg, L.BHT)
@@ -314,7 +329,7 @@ _NM1_CODE, _NM1_TYPE, _NM1_NAME, _NM1_FIRST, _NM1_MIDDLE, _NM1_PREFIX, _NM1_SUFF
         "id_qualifier", "id")
 
 
-def _nm1_into(obj, e, name_attr):
+def _nm1_into(obj: Any, e: list[str], name_attr: str) -> None:
     """NM102..NM107 into an object with the usual name fields."""
     obj.entity_type = e[_NM1_TYPE] or None
     setattr(obj, name_attr, e[_NM1_NAME] or None)
@@ -324,13 +339,13 @@ def _nm1_into(obj, e, name_attr):
     obj.suffix = e[_NM1_SUFFIX] or None
 
 
-def _nm1_rest(obj, seg, e):
+def _nm1_rest(obj: Any, seg: list[str], e: list[str]) -> None:
     if len(seg) > _NM1_MAX:
         raise _too_many(seg, L.NM1)
     _unused(obj, e, "NM1", _NM1_UNUSED)
 
 
-def _party(st, seg, loop):
+def _party(st: State, seg: list[str], loop: str) -> Party:
     e = seg + _PAD
     p = Party(loop, e[_NM1_CODE] or None, e[_NM1_TYPE] or None, e[_NM1_NAME] or None,
               e[_NM1_FIRST] or None, e[_NM1_MIDDLE] or None, e[_NM1_PREFIX] or None,
@@ -342,27 +357,27 @@ def _party(st, seg, loop):
     return p
 
 
-def submitter(st, seg, loop):
+def submitter(st: State, seg: list[str], loop: str) -> None:
     st.submitter = _party(st, seg, loop)
 
 
-def receiver(st, seg, loop):
+def receiver(st: State, seg: list[str], loop: str) -> None:
     st.receiver = _party(st, seg, loop)
 
 
-def pay_to(st, seg, loop):
+def pay_to(st: State, seg: list[str], loop: str) -> None:
     st.billing.pay_to = _party(st, seg, loop)
 
 
-def pay_to_plan(st, seg, loop):
+def pay_to_plan(st: State, seg: list[str], loop: str) -> None:
     st.billing.pay_to_plan = _party(st, seg, loop)
 
 
-def claim_party(st, seg, loop):
+def claim_party(st: State, seg: list[str], loop: str) -> None:
     st.claim.parties.append(_party(st, seg, loop))
 
 
-def line_party(st, seg, loop):
+def line_party(st: State, seg: list[str], loop: str) -> None:
     st.line.parties.append(_party(st, seg, loop))
 
 
@@ -370,7 +385,7 @@ _N3_MAX = L.N3.size + 1
 _N3_LINE1, _N3_LINE2 = L.N3.positions("line1", "line2")
 
 
-def n3(st, seg, loop):
+def n3(st: State, seg: list[str], loop: str) -> None:
     obj = st.cur
     a = obj.address
     if a is None:
@@ -390,7 +405,7 @@ _N4_CITY, _N4_STATE, _N4_ZIP, _N4_COUNTRY, _N4_LOCATION_QUALIFIER, _N4_LOCATION_
                                      "location_qualifier", "location_id", "subdivision")
 
 
-def n4(st, seg, loop):
+def n4(st: State, seg: list[str], loop: str) -> None:
     obj = st.cur
     a = obj.address
     if a is None:
@@ -413,7 +428,7 @@ _REF_QUALIFIER, _REF_VALUE, _REF_DESCRIPTION, _REF_IDS = L.REF.positions(
     "qualifier", "value", "description", "identifiers")
 
 
-def make_ref(seg, comp):
+def make_ref(seg: list[str], comp: str) -> Ref:
     n = len(seg)
     if n == _REF_VALUE + 1:
         return Ref(seg[_REF_QUALIFIER] or None, seg[_REF_VALUE] or None)
@@ -424,7 +439,7 @@ def make_ref(seg, comp):
                _trim(e[_REF_IDS].split(comp)) if e[_REF_IDS] else [])
 
 
-def ref(st, seg, loop):
+def ref(st: State, seg: list[str], loop: str) -> None:
     st.cur.refs.append(make_ref(seg, st.comp))
 
 
@@ -432,7 +447,7 @@ _PER = L.PER.positions("function_code", "name", "qualifier1", "number1", "qualif
                        "number2", "qualifier3", "number3", "inquiry_reference")
 
 
-def per(st, seg, loop):
+def per(st: State, seg: list[str], loop: str) -> None:
     if len(seg) > L.PER.size + 1:
         raise _too_many(seg, L.PER)
     e = seg + _PAD
@@ -444,7 +459,7 @@ _PRV_CODE, _PRV_QUALIFIER, _PRV_TAXONOMY = L.PRV.positions(
     "specialty_code", "taxonomy_qualifier", "taxonomy")
 
 
-def prv(st, seg, loop):
+def prv(st: State, seg: list[str], loop: str) -> None:
     obj = st.cur
     if obj.taxonomy is not None or obj.specialty_code is not None:
         raise _twice("PRV", loop)
@@ -462,7 +477,7 @@ _DMG_UNUSED = L.DMG.unused_positions()
 _DMG_FORMAT, _DMG_BIRTH, _DMG_GENDER = L.DMG.positions("format", "birth_date", "gender")
 
 
-def dmg(st, seg, loop):
+def dmg(st: State, seg: list[str], loop: str) -> None:
     obj = st.cur
     e = seg + _PAD
     if obj.birth_date is not None or obj.gender is not None or \
@@ -482,7 +497,7 @@ _DTP_QUALIFIER, _DTP_FORMAT, _DTP_VALUE = L.DTP.positions("qualifier", "format",
 _DTP_MAX = L.DTP.size + 1
 
 
-def make_dtp(e, element="DTP03"):
+def make_dtp(e: list[str], element: str = "DTP03") -> Dtp:
     fmt = e[_DTP_FORMAT]
     v = e[_DTP_VALUE]
     if fmt == "D8":
@@ -495,7 +510,7 @@ def make_dtp(e, element="DTP03"):
     return Dtp(e[_DTP_QUALIFIER] or None, fmt or None, None, None, v or None)
 
 
-def dtp(st, seg, loop):
+def dtp(st: State, seg: list[str], loop: str) -> None:
     if len(seg) > _DTP_MAX:
         raise _too_many(seg, L.DTP)
     st.cur.dates.append(make_dtp(seg + _PAD))
@@ -504,7 +519,7 @@ def dtp(st, seg, loop):
 _NTE_CODE, _NTE_TEXT = L.NTE.positions("code", "text")
 
 
-def nte(st, seg, loop):
+def nte(st: State, seg: list[str], loop: str) -> None:
     if len(seg) > L.NTE.size + 1:
         raise _too_many(seg, L.NTE)
     e = seg + _PAD
@@ -516,19 +531,20 @@ def nte(st, seg, loop):
 _HL_LEVEL = L.HL["level"]
 
 
-def hl(st, seg, loop):
+def hl(st: State, seg: list[str], loop: str) -> str:
     code = seg[_HL_LEVEL] if len(seg) > _HL_LEVEL else ""
     nl = HL_LOOPS.get(code)
     if nl is None:
         raise Bad("HL03", "hierarchical level code 20, 22 or 23", code)
     if len(seg) > L.HL.size + 1:
         raise _too_many(seg, L.HL)
+    obj: BillingProvider | Subscriber | Patient
     if code == "20":
         st.billing = obj = BillingProvider()
-        st.subscriber = st.patient = st.payer = None
+        st.subscriber = st.patient = st.payer = ABSENT
     elif code == "22":
         st.subscriber = obj = Subscriber()
-        st.patient = st.payer = None
+        st.patient = st.payer = ABSENT
     else:
         st.patient = obj = Patient()
     st.cur = obj
@@ -536,7 +552,7 @@ def hl(st, seg, loop):
     return nl if code == "20" else nl + "@"
 
 
-def billing_nm1(st, seg, loop):
+def billing_nm1(st: State, seg: list[str], loop: str) -> None:
     b = st.billing
     e = seg + _PAD
     _nm1_into(b, e, "name")
@@ -547,7 +563,7 @@ def billing_nm1(st, seg, loop):
     st.cur = b
 
 
-def billing_ref(st, seg, loop):
+def billing_ref(st: State, seg: list[str], loop: str) -> None:
     b = st.billing
     q = seg[_REF_QUALIFIER] if len(seg) > _REF_QUALIFIER else ""
     if (q == "EI" or q == "SY") and b.tax_id is None and len(seg) == _REF_VALUE + 1:
@@ -566,7 +582,7 @@ _SBR_RESPONSIBILITY, _SBR_RELATIONSHIP, _SBR_GROUP_NUMBER, _SBR_GROUP_NAME, _SBR
         "claim_filing_indicator")
 
 
-def sbr(st, seg, loop):
+def sbr(st: State, seg: list[str], loop: str) -> None:
     s = st.subscriber
     if len(seg) > L.SBR.size + 1:
         raise _too_many(seg, L.SBR)
@@ -582,7 +598,7 @@ def sbr(st, seg, loop):
     s.claim_filing_indicator = e[_SBR_FILING] or None
 
 
-def subscriber_nm1(st, seg, loop):
+def subscriber_nm1(st: State, seg: list[str], loop: str) -> None:
     s = st.subscriber
     e = seg + _PAD
     _nm1_into(s, e, "last_name")
@@ -593,7 +609,7 @@ def subscriber_nm1(st, seg, loop):
     st.cur = s
 
 
-def payer_nm1(st, seg, loop):
+def payer_nm1(st: State, seg: list[str], loop: str) -> None:
     e = seg + _PAD
     p = Payer(e[_NM1_NAME] or None, e[_NM1_ID_QUALIFIER] or None, e[_NM1_ID] or None, None,
               e[_NM1_TYPE] or None, e[_NM1_FIRST] or None, e[_NM1_MIDDLE] or None,
@@ -611,7 +627,7 @@ _PAT_UNUSED = L.PAT.unused_positions()
 _PAT_RELATIONSHIP = L.PAT["relationship"]
 
 
-def pat(st, seg, loop):
+def pat(st: State, seg: list[str], loop: str) -> None:
     p = st.patient
     e = seg + _PAD
     p.relationship = e[_PAT_RELATIONSHIP] or None
@@ -621,7 +637,7 @@ def pat(st, seg, loop):
         _unused(p, e, "PAT", _PAT_UNUSED)
 
 
-def patient_nm1(st, seg, loop):
+def patient_nm1(st: State, seg: list[str], loop: str) -> None:
     p = st.patient
     e = seg + _PAD
     _nm1_into(p, e, "last_name")
@@ -646,7 +662,7 @@ _POS_OF_SERVICE, _FACILITY_QUALIFIER, _FREQUENCY = (
                                      "frequency_code"))
 
 
-def clm(st, seg, loop):
+def clm(st: State, seg: list[str], loop: str) -> str:
     if st.subscriber is None:
         raise Bad(None, "an HL*22 subscriber level before the claim", seg[0],
                   "claim outside a subscriber")
@@ -675,13 +691,13 @@ def clm(st, seg, loop):
             if v:
                 c.unused[f"CLM05-{i}"] = v
     st.claim = c
-    st.line = None
+    st.line = ABSENT
     st.cur = c
     st.other = c.other
     return "2300"
 
 
-def hi(st, seg, loop):
+def hi(st: State, seg: list[str], loop: str) -> None:
     comp = st.comp
     diags = st.claim.diagnoses
     for x in seg[1:]:
@@ -699,7 +715,7 @@ def hi(st, seg, loop):
 
 # -- 2400 ------------------------------------------------------------------------
 
-def lx(st, seg, loop):
+def lx(st: State, seg: list[str], loop: str) -> None:
     n = seg[1] if len(seg) > 1 else ""
     if not (n.isascii() and n.isdigit()):
         raise Bad("LX01", "a line number", n)
@@ -724,7 +740,7 @@ _SV101_QUALIFIER, _SV101_CODE, _SV101_DESCRIPTION = (
 _SV101_MODIFIERS = slice(L.SV101["modifier1"] - 1, L.SV101["modifier4"])
 
 
-def sv1(st, seg, loop):
+def sv1(st: State, seg: list[str], loop: str) -> None:
     line = st.line
     comp = st.comp
     e = seg + _PAD
@@ -772,7 +788,7 @@ def sv1(st, seg, loop):
             raise _too_many(seg, L.SV1)
 
 
-def line_dtp(st, seg, loop):
+def line_dtp(st: State, seg: list[str], loop: str) -> None:
     line = st.line
     if len(seg) > _DTP_MAX:
         raise _too_many(seg, L.DTP)
@@ -793,7 +809,7 @@ def line_dtp(st, seg, loop):
     line.dates.append(make_dtp(e))
 
 
-def line_ref(st, seg, loop):
+def line_ref(st: State, seg: list[str], loop: str) -> None:
     line = st.line
     if len(seg) == 3 and seg[1] == "6R" and line.control_number is None and seg[2]:
         line.control_number = seg[2]
@@ -805,7 +821,7 @@ _LIN_UNUSED = L.LIN.unused_positions()
 _LIN_QUALIFIER, _LIN_NDC = L.LIN.positions("ndc_qualifier", "ndc")
 
 
-def lin(st, seg, loop):
+def lin(st: State, seg: list[str], loop: str) -> None:
     line = st.line
     e = seg + _PAD + _PAD
     d = DrugIdentification(e[_LIN_QUALIFIER] or None, e[_LIN_NDC] or None)
@@ -822,7 +838,7 @@ _CTP_UNUSED = L.CTP.unused_positions()
 _QUANTITY, _UNIT = L.CTP.positions("quantity", "unit")
 
 
-def ctp(st, seg, loop):
+def ctp(st: State, seg: list[str], loop: str) -> None:
     d = st.cur
     if d.quantity is not None or d.unit is not None or any(k.startswith("CTP") for k in d.unused):
         raise _twice("CTP", loop)

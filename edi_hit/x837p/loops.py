@@ -160,14 +160,14 @@ def reachable(loop: str) -> list[str]:
     each ancestor; never past a required loop not yet seen."""
     out: list[str] = []
 
-    def add(x):
+    def add(x: str) -> None:
         if x not in out:
             out.append(x)
 
     for c in _up_to_required(children(loop)):
         add(c)
     level = [loop]
-    seen = set()
+    seen: set[str] = set()
     while level:
         nxt = []
         for x in level:

@@ -26,12 +26,12 @@
 # the open transaction set. The segment reader bounds segment and element lengths.
 from __future__ import annotations
 
-from typing import Iterator
+from typing import Any, Callable, Generator, Iterator
 
 from ..claims import Claim, RejectedClaim
 from ..errors import ArgumentError, Finding, X12Error
 from ..x12 import SegmentReader
-from ..x12.prescan import EnvelopeScan, rereadable
+from ..x12.prescan import EnvelopeScan, Verdict, rereadable
 from ..x12.reader import MAX_ELEMENT_LENGTH, MAX_SEGMENT_LENGTH
 from . import handlers as H
 from .handlers import Bad, OutOfPlace
@@ -43,9 +43,16 @@ __all__ = ["ClaimReader", "TABLES", "UNPLACED", "MISSING", "MAX_LOOP_SEGMENTS"]
 # The most segments one loop instance (a claim with its lines, an HL level, a header)
 # may carry before it is refused: the TR3's limits allow about 8,500 in a claim.
 MAX_LOOP_SEGMENTS = 20_000
+DROPPED: Any = None   # what a handed-out claim leaves in the list it came from
+
+# A handler: (state, segment, loop) -> the next loop (boundary segments) or None.
+Handler = Callable[[H.State, list[str], str], Any]
+# (handler, next state); next state None: the segment goes through the bookkeeping.
+Entry = tuple[Handler, "str | None"]
+Table = dict[str, Any]   # segment id -> Entry, or for NM1 {NM101: Entry}
 
 # (loop or "*", segment id) -> handler of a segment the model names.
-_MEMBER = {
+_MEMBER: dict[tuple[str, str], Handler] = {
     ("1000A", "PER"): H.per,
     ("2000A", "PRV"): H.prv,
     ("2010AA", "REF"): H.billing_ref,
@@ -56,19 +63,19 @@ _MEMBER = {
     ("*", "PRV"): H.prv, ("*", "DMG"): H.dmg,
 }
 # The required second segment of a loop (read in state "X@").
-_SECOND = {("HEADER", "BHT"): H.bht, ("2000B", "SBR"): H.sbr, ("2000C", "PAT"): H.pat,
+_SECOND: dict[tuple[str, str], Handler] = {("HEADER", "BHT"): H.bht, ("2000B", "SBR"): H.sbr, ("2000C", "PAT"): H.pat,
            ("2400", "SV1"): H.sv1}
 # Loop -> the handler of the segment that opens it.
-_START = {
+_START: dict[str, Handler] = {
     "1000A": H.submitter, "1000B": H.receiver, "2010AA": H.billing_nm1, "2010AB": H.pay_to,
     "2010AC": H.pay_to_plan, "2010BA": H.subscriber_nm1, "2010BB": H.payer_nm1,
     "2010CA": H.patient_nm1, "2400": H.lx, "2410": H.lin,
 }
-_BOUNDARY = {"ISA": H.isa, "GS": H.gs, "ST": H.st_, "SE": H.se, "GE": H.se, "IEA": H.se,
+_BOUNDARY: dict[str, Handler] = {"ISA": H.isa, "GS": H.gs, "ST": H.st_, "SE": H.se, "GE": H.se, "IEA": H.se,
              "HL": H.hl, "CLM": H.clm}
 
 
-def _start_of(loop: str):
+def _start_of(loop: str) -> Handler:
     d = BY_ID[loop]
     if d.raw:
         return H.raw_line if loop.startswith("24") else H.raw_claim
@@ -83,24 +90,24 @@ def _state_after_start(loop: str) -> str:
     return f"{loop}@" if BY_ID[loop].leading > 1 else loop
 
 
-def _expecting(loop: str, sid: str):
+def _expecting(loop: str, sid: str) -> Handler:
     first = BY_ID[loop].segments[0] if loop != "HEADER" else "ST"
 
-    def missing_second(st, seg, state):
+    def missing_second(st: H.State, seg: list[str], state: str) -> None:
         raise OutOfPlace(None, f"{sid} right after {first}", seg[0], f"loop {loop} has no {sid}")
     return missing_second
 
 
-def _outside_clm(st, seg, loop):
+def _outside_clm(st: H.State, seg: list[str], loop: str) -> str:
     raise Bad(None, "an ST transaction set header before it", seg[0],
               "claim outside a transaction set")
 
 
-def _skip(st, seg, loop):
+def _skip(st: H.State, seg: list[str], loop: str) -> None:
     """After a rejection: segments up to the next CLM, HL or envelope segment."""
 
 
-def _add_trigger(table: dict, loop: str, entry) -> None:
+def _add_trigger(table: Table, loop: str, entry: Entry) -> None:
     d = BY_ID[loop]
     if d.trigger == "NM1":
         by_qualifier = table.setdefault("NM1", {})
@@ -111,12 +118,12 @@ def _add_trigger(table: dict, loop: str, entry) -> None:
         table[d.trigger] = entry
 
 
-def _compile():
-    boundary = {sid: (h, None) for sid, h in _BOUNDARY.items()}
-    tables: dict[str, dict] = {}
-    unplaced: dict[str, tuple] = {}
+def _compile() -> tuple[dict[str, Table], dict[str, Entry]]:
+    boundary: Table = {sid: (h, None) for sid, h in _BOUNDARY.items()}
+    tables: dict[str, Table] = {}
+    unplaced: dict[str, Entry] = {}
     for d in LOOPS:
-        table: dict = {}
+        table: Table = {}
         # 1. the loop's own segments after its leading ones (modelled, else raw)
         for sid in d.segments[d.leading:]:
             if d.raw or sid not in d.modelled:
@@ -158,8 +165,8 @@ class ClaimReader:
     """Iterator of Claim objects (and, errors="reject", RejectedClaims) from one 837P
     source; `findings` holds warnings and errors. See read_837p."""
 
-    def __init__(self, source, *, name: str | None = None, errors: str = "raise",
-                 envelope: str = "reject", envelope_verdicts: list | None = None,
+    def __init__(self, source: Any, *, name: str | None = None, errors: str = "raise",
+                 envelope: str = "reject", envelope_verdicts: list[Verdict] | None = None,
                  max_segment_length: int = MAX_SEGMENT_LENGTH,
                  max_element_length: int = MAX_ELEMENT_LENGTH,
                  max_loop_segments: int = MAX_LOOP_SEGMENTS):
@@ -186,20 +193,20 @@ class ClaimReader:
         self.counts = {"seen": 0, "accepted": 0, "rejected": 0}
         self._iter = self._run()
 
-    def __iter__(self):
+    def __iter__(self) -> ClaimReader:
         return self
 
-    def __next__(self):
+    def __next__(self) -> Claim | RejectedClaim:
         return next(self._iter)
 
     def close(self) -> None:
         """Stop reading (closes the file; when holding a set, resumes the GC at once)."""
         self._iter.close()
 
-    def __enter__(self):
+    def __enter__(self) -> ClaimReader:
         return self
 
-    def __exit__(self, *exc):
+    def __exit__(self, *exc: object) -> None:
         self.close()
 
     @property
@@ -216,7 +223,7 @@ class ClaimReader:
         verdicts) rather than held until their SE; None before reading."""
         return self._streaming
 
-    def _verdicts_for(self, source):
+    def _verdicts_for(self, source: Any) -> list[Verdict] | None:
         if self._verdicts is not None:
             return self._verdicts
         if not rereadable(source):
@@ -229,7 +236,7 @@ class ClaimReader:
         seg.lengths_checked = scan.fast  # the fast pass found no over-long segment
         return verdicts
 
-    def _run(self) -> Iterator[Claim | RejectedClaim]:
+    def _run(self) -> Generator[Claim | RejectedClaim, None, None]:
         verdicts = self._verdicts_for(self._source)
         self._source = None
         self._streaming = verdicts is not None
@@ -290,13 +297,13 @@ class ClaimReader:
                         last = len(out) - 1
                         for i in range(last + 1):
                             item = out[i]
-                            out[i] = None
+                            out[i] = DROPPED
                             if i == last:
                                 gc_resume()
                                 paused = False
                             yield item
                         out.clear()
-                        item = None
+                        item = DROPPED
                         gc_pause()
                         paused = True
                 if index - book.last_boundary >= limit and loop not in ("SKIP", "ENV"):
@@ -329,7 +336,7 @@ class ClaimReader:
         items = list(out)
         out.clear()
         for item in items:
-            if item.__class__ is RejectedClaim:
+            if isinstance(item, RejectedClaim):
                 raise book.error_for(item)
             yield item
 

@@ -7,6 +7,7 @@
 from __future__ import annotations
 
 import os
+from typing import Any
 
 from ..x12.reader import MAX_ELEMENT_LENGTH, MAX_SEGMENT_LENGTH
 from .handlers import TOLERATED_VERSIONS, VERSION
@@ -16,7 +17,7 @@ from .rejects import RejectLog
 __all__ = ["read_837p", "ClaimReader", "RejectLog", "VERSION", "TOLERATED_VERSIONS"]
 
 
-def _check_source(source) -> None:
+def _check_source(source: object) -> None:
     if isinstance(source, (str, os.PathLike, bytes, bytearray, memoryview)):
         return
     if callable(getattr(source, "read", None)):
@@ -25,8 +26,8 @@ def _check_source(source) -> None:
                     f"not {type(source).__name__}")
 
 
-def read_837p(source, *, name: str | None = None, errors: str = "raise",
-              envelope: str = "reject", envelope_verdicts: list | None = None,
+def read_837p(source: Any, *, name: str | None = None, errors: str = "raise",
+              envelope: str = "reject", envelope_verdicts: list[Any] | None = None,
               max_segment_length: int = MAX_SEGMENT_LENGTH,
               max_element_length: int = MAX_ELEMENT_LENGTH,
               max_loop_segments: int = MAX_LOOP_SEGMENTS) -> ClaimReader:

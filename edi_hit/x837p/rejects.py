@@ -27,11 +27,13 @@ from __future__ import annotations
 
 import gc
 import threading
-from typing import Iterator
+from typing import Any, Callable, Iterator
+
 
 from ..claims import Claim, RejectedClaim
 from ..errors import Finding, X12Error, format_location
 from ..x12.envelope import EnvelopeTracker, TransactionSets
+from ..x12.prescan import Verdict
 from .handlers import Bad, OutOfPlace, in_raw_loop, outside
 from .loops import BY_ID, CLAIM_LOOPS
 
@@ -49,7 +51,8 @@ _HEADER_LOOPS = frozenset({"ENV", "HEADER", "HEADER@", "1000A", "1000B"})
 # their transaction set are decided by x12.envelope.TransactionSets).
 _UNIT_TAINTING = frozenset({"gs-outside-isa", "st-outside-gs"})
 
-_NO_VERDICT = object()  # the pre-check's verdicts ran out
+_NO_VERDICT: Any = object()  # the pre-check's verdicts ran out
+Held = tuple["Claim | RejectedClaim", int, "int | None"]
 MAX_OUTSIDE = 20        # segments outside a transaction set listed one by one
 
 
@@ -108,7 +111,8 @@ class RejectBook:
     holding; when streaming on the pre-check's verdicts, only the claim that completed
     last), the active taints, the claim being read and the counts."""
 
-    def __init__(self, reader, verdicts=None, *, lenient_envelope: bool = False,
+    def __init__(self, reader: Any, verdicts: list[Verdict] | None = None, *,
+                 lenient_envelope: bool = False,
                  raising: bool = False, max_loop_segments: int = 1 << 62):
         self.name = reader.name
         self.raising = raising        # raise mode: the first error finding is raised
@@ -118,18 +122,18 @@ class RejectBook:
         self.tracker = EnvelopeTracker(file=self.name, findings=self.findings,
                                        lenient=lenient_envelope)
         self.sets = TransactionSets(self.tracker)
-        self.held: list = []          # (Claim | RejectedClaim, CLM index, end index)
-        self.out: list = []           # ready to hand out
+        self.held: list[Held] = []    # (Claim | RejectedClaim, CLM index, end index)
+        self.out: list[Claim | RejectedClaim] = []   # ready to hand out
         # The pre-check's verdicts, one per ST (None: hold each set until it ends), and
         # the findings that reject every claim handed out now (None: hold them).
         self.precheck = iter(verdicts) if verdicts is not None else None
-        self.verdict: list | None = [] if verdicts is not None else None
-        self.taints: list = [None] * 6
+        self.verdict: list[Finding] | None = [] if verdicts is not None else None
+        self.taints: list[Finding | None] = [None] * 6
         self.tainted = False
         self.claim_start = 0          # CLM index of the claim being read
-        self.claim_taint = None       # findings that reject the claim being read
+        self.claim_taint: list[Finding] | None = None  # what rejects the claim being read
         self.skipped: RejectedClaim | None = None  # waits for its end_index
-        self.hl_ids: list = [None] * 6             # HL01 of the open HL at each level
+        self.hl_ids: list[str | None] = [None] * 6  # HL01 of the open HL at each level
         self.hl_level: int | None = None           # level of the latest HL
         self.opened_at: dict[int, tuple[int, str]] = {}  # unit level -> (index, segment id)
         self.last_boundary = 0        # index of the last CLM, HL or envelope segment
@@ -158,11 +162,12 @@ class RejectBook:
             t[i] = None
         self.tainted = any(t)
 
-    def active(self) -> list | None:
+    def active(self) -> list[Finding] | None:
         return [f for f in self.taints if f is not None] if self.tainted else None
 
     # -- the segments that open or close something ------------------------------------
-    def boundary(self, handler, seg: list[str], index: int, loop: str, missing) -> str:
+    def boundary(self, handler: Callable[..., Any], seg: list[str], index: int, loop: str,
+                 missing: tuple[str, str] | None) -> str:
         """CLM, HL or an envelope segment: settle what it ends, then run its handler."""
         if handler is outside or handler is in_raw_loop:  # not a boundary: a stray segment
             return self.outside(seg, index) if handler is outside else \
@@ -184,12 +189,12 @@ class RejectBook:
             self.counts["seen"] += 1  # the claim is open: what rejects it so far?
             self.claim_start = index
             self.claim_taint = self.active() if self.tainted else None
-            return nl
+            return str(nl)
         if sid == "HL":
             self.hl(seg, index)
         else:
             self.envelope(seg, index)
-        return handler(st, seg, loop)
+        return str(handler(st, seg, loop))
 
     def missing(self, what: tuple[str, str], index: int, loop: str) -> None:
         """The file moved on while `loop` still owed a required segment or loop."""
@@ -202,7 +207,8 @@ class RejectBook:
             if unit in CLAIM_LOOPS:
                 at, sid = self.claim_start, "CLM"
             else:
-                at, sid = self.opened_at.get(_UNIT_LEVEL[unit], (index, None))
+                at, opener = self.opened_at.get(_UNIT_LEVEL[unit], (index, None))
+                sid = opener or ""
         err = X12Error(text, segment_index=at, segment_id=sid)
         finding = self._finding(err)
         if unit in CLAIM_LOOPS:
@@ -353,14 +359,17 @@ class RejectBook:
                                    file=self.name, segment_index=index)
 
     # -- claims ------------------------------------------------------------------
-    def controls(self) -> tuple:
+    def controls(self) -> tuple[str | None, str | None, str | None]:
         return self.sets.controls()
 
-    def rejected(self, pcn, start, end, findings, controls=None) -> RejectedClaim:
+    def rejected(self, pcn: str | None, start: int, end: int | None, findings: list[Finding],
+                 controls: tuple[str | None, str | None, str | None] | None = None
+                 ) -> RejectedClaim:
         return RejectedClaim(self.name, reason(findings[0]), pcn, start, end,
                              *(controls or self.controls()), list(findings))
 
-    def reject_open(self, pcn, start, finding, taint) -> None:
+    def reject_open(self, pcn: str | None, start: int, finding: Finding,
+                    taint: list[Finding] | None) -> None:
         """Reject the claim being read; its end is known when the skip ends."""
         rc = self.rejected(pcn, start, None, (taint or []) + [finding])
         self.held.append((rc, start, None))
@@ -373,7 +382,8 @@ class RejectBook:
             if self.verdict is not None:
                 self.flush(self.verdict, None)
 
-    def flush(self, envelope_findings: list, controls: tuple | None) -> None:
+    def flush(self, envelope_findings: list[Finding],
+              controls: tuple[str | None, str | None, str | None] | None) -> None:
         """Hand out the held claims; a broken envelope rejects the claims it holds."""
         out = self.out
         counts = self.counts
@@ -404,7 +414,8 @@ class RejectBook:
                                    file=self.name, segment_index=index, segment_id="ST")
         self.verdict = list(verdict or ())
 
-    def end_set(self, ended: list, controls: tuple, index: int) -> None:
+    def end_set(self, ended: list[Finding],
+                controls: tuple[str | None, str | None, str | None], index: int) -> None:
         """A set ended: hand out what it holds, or check the verdict its claims got."""
         verdict = self.verdict
         if verdict is None:
@@ -470,9 +481,9 @@ class RejectBook:
         return "SKIP"
 
     # -- raise mode --------------------------------------------------------------
-    def error_for(self, item) -> X12Error:
+    def error_for(self, item: RejectedClaim | Finding) -> X12Error:
         """The X12Error a rejection or an error finding stands for."""
-        f = item.findings[0] if item.__class__ is RejectedClaim else item
+        f: Finding = item.findings[0] if isinstance(item, RejectedClaim) else item
         err = self.errors.get(id(f))
         if err is None:
             err = X12Error(f.message, file=f.file or self.name, segment_index=f.segment_index,
@@ -490,12 +501,12 @@ class RejectLog:
     >>> log.counts, log.to_dict(), log.summary("parse", "rejects.json")
     """
 
-    def __init__(self):
+    def __init__(self) -> None:
         self.counts = {"seen": 0, "accepted": 0, "rejected": 0}
         self.rejected: list[RejectedClaim] = []
         self.findings: list[Finding] = []
 
-    def accepted(self, reader) -> Iterator[Claim]:
+    def accepted(self, reader: Any) -> Iterator[Claim]:
         """Yield the reader's claims and keep its rejections; once the reader is
         exhausted, add its counts and findings."""
         keep = self.rejected.append
@@ -521,7 +532,7 @@ class RejectLog:
     def clean(self) -> bool:
         return not self.counts["rejected"] and not self.errors
 
-    def to_dict(self) -> dict:
+    def to_dict(self) -> dict[str, Any]:
         return {"counts": dict(self.counts),
                 "rejected": [r.to_dict() for r in self.rejected],
                 "findings": [f.to_dict() for f in self.findings]}

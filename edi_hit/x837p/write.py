@@ -16,7 +16,8 @@ from __future__ import annotations
 from datetime import datetime
 from decimal import Decimal
 from itertools import groupby
-from typing import BinaryIO, Iterable, Iterator
+from datetime import date
+from typing import Any, BinaryIO, Callable, Iterable, Iterator
 
 from ..errors import ArgumentError
 from ..claims import (Address, BillingProvider, Claim, Contact, Diagnosis, Dtp, Party,
@@ -28,6 +29,8 @@ from .loops import SEGMENT_ORDER
 __all__ = ["write_837p", "claim_segments", "VERSION"]
 
 VERSION = "005010X222A1"
+
+Seg = list[Any]   # a segment to write: id, then elements (a composite is a list)
 
 _NON_DIAGNOSIS = {"BP": 1, "BO": 1, "BG": 2}
 # REF qualifiers that the TR3 puts after REF*6R in loop 2400.
@@ -41,11 +44,11 @@ def _amount(v: Decimal | None) -> str | None:
     return text
 
 
-def _d8(d) -> str:
+def _d8(d: date) -> str:
     return f"{d.year:04d}{d.month:02d}{d.day:02d}"
 
 
-def _unused_into(elements: list, unused: dict, seg_id: str) -> list:
+def _unused_into(elements: Seg, unused: dict[str, str], seg_id: str) -> Seg:
     """Put `unused` values of this segment id back at their positions."""
     n = len(seg_id)
     for key, value in unused.items():
@@ -57,7 +60,7 @@ def _unused_into(elements: list, unused: dict, seg_id: str) -> list:
     return elements
 
 
-def _sorted(loop: str, modelled: list, raws: Iterable[RawSegment]) -> list:
+def _sorted(loop: str, modelled: list[Seg], raws: Iterable[RawSegment]) -> list[Seg]:
     """Modelled segments and this loop's raw segments in TR3 order (stable)."""
     order = SEGMENT_ORDER.get(loop, {})
     items = [(order.get(s[0], 99), i, s) for i, s in enumerate(modelled)]
@@ -68,7 +71,8 @@ def _sorted(loop: str, modelled: list, raws: Iterable[RawSegment]) -> list:
     return [s for _, _, s in items]
 
 
-def _split_raw(other: list[RawSegment], main_loops: tuple[str, ...]):
+def _split_raw(other: list[RawSegment], main_loops: tuple[str, ...]
+               ) -> tuple[dict[str, list[RawSegment]], list[RawSegment]]:
     """(raws of the main loops by loop id, raws of sub-loops in order)."""
     main: dict[str, list[RawSegment]] = {}
     sub: list[RawSegment] = []
@@ -82,7 +86,9 @@ def _split_raw(other: list[RawSegment], main_loops: tuple[str, ...]):
 
 # -- segment builders ----------------------------------------------------------
 
-def _nm1(code, entity_type, name, first, middle, prefix, suffix, id_qual, ident, unused=None):
+def _nm1(code: str | None, entity_type: str | None, name: str | None, first: str | None,
+         middle: str | None, prefix: str | None, suffix: str | None, id_qual: str | None,
+         ident: str | None, unused: dict[str, str] | None = None) -> Seg:
     seg = L.NM1.build(entity_code=code, entity_type=entity_type, name=name, first_name=first,
                       middle_name=middle, prefix=prefix, suffix=suffix, id_qualifier=id_qual,
                       id=ident)
@@ -91,7 +97,7 @@ def _nm1(code, entity_type, name, first, middle, prefix, suffix, id_qual, ident,
     return seg
 
 
-def _address(a: Address | None) -> list:
+def _address(a: Address | None) -> list[Seg]:
     if a is None:
         return []
     out = []
@@ -105,19 +111,19 @@ def _address(a: Address | None) -> list:
     return out
 
 
-def _ref(r: Ref) -> list:
+def _ref(r: Ref) -> Seg:
     return L.REF.build(qualifier=r.qualifier, value=r.value, description=r.description,
                        identifiers=r.identifiers or None)
 
 
-def _per(c: Contact) -> list:
+def _per(c: Contact) -> Seg:
     return L.PER.build(function_code=c.function_code, name=c.name, qualifier1=c.qualifier1,
                        number1=c.number1, qualifier2=c.qualifier2, number2=c.number2,
                        qualifier3=c.qualifier3, number3=c.number3,
                        inquiry_reference=c.inquiry_reference)
 
 
-def _dtp(d: Dtp) -> list:
+def _dtp(d: Dtp) -> Seg:
     if d.format == "D8":
         value = _d8(d.start) if d.start else None
     elif d.format == "RD8":
@@ -127,14 +133,15 @@ def _dtp(d: Dtp) -> list:
     return L.DTP.build(qualifier=d.qualifier, format=d.format, value=value)
 
 
-def _prv(code, qualifier, taxonomy, unused) -> list:
+def _prv(code: str | None, qualifier: str | None, taxonomy: str | None,
+         unused: dict[str, str]) -> Seg:
     seg = L.PRV.build(specialty_code=code, taxonomy_qualifier=qualifier, taxonomy=taxonomy)
     if unused:
         _unused_into(seg, unused, "PRV")
     return seg
 
 
-def _dmg(birth_date, gender, unused) -> list | None:
+def _dmg(birth_date: date | None, gender: str | None, unused: dict[str, str]) -> Seg | None:
     if birth_date is None and gender is None and not any(k.startswith("DMG") for k in unused):
         return None
     seg = L.DMG.build(format="D8" if birth_date is not None else None,
@@ -143,7 +150,7 @@ def _dmg(birth_date, gender, unused) -> list | None:
     return _unused_into(seg, unused, "DMG")
 
 
-def _party_segments(p: Party) -> list:
+def _party_segments(p: Party) -> list[Seg]:
     segs = [_nm1(p.entity_code, p.entity_type, p.name, p.first_name, p.middle_name, p.prefix,
                  p.suffix, p.id_qualifier, p.id, p.unused)]
     segs += _address(p.address)
@@ -154,7 +161,7 @@ def _party_segments(p: Party) -> list:
     return _sorted(p.loop, segs, [r for r in p.other])
 
 
-def _billing_segments(b: BillingProvider, hl: int) -> list:
+def _billing_segments(b: BillingProvider, hl: int) -> list[Seg]:
     main, sub = _split_raw(b.other, ("2000A", "2010AA"))
     segs = [L.HL.build(id=str(hl), level="20", children="1")]
     if b.taxonomy is not None or b.specialty_code is not None:
@@ -179,7 +186,7 @@ def _billing_segments(b: BillingProvider, hl: int) -> list:
 
 
 def _subscriber_segments(s: Subscriber, payer: Payer | None, hl: int, parent: int,
-                         has_patients: bool) -> list:
+                         has_patients: bool) -> list[Seg]:
     main, sub = _split_raw(s.other, ("2000B", "2010BA"))
     segs = [L.HL.build(id=str(hl), parent=str(parent), level="22",
                        children="1" if has_patients else "0"),
@@ -211,7 +218,7 @@ def _subscriber_segments(s: Subscriber, payer: Payer | None, hl: int, parent: in
     return out
 
 
-def _patient_segments(p: Patient, hl: int, parent: int) -> list:
+def _patient_segments(p: Patient, hl: int, parent: int) -> list[Seg]:
     main, sub = _split_raw(p.other, ("2000C", "2010CA"))
     pat = _unused_into(L.PAT.build(relationship=p.relationship), p.unused, "PAT")
     hl_seg = L.HL.build(id=str(hl), parent=str(parent), level="23", children="0")
@@ -230,19 +237,19 @@ def _patient_segments(p: Patient, hl: int, parent: int) -> list:
     return out
 
 
-def _hi_segments(diagnoses: list[Diagnosis]) -> list:
-    out = []
-    for _, group in groupby(diagnoses, key=lambda d: _NON_DIAGNOSIS.get(d.qualifier, 0)):
-        group = list(group)
+def _hi_segments(diagnoses: list[Diagnosis]) -> list[Seg]:
+    out: list[Seg] = []
+    for _, same_kind in groupby(diagnoses, key=lambda d: _NON_DIAGNOSIS.get(d.qualifier or "", 0)):
+        group = list(same_kind)
         for i in range(0, len(group), 12):
-            seg = ["HI"]
+            seg: Seg = ["HI"]
             for d in group[i:i + 12]:
                 seg.append([d.qualifier or "", d.code or "", *d.extra])
             out.append(seg)
     return out
 
 
-def claim_segments(claim: Claim) -> list:
+def claim_segments(claim: Claim) -> list[Seg]:
     """The segments of loop 2300 and everything under it (2310x, 2320, 2400 ...)."""
     c = claim
     main, sub = _split_raw(c.other, ("2300",))
@@ -274,7 +281,7 @@ def claim_segments(claim: Claim) -> list:
     return out
 
 
-def _line_segments(line: ServiceLine, number: int) -> list:
+def _line_segments(line: ServiceLine, number: int) -> list[Seg]:
     main, sub = _split_raw(line.other, ("2400",))
     u = line.unused
     sv101 = [line.qualifier or "", line.code or ""]
@@ -326,13 +333,14 @@ def _line_segments(line: ServiceLine, number: int) -> list:
 
 # -- the interchange ---------------------------------------------------------------
 
-def _same(a, b) -> bool:
+def _same(a: object, b: object) -> bool:
     return a is b or a == b
 
 
-def _consecutive(items, key):
+def _consecutive(items: Iterable[Claim], key: Callable[[Claim], Any]
+                 ) -> Iterator[tuple[Any, list[Claim]]]:
     """Group consecutive items whose keys are equal (identity first, then ==)."""
-    group: list = []
+    group: list[Claim] = []
     current = None
     for it in items:
         k = key(it)
@@ -347,7 +355,7 @@ def _consecutive(items, key):
 
 
 def _header_segments(claim: Claim | None, sender_id: str, receiver_id: str, reference: str,
-                     now: datetime) -> list:
+                     now: datetime) -> list[Seg]:
     env = claim.envelope if claim is not None else None
     out = [L.BHT.build(structure=(env and env.bht_structure) or "0019",
                        purpose=(env and env.bht_purpose) or "00",
@@ -368,7 +376,7 @@ def _header_segments(claim: Claim | None, sender_id: str, receiver_id: str, refe
     return out
 
 
-def _claims_only(claims) -> Iterator[Claim]:
+def _claims_only(claims: object) -> Iterator[Claim]:
     if isinstance(claims, (str, bytes, dict, Claim)) or not isinstance(claims, Iterable):
         raise TypeError(f"write_837p: claims must be an iterable of Claim objects, not "
                         f"{type(claims).__name__}")
@@ -378,7 +386,8 @@ def _claims_only(claims) -> Iterator[Claim]:
         yield c
 
 
-def _check_arguments(stream, sender_id, receiver_id, control_number, now, delimiters) -> None:
+def _check_arguments(stream: object, sender_id: object, receiver_id: object,
+                     control_number: object, now: object, delimiters: object) -> None:
     if stream is not None and not callable(getattr(stream, "write", None)):
         raise TypeError(f"write_837p: stream must be a binary file object or None, not "
                         f"{type(stream).__name__}")
