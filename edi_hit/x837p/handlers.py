@@ -53,9 +53,9 @@ class OutOfPlace(Bad):
 
 
 def _too_many(seg: list[str], layout: L.Layout) -> Bad:
-    n = layout.size + 1
-    return Bad(f"{layout.id}{n:02d}", f"at most {layout.size} {layout.id} elements",
-               seg[n] if len(seg) > n else "", "too many elements")
+    n = layout.size + 1   # the first element too many (its value is not quoted: may be PHI)
+    return Bad(f"{layout.id}{n:02d}", f"at most {layout.size} {layout.id} elements, not "
+               f"{len(seg) - 1}", None, "too many elements")
 
 
 def _twice(seg_id: str, loop: str) -> Bad:

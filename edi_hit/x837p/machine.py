@@ -190,7 +190,7 @@ class ClaimReader:
         self._streaming: bool | None = None
         self._state = H.State(self.name)
         self.findings: list[Finding] = self._state.findings
-        self.counts = {"seen": 0, "accepted": 0, "rejected": 0}
+        self._book: RejectBook | None = None
         self._iter = self._run()
 
     def __iter__(self) -> ClaimReader:
@@ -208,6 +208,14 @@ class ClaimReader:
 
     def __exit__(self, *exc: object) -> None:
         self.close()
+
+    @property
+    def counts(self) -> dict[str, int]:
+        """{"seen", "accepted", "rejected"}: every CLM once (final when exhausted)."""
+        b = self._book
+        if b is None:
+            return {"seen": 0, "accepted": 0, "rejected": 0}
+        return {"seen": b.seen, "accepted": b.accepted, "rejected": b.rejected_count}
 
     @property
     def segment_findings(self) -> list[Finding]:
@@ -243,6 +251,7 @@ class ClaimReader:
         raising = self.errors == "raise"
         book = RejectBook(self, verdicts, lenient_envelope=self.envelope == "warn",
                           raising=raising, max_loop_segments=self.max_loop_segments)
+        self._book = book
         st = self._state
         out = book.out
         tables, unplaced_of, missing_of = TABLES, UNPLACED, MISSING
@@ -272,13 +281,22 @@ class ClaimReader:
                         else:
                             entry = entry.get(seg[1] if len(seg) > 1 else "", unplaced)
                     h, nl = entry
-                    try:
-                        if nl is None:
-                            nl = book.boundary(h, seg, index, loop, missing_of.get(loop))
-                        else:
+                    if nl is not None:   # a segment inside a loop: the common case
+                        try:
                             h(st, seg, nl)
-                    except Bad as bad:
-                        nl = book.refused(bad, seg, index, loop)
+                        except Bad as bad:
+                            nl = book.refused(bad, seg, index, loop)
+                        else:
+                            if nl is not loop:
+                                loop = nl
+                                get = tables[nl].get
+                                unplaced = unplaced_of[nl]
+                            continue
+                    else:                # CLM, HL, an envelope segment: the bookkeeping
+                        try:
+                            nl = book.boundary(h, seg, index, loop, missing_of.get(loop))
+                        except Bad as bad:
+                            nl = book.refused(bad, seg, index, loop)
                     if nl is not loop:
                         loop = nl
                         get = tables[nl].get

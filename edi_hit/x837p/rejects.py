@@ -34,7 +34,7 @@ from ..claims import Claim, RejectedClaim
 from ..errors import Finding, X12Error, format_location
 from ..x12.envelope import EnvelopeTracker, TransactionSets
 from ..x12.prescan import Verdict
-from .handlers import Bad, OutOfPlace, in_raw_loop, outside
+from .handlers import ABSENT, Bad, OutOfPlace, in_raw_loop, outside
 from .loops import BY_ID, CLAIM_LOOPS
 
 __all__ = ["RejectBook", "RejectLog", "PrecheckMismatch", "gc_pause", "gc_resume", "reason"]
@@ -118,7 +118,7 @@ class RejectBook:
         self.raising = raising        # raise mode: the first error finding is raised
         self.st = reader._state
         self.findings: list[Finding] = self.st.findings
-        self.counts = reader.counts
+        self.seen = self.accepted = self.rejected_count = 0   # every CLM, once
         self.tracker = EnvelopeTracker(file=self.name, findings=self.findings,
                                        lenient=lenient_envelope)
         self.sets = TransactionSets(self.tracker)
@@ -135,7 +135,7 @@ class RejectBook:
         self.skipped: RejectedClaim | None = None  # waits for its end_index
         self.hl_ids: list[str | None] = [None] * 6  # HL01 of the open HL at each level
         self.hl_level: int | None = None           # level of the latest HL
-        self.opened_at: dict[int, tuple[int, str]] = {}  # unit level -> (index, segment id)
+        self.opened_at: dict[int, int] = {}   # unit level -> index of its HL (ST: level 2)
         self.last_boundary = 0        # index of the last CLM, HL or envelope segment
         self.last_boundary_id: str | None = None
         self.max_loop_segments = max_loop_segments
@@ -174,27 +174,37 @@ class RejectBook:
                 self.unexpected(seg, index, loop)
         st = self.st
         st.index = index
-        if index - self.last_boundary > self.max_loop_segments and loop not in ("SKIP", "ENV"):
+        if index - self.last_boundary > self.max_loop_segments and loop != "SKIP" and \
+                loop != "ENV":
             self.too_long(loop)
         if missing is not None:
             self.missing(missing, index, loop)
-        if st.claim is not None:
-            self.close_claim(index - 1)
+        c = st.claim
+        if c is not None:
+            if self.claim_taint is None and not self.verdict and self.verdict is not None \
+                    and not self.held:
+                st.claim = st.line = ABSENT   # streaming a sound set: the common case
+                self.out.append(c)
+                self.accepted += 1
+            else:
+                self.close_claim(index - 1)
         if self.skipped is not None:
             self.end_skip(index - 1)
         self.last_boundary = index
         sid = self.last_boundary_id = seg[0]
+        nl: str
         if sid == "CLM":
             nl = handler(st, seg, loop)
-            self.counts["seen"] += 1  # the claim is open: what rejects it so far?
+            self.seen += 1  # the claim is open: what rejects it so far?
             self.claim_start = index
             self.claim_taint = self.active() if self.tainted else None
-            return str(nl)
+            return nl
         if sid == "HL":
             self.hl(seg, index)
         else:
             self.envelope(seg, index)
-        return str(handler(st, seg, loop))
+        nl = handler(st, seg, loop)
+        return nl
 
     def missing(self, what: tuple[str, str], index: int, loop: str) -> None:
         """The file moved on while `loop` still owed a required segment or loop."""
@@ -207,14 +217,15 @@ class RejectBook:
             if unit in CLAIM_LOOPS:
                 at, sid = self.claim_start, "CLM"
             else:
-                at, opener = self.opened_at.get(_UNIT_LEVEL[unit], (index, None))
-                sid = opener or ""
+                level = _UNIT_LEVEL[unit]
+                at = self.opened_at.get(level, index)
+                sid = "ST" if level == _ST_LEVEL else "HL"
         err = X12Error(text, segment_index=at, segment_id=sid)
         finding = self._finding(err)
         if unit in CLAIM_LOOPS:
             c = self.st.claim
             if c is not None:
-                self.st.claim = self.st.line = None
+                self.st.claim = self.st.line = ABSENT
                 self.reject_open(c.patient_control_number, self.claim_start, finding,
                                  self.claim_taint)
         else:
@@ -239,7 +250,7 @@ class RejectBook:
         st = self.st
         if st.claim is not None:
             c = st.claim
-            st.claim = st.line = None
+            st.claim = st.line = ABSENT
             self.reject_open(c.patient_control_number, self.claim_start, finding,
                              self.claim_taint)
         else:
@@ -250,13 +261,13 @@ class RejectBook:
         """The claim being read is complete: hand it out, held, or rejected."""
         st = self.st
         c = st.claim
-        st.claim = st.line = None
+        st.claim = st.line = ABSENT
         if self.claim_taint:
             self.held.append((self.rejected(c.patient_control_number, self.claim_start, end,
                                             self.claim_taint), self.claim_start, end))
         elif self.verdict is not None and not self.verdict and not self.held:
             self.out.append(c)          # streaming a sound set: the common case
-            self.counts["accepted"] += 1
+            self.accepted += 1
             return
         else:
             self.held.append((c, self.claim_start, end))
@@ -274,7 +285,7 @@ class RejectBook:
                          3)
         ids[level] = seg[1] if n > 1 else None  # (deeper ids go stale: HL ids are unique)
         self.hl_level = level
-        self.opened_at[level] = (index, "HL")
+        self.opened_at[level] = index
         if self.tainted:
             self.clear(level)
         if not self.sets.open and self.taints[_ST_LEVEL] is None:
@@ -300,7 +311,7 @@ class RejectBook:
         if sid == "ST":
             self.hl_ids = [None] * 6
             self.hl_level = None
-            self.opened_at = {_ST_LEVEL: (index, "ST")}
+            self.opened_at = {_ST_LEVEL: index}
             self.start_set(index)
         if self.tainted:
             self.clear(_LEVEL[sid])
@@ -386,7 +397,6 @@ class RejectBook:
               controls: tuple[str | None, str | None, str | None] | None) -> None:
         """Hand out the held claims; a broken envelope rejects the claims it holds."""
         out = self.out
-        counts = self.counts
         accepted = rejected = 0
         for item, start, end in self.held:
             if item.__class__ is RejectedClaim:
@@ -400,8 +410,8 @@ class RejectBook:
                 accepted += 1
             out.append(item)
         self.held.clear()
-        counts["accepted"] += accepted
-        counts["rejected"] += rejected
+        self.accepted += accepted
+        self.rejected_count += rejected
 
     # -- transaction sets: held, or streamed on the pre-check's verdict ---------------
     def start_set(self, index: int) -> None:
@@ -458,7 +468,7 @@ class RejectBook:
         if sid == "CLM":  # the claim this CLM opens
             if st.claim is not None:
                 self.close_claim(index - 1)
-            self.counts["seen"] += 1
+            self.seen += 1
             pcn = seg[1] if len(seg) > 1 and seg[1] else None
             self.reject_open(pcn, index, finding, self.active())
         elif sid == "HL" or sid in _LEVEL:  # the unit this segment opens
@@ -468,7 +478,7 @@ class RejectBook:
                        else _LEVEL.get(sid, _ST_LEVEL), finding)
         elif st.claim is not None:  # inside a claim
             c = st.claim
-            st.claim = st.line = None
+            st.claim = st.line = ABSENT
             self.reject_open(c.patient_control_number, self.claim_start, finding,
                              self.claim_taint)
             if bad.__class__ is OutOfPlace and self.hl_level is not None:
