@@ -6,10 +6,13 @@
 # path indexes a list with a plain int) and the writer builds its segments with
 # Layout.build, so a position can never differ between reading and writing. Positions
 # the layout does not name are the model's `unused` elements ("SV106"): the reader
-# keeps them by reference and the writer puts them back (`unused_positions`).
+# keeps them by reference and the writer puts them back (`unused_positions`). For
+# segments whose fields are plain text, Layout.filler compiles (once, as dataclasses
+# compiles __init__) a function that copies each element to its field, so the reader
+# copies by the table too.
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Callable
 
 __all__ = ["Layout", "LAYOUTS", "BHT", "CLM", "CLM05", "CTP", "DMG", "DTP", "HL", "LIN", "LX",
            "N3", "N4", "NM1", "NTE", "PAT", "PER", "PRV", "REF", "SBR", "SV1", "SV101"]
@@ -50,6 +53,15 @@ class Layout:
             out[0] = self.id
             return out
         return out[1:]
+
+    def filler(self, *names: str) -> Callable[[Any, list[str]], None]:
+        """fill(obj, elements): obj.<name> = elements[<its position>] or None for each of
+        `names` (default: every field); `elements` padded to the layout's size."""
+        lines = [f"    obj.{n} = e[{self.at[n]}] or None" for n in names or tuple(self.at)]
+        namespace: dict[str, Any] = {}
+        exec(f"def fill_{self.id or 'composite'}(obj, e):\n" + "\n".join(lines), namespace)
+        fill: Callable[[Any, list[str]], None] = namespace[f"fill_{self.id or 'composite'}"]
+        return fill
 
     def __repr__(self) -> str:
         return f"Layout({self.id!r}, {self.size}, {self.at})"

@@ -18,7 +18,7 @@ from __future__ import annotations
 
 from datetime import date
 from decimal import Decimal
-from typing import Any, Iterable, cast
+from typing import Any, Callable, Iterable, cast
 
 from ..claims import (Address, BillingProvider, Claim, Contact, Diagnosis, DrugIdentification,
                       Dtp, Envelope, Note, Party, Patient, Payer, RawSegment, Ref, ServiceLine,
@@ -36,6 +36,7 @@ PHI_ELEMENTS = frozenset({"DMG02", "DMG03"})
 
 _PAD = [""] * 24
 ABSENT: Any = None   # a loop object that is not there (see State)
+Handler = Callable[["State", list[str], str], Any]
 
 
 class Bad(Exception):
@@ -329,14 +330,20 @@ _NM1_CODE, _NM1_TYPE, _NM1_NAME, _NM1_FIRST, _NM1_MIDDLE, _NM1_PREFIX, _NM1_SUFF
         "id_qualifier", "id")
 
 
-def _nm1_into(obj: Any, e: list[str], name_attr: str) -> None:
-    """NM102..NM107 into an object with the usual name fields."""
+def _person(obj: Any, seg: list[str], name_attr: str) -> str | None:
+    """NM102..NM108 (and NM110+ as unused) into an object with the usual name fields;
+    returns NM109, the identifier (each object names it its own way)."""
+    e = seg + _PAD
     obj.entity_type = e[_NM1_TYPE] or None
     setattr(obj, name_attr, e[_NM1_NAME] or None)
     obj.first_name = e[_NM1_FIRST] or None
     obj.middle_name = e[_NM1_MIDDLE] or None
     obj.prefix = e[_NM1_PREFIX] or None
     obj.suffix = e[_NM1_SUFFIX] or None
+    obj.id_qualifier = e[_NM1_ID_QUALIFIER] or None
+    if len(seg) > _NM1_ID + 1:
+        _nm1_rest(obj, seg, e)
+    return e[_NM1_ID] or None
 
 
 def _nm1_rest(obj: Any, seg: list[str], e: list[str]) -> None:
@@ -381,47 +388,29 @@ def line_party(st: State, seg: list[str], loop: str) -> None:
     st.line.parties.append(_party(st, seg, loop))
 
 
-_N3_MAX = L.N3.size + 1
-_N3_LINE1, _N3_LINE2 = L.N3.positions("line1", "line2")
+def _address_part(layout: L.Layout, filled: Callable[[Address], bool]) -> Handler:
+    """The handler of N3 or N4: into the address of the loop's object, once a loop."""
+    fill = layout.filler()
+    most = layout.size + 1
+    sid = layout.id
+
+    def address_part(st: State, seg: list[str], loop: str) -> None:
+        obj = st.cur
+        a = obj.address
+        if a is None:
+            a = obj.address = Address()
+        elif filled(a):
+            raise _twice(sid, loop)
+        if len(seg) > most:
+            raise _too_many(seg, layout)
+        fill(a, seg + _PAD)
+    address_part.__name__ = sid.lower()
+    return address_part
 
 
-def n3(st: State, seg: list[str], loop: str) -> None:
-    obj = st.cur
-    a = obj.address
-    if a is None:
-        a = obj.address = Address()
-    elif a.line1 is not None or a.line2 is not None:
-        raise _twice("N3", loop)
-    if len(seg) > _N3_MAX:
-        raise _too_many(seg, L.N3)
-    e = seg + _PAD
-    a.line1 = e[_N3_LINE1] or None
-    a.line2 = e[_N3_LINE2] or None
-
-
-_N4_MAX = L.N4.size + 1
-_N4_CITY, _N4_STATE, _N4_ZIP, _N4_COUNTRY, _N4_LOCATION_QUALIFIER, _N4_LOCATION_ID, \
-    _N4_SUBDIVISION = L.N4.positions("city", "state", "postal_code", "country",
-                                     "location_qualifier", "location_id", "subdivision")
-
-
-def n4(st: State, seg: list[str], loop: str) -> None:
-    obj = st.cur
-    a = obj.address
-    if a is None:
-        a = obj.address = Address()
-    elif a.city is not None or a.state is not None or a.postal_code is not None:
-        raise _twice("N4", loop)
-    if len(seg) > _N4_MAX:
-        raise _too_many(seg, L.N4)
-    e = seg + _PAD
-    a.city = e[_N4_CITY] or None
-    a.state = e[_N4_STATE] or None
-    a.postal_code = e[_N4_ZIP] or None
-    a.country = e[_N4_COUNTRY] or None
-    a.location_qualifier = e[_N4_LOCATION_QUALIFIER] or None
-    a.location_id = e[_N4_LOCATION_ID] or None
-    a.subdivision = e[_N4_SUBDIVISION] or None
+n3 = _address_part(L.N3, lambda a: a.line1 is not None or a.line2 is not None)
+n4 = _address_part(L.N4, lambda a: a.city is not None or a.state is not None or
+                   a.postal_code is not None)
 
 
 _REF_QUALIFIER, _REF_VALUE, _REF_DESCRIPTION, _REF_IDS = L.REF.positions(
@@ -553,14 +542,8 @@ def hl(st: State, seg: list[str], loop: str) -> str:
 
 
 def billing_nm1(st: State, seg: list[str], loop: str) -> None:
-    b = st.billing
-    e = seg + _PAD
-    _nm1_into(b, e, "name")
-    b.id_qualifier = e[_NM1_ID_QUALIFIER] or None
-    b.npi = e[_NM1_ID] or None
-    if len(seg) > _NM1_ID + 1:
-        _nm1_rest(b, seg, e)
-    st.cur = b
+    b = st.cur = st.billing
+    b.npi = _person(b, seg, "name")
 
 
 def billing_ref(st: State, seg: list[str], loop: str) -> None:
@@ -575,38 +558,18 @@ def billing_ref(st: State, seg: list[str], loop: str) -> None:
 
 # -- 2000B / 2010BA / 2010BB ---------------------------------------------------------
 
-_SBR_RESPONSIBILITY, _SBR_RELATIONSHIP, _SBR_GROUP_NUMBER, _SBR_GROUP_NAME, _SBR_INSURANCE, \
-    _SBR_COB, _SBR_CONDITION, _SBR_EMPLOYMENT, _SBR_FILING = L.SBR.positions(
-        "payer_responsibility", "relationship", "group_number", "group_name", "insurance_type",
-        "coordination_of_benefits", "condition_response", "employment_status",
-        "claim_filing_indicator")
+_fill_sbr = L.SBR.filler()
 
 
 def sbr(st: State, seg: list[str], loop: str) -> None:
-    s = st.subscriber
     if len(seg) > L.SBR.size + 1:
         raise _too_many(seg, L.SBR)
-    e = seg + _PAD
-    s.payer_responsibility = e[_SBR_RESPONSIBILITY] or None
-    s.relationship = e[_SBR_RELATIONSHIP] or None
-    s.group_number = e[_SBR_GROUP_NUMBER] or None
-    s.group_name = e[_SBR_GROUP_NAME] or None
-    s.insurance_type = e[_SBR_INSURANCE] or None
-    s.coordination_of_benefits = e[_SBR_COB] or None
-    s.condition_response = e[_SBR_CONDITION] or None
-    s.employment_status = e[_SBR_EMPLOYMENT] or None
-    s.claim_filing_indicator = e[_SBR_FILING] or None
+    _fill_sbr(st.subscriber, seg + _PAD)
 
 
 def subscriber_nm1(st: State, seg: list[str], loop: str) -> None:
-    s = st.subscriber
-    e = seg + _PAD
-    _nm1_into(s, e, "last_name")
-    s.id_qualifier = e[_NM1_ID_QUALIFIER] or None
-    s.member_id = e[_NM1_ID] or None
-    if len(seg) > _NM1_ID + 1:
-        _nm1_rest(s, seg, e)
-    st.cur = s
+    s = st.cur = st.subscriber
+    s.member_id = _person(s, seg, "last_name")
 
 
 def payer_nm1(st: State, seg: list[str], loop: str) -> None:
@@ -638,14 +601,8 @@ def pat(st: State, seg: list[str], loop: str) -> None:
 
 
 def patient_nm1(st: State, seg: list[str], loop: str) -> None:
-    p = st.patient
-    e = seg + _PAD
-    _nm1_into(p, e, "last_name")
-    p.id_qualifier = e[_NM1_ID_QUALIFIER] or None
-    p.id = e[_NM1_ID] or None
-    if len(seg) > _NM1_ID + 1:
-        _nm1_rest(p, seg, e)
-    st.cur = p
+    p = st.cur = st.patient
+    p.id = _person(p, seg, "last_name")
 
 
 # -- 2300 ------------------------------------------------------------------------
