@@ -354,17 +354,20 @@ class SegmentReader:
                         file=self.name, segment_index=done + len(kept) + 1))
             parts = kept
         sep = d.element
-        if not self.lengths_checked and len(text) > self.max_element_length and \
-                self._long_segment(term).search(text):
+        if not self.lengths_checked and len(text) > self.max_element_length and (
+                self._long_segment(term).search(text) or
+                not 0 <= text.find(term) <= self.max_element_length):
             del parts[self._check_lengths(parts, sep, done):]
         return [p.split(sep) for p in parts]
 
     def _long_segment(self, term: str) -> re.Pattern[str]:
-        """Finds a stretch without `term` longer than max_element_length (C speed)."""
+        """Finds a stretch without `term` after a `term` longer than max_element_length (C
+        speed: the literal first character lets the engine skip; the first segment of
+        a chunk, with no terminator before it, is measured apart)."""
         rx = self._long.get(term)
         if rx is None:
             t = re.escape(term)
-            rx = self._long[term] = re.compile(f"(?:^|{t})[^{t}]{{{self.max_element_length + 1}}}")
+            rx = self._long[term] = re.compile(f"{t}[^{t}]{{{self.max_element_length + 1}}}")
         return rx
 
     # -- positions ---------------------------------------------------------
