@@ -17,7 +17,7 @@ from edi_hit.claims import RejectedClaim
 from edi_hit.errors import X12Error
 from edi_hit.x12.prescan import check_transaction_sets
 from edi_hit.x837p import RejectLog, read_837p
-from edi_hit.x837p import handlers as handlers_module
+from edi_hit.x837p import claim_handlers as handlers_module
 from edi_hit.x837p import machine as machine_module
 from test_fuzz_reader import SEEDS, mutate as fuzz_mutate, mutated_files
 from test_x12_prescan import MUTATIONS

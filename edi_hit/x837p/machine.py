@@ -33,6 +33,7 @@ from ..errors import ArgumentError, Finding, X12Error
 from ..x12 import SegmentReader
 from ..x12.prescan import EnvelopeScan, Verdict, rereadable
 from ..x12.reader import MAX_ELEMENT_LENGTH, MAX_SEGMENT_LENGTH
+from . import claim_handlers as C
 from . import handlers as H
 from .handlers import Bad, OutOfPlace
 from .loops import BY_ID, LOOPS, missing, reachable
@@ -56,23 +57,23 @@ _MEMBER: dict[tuple[str, str], Handler] = {
     ("1000A", "PER"): H.per,
     ("2000A", "PRV"): H.prv,
     ("2010AA", "REF"): H.billing_ref,
-    ("2300", "DTP"): H.dtp, ("2300", "REF"): H.ref, ("2300", "NTE"): H.nte, ("2300", "HI"): H.hi,
-    ("2400", "DTP"): H.line_dtp, ("2400", "REF"): H.line_ref, ("2400", "NTE"): H.nte,
-    ("2410", "CTP"): H.ctp, ("2410", "REF"): H.ref,
+    ("2300", "DTP"): H.dtp, ("2300", "REF"): H.ref, ("2300", "NTE"): H.nte, ("2300", "HI"): C.hi,
+    ("2400", "DTP"): C.line_dtp, ("2400", "REF"): C.line_ref, ("2400", "NTE"): H.nte,
+    ("2410", "CTP"): C.ctp, ("2410", "REF"): H.ref,
     ("*", "N3"): H.n3, ("*", "N4"): H.n4, ("*", "REF"): H.ref, ("*", "PER"): H.per,
     ("*", "PRV"): H.prv, ("*", "DMG"): H.dmg,
 }
 # The required second segment of a loop (read in state "X@").
 _SECOND: dict[tuple[str, str], Handler] = {("HEADER", "BHT"): H.bht, ("2000B", "SBR"): H.sbr, ("2000C", "PAT"): H.pat,
-           ("2400", "SV1"): H.sv1}
+           ("2400", "SV1"): C.sv1}
 # Loop -> the handler of the segment that opens it.
 _START: dict[str, Handler] = {
     "1000A": H.submitter, "1000B": H.receiver, "2010AA": H.billing_nm1, "2010AB": H.pay_to,
     "2010AC": H.pay_to_plan, "2010BA": H.subscriber_nm1, "2010BB": H.payer_nm1,
-    "2010CA": H.patient_nm1, "2400": H.lx, "2410": H.lin,
+    "2010CA": H.patient_nm1, "2400": C.lx, "2410": C.lin,
 }
 _BOUNDARY: dict[str, Handler] = {"ISA": H.isa, "GS": H.gs, "ST": H.st_, "SE": H.se, "GE": H.se, "IEA": H.se,
-             "HL": H.hl, "CLM": H.clm}
+             "HL": H.hl, "CLM": C.clm}
 
 
 def _start_of(loop: str) -> Handler:

@@ -1,9 +1,11 @@
 # read_837p: the one entry point of the 837P reader.
 #
-# Strategy: the reader is three modules, each readable in one sitting: machine.py (the
-# loop machine, one loop for every mode), handlers.py (one function per segment the
-# claim model names) and rejects.py (what is rejected and why, streamed or held by
-# transaction set). This module checks the arguments and documents the contract.
+# Strategy: the reader is a few modules, each readable in one sitting: loops.py (the
+# loop structure as data), elements.py (where each field sits in its segment),
+# machine.py (the loop machine, one loop for every mode), handlers.py and
+# claim_handlers.py (one function per segment the claim model names) and rejects.py
+# (what is rejected and why, streamed or held by transaction set). This module checks
+# the arguments and documents the contract.
 from __future__ import annotations
 
 import os
