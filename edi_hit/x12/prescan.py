@@ -111,7 +111,8 @@ class EnvelopeScan:
     # -- hooks for subclasses ---------------------------------------------------------
     def watch(self, element: str, terminator: str) -> str:
         """Alternatives for the fast pass's expression, matched right after a terminator
-        (both delimiters come escaped). Named groups only; names must not start with _."""
+        (both delimiters come escaped). Each alternative must hold a named group (the
+        fast pass tells a watched match from an envelope one by m.lastgroup)."""
         return ""
 
     def matched(self, m: re.Match[str]) -> None:
@@ -177,10 +178,12 @@ class EnvelopeScan:
         extra = self.watch(e, t)
         # A segment longer than the element limit: the segment pass decides exactly.
         long_segment = re.compile(f"{t}[^{t}]{{{self.max_element_length + 1}}}")
+        # The envelope alternatives have no named group (three times faster than with
+        # them); a subclass's alternatives each have one, which tells them apart.
         pat = re.compile(
-            f"{t}(?:(?P<_anomaly>{anomaly})|(?P<_isa>ISA)"
-            f"|(?P<_env>ST|SE|GS|GE|IEA)(?={e}|{t}|\\Z)" + (f"|{extra}" if extra else "") + ")")
-        envelope_groups = ("_anomaly", "_isa", "_env")
+            f"{t}(?:{anomaly}|ISA|(?:S[TE]|G[SE]|IEA)(?=[{e}{t}]|\\Z)"
+            + (f"|{extra}" if extra else "") + ")")
+        anomalies = frozenset(_WS + term)
         term_b = term.encode("latin-1")
         drop_breaks = term not in "\r\n"
         sets = TransactionSets(self._tracker())
@@ -215,19 +218,18 @@ class EnvelopeScan:
                 return None
             counted_to = counted = 0  # terminators in text[:counted_to]
             for m in pat.finditer(text):
-                group = m.lastgroup
-                if group not in envelope_groups:
+                if m.lastgroup is not None:
                     matched(m)
                     continue
-                if group == "_anomaly":
-                    return None
                 at = m.start()
+                if text[at + 1] in anomalies:
+                    return None
                 counted += text.count(term, counted_to, at)
                 counted_to = at
                 index = before + counted + 1
                 end = text.find(term, at + 1)
                 seg = (text[at + 1:] if end < 0 else text[at + 1:end]).split(elem)
-                if group == "_isa":
+                if text.startswith("ISA", at + 1):
                     if not first:
                         try:
                             other = parse_isa_delimiters(text[at + 1:at + 401], 0)[0]

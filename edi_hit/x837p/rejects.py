@@ -111,6 +111,12 @@ class RejectBook:
     holding; when streaming on the pre-check's verdicts, only the claim that completed
     last), the active taints, the claim being read and the counts."""
 
+    __slots__ = ("accepted", "claim_start", "claim_taint", "errors", "findings", "held", "hl_ids",
+                 "hl_level", "last_boundary", "last_boundary_id", "max_loop_segments", "name",
+                 "opened_at", "out", "outside_count", "precheck", "raising", "refused_unit",
+                 "rejected_count", "seen", "sets", "skipped", "st", "tainted", "taints",
+                 "tracker", "verdict")
+
     def __init__(self, reader: Any, verdicts: list[Verdict] | None = None, *,
                  lenient_envelope: bool = False,
                  raising: bool = False, max_loop_segments: int = 1 << 62):
