@@ -9,7 +9,10 @@ The public API, small and typed; the `edi-hit` command line calls exactly these:
     for priced in edi_hit.price(edi_hit.read_837p("claims.837")):
         ...
 
-Names are imported lazily, so `import edi_hit` costs almost nothing.
+Names are imported lazily, so `import edi_hit` costs almost nothing. Bad input or a
+bad argument raises an EdiHitError (ArgumentError for a value an argument cannot take)
+or a TypeError that names the argument; the functions of other stages are reached
+through edi_hit.api, which checks their arguments first.
 """
 from __future__ import annotations
 
@@ -23,18 +26,20 @@ _API = {
     "Claim": "edi_hit.claims",
     "ServiceLine": "edi_hit.claims",
     "RejectedClaim": "edi_hit.claims",
-    "price": "edi_hit.pricing",
+    "price": "edi_hit.api",
     "PricedClaim": "edi_hit.pricing.model",
-    "build_835": "edi_hit.x835",
-    "read_835": "edi_hit.x835",
-    "adjudicate": "edi_hit.pipeline",
-    "reconcile": "edi_hit.x835.reconcile",
+    "build_835": "edi_hit.api",
+    "read_835": "edi_hit.api",
+    "adjudicate": "edi_hit.api",
+    "reconcile": "edi_hit.api",
     "write_report": "edi_hit.report",
     "validate": "edi_hit.validation",
     "write_277ca": "edi_hit.validation",
     "EdiHitError": "edi_hit.errors",
     "X12Error": "edi_hit.errors",
     "DataError": "edi_hit.errors",
+    "ArgumentError": "edi_hit.errors",
+    "LimitError": "edi_hit.errors",
     "Finding": "edi_hit.errors",
     "Delimiters": "edi_hit.x12",
     "SegmentReader": "edi_hit.x12",
@@ -43,7 +48,7 @@ _API = {
 __all__ = sorted(_API)
 
 
-def __getattr__(name: str):
+def __getattr__(name: str) -> object:
     module = _API.get(name)
     if module is None:
         raise AttributeError(f"module 'edi_hit' has no attribute {name!r}")
@@ -52,5 +57,5 @@ def __getattr__(name: str):
     return value
 
 
-def __dir__():
+def __dir__() -> list[str]:
     return sorted(list(globals()) + __all__)

@@ -13,15 +13,24 @@
 #
 # Every class has to_dict() (JSON-able: Decimal as its string, date as "YYYY-MM-DD",
 # fields equal to their default left out) and from_dict(); from_dict(to_dict(x)) == x.
-# The converters are built once per class from its type hints.
+# The converters are built once per class from its type hints. from_dict checks what
+# it is given (an object, known fields, a string where the model has a string, an
+# amount as an X12 real - digits, one optional point, an optional minus, never an
+# exponent, NaN or a float -, a real YYYY-MM-DD date, null only where the model
+# allows None) and raises DataError naming the field ("lines[0].charge"); it never
+# quotes a value other than an amount (a name or a birth date is PHI).
 from __future__ import annotations
 
 import dataclasses
+import re
 import sys
 import typing
 from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
+from typing import Any
+
+from .errors import DataError
 
 __all__ = [
     "Address", "BillingProvider", "Claim", "Contact", "Diagnosis", "DrugIdentification",
@@ -30,12 +39,25 @@ __all__ = [
 ]
 
 
-def _list():
+def _list() -> Any:
     return field(default_factory=list)
 
 
-def _dict():
+def _dict() -> Any:
     return field(default_factory=dict)
+
+
+class Codec:
+    """to_dict / from_dict of every model class (installed from the type hints below)."""
+
+    __slots__ = ()
+
+    def to_dict(self, full: bool = False) -> dict[str, Any]:
+        raise NotImplementedError  # pragma: no cover - replaced by _install_codec
+
+    @classmethod
+    def from_dict(cls, d: Any, path: str = "") -> Any:
+        raise NotImplementedError  # pragma: no cover - replaced by _install_codec
 
 
 # -- small value types ---------------------------------------------------------
@@ -46,23 +68,43 @@ class RawSegment:
     is a list of its components. `loop` is the TR3 loop it was read in ("2320")."""
 
     loop: str
-    elements: list = _list()
+    elements: list[Any] = _list()
 
     @property
     def segment_id(self) -> str:
         return self.elements[0] if self.elements else ""
 
-    def to_dict(self, full: bool = False) -> dict:
+    def to_dict(self, full: bool = False) -> dict[str, Any]:
         return {"loop": self.loop, "elements": [e if isinstance(e, str) else list(e)
                                                 for e in self.elements]}
 
     @classmethod
-    def from_dict(cls, d: dict) -> "RawSegment":
-        return cls(d["loop"], [e if isinstance(e, str) else list(e) for e in d.get("elements", [])])
+    def from_dict(cls, d: Any, path: str = "") -> "RawSegment":
+        where = path or "segment"
+        if not isinstance(d, dict):
+            raise DataError(f"{where}: expected an object, got {_type_name(d)}")
+        unknown = set(d) - {"loop", "elements"}
+        if unknown:
+            raise DataError(f"{where}: unknown field {sorted(unknown)[0]!r}")
+        loop, elements = d.get("loop"), d.get("elements", [])
+        if not isinstance(loop, str):
+            raise DataError(f"{where}.loop: expected a string, got {_type_name(loop)}")
+        if not isinstance(elements, list) or not elements:
+            raise DataError(f"{where}.elements: expected a non-empty array of strings")
+        out: list[Any] = []
+        for n, e in enumerate(elements):
+            if isinstance(e, str):
+                out.append(e)
+            elif isinstance(e, list) and all(isinstance(c, str) for c in e):
+                out.append(list(e))
+            else:
+                raise DataError(f"{where}.elements[{n}]: expected a string or an array of "
+                                f"strings, got {_type_name(e)}")
+        return cls(loop, out)
 
 
 @dataclass(slots=True)
-class Address:
+class Address(Codec):
     """N3 + N4."""
 
     line1: str | None = None            # N301
@@ -77,7 +119,7 @@ class Address:
 
 
 @dataclass(slots=True)
-class Ref:
+class Ref(Codec):
     """REF: qualifier (REF01) and value (REF02)."""
 
     qualifier: str | None = None
@@ -87,7 +129,7 @@ class Ref:
 
 
 @dataclass(slots=True)
-class Contact:
+class Contact(Codec):
     """PER: contact function, name and up to three communication numbers."""
 
     function_code: str | None = "IC"    # PER01
@@ -102,7 +144,7 @@ class Contact:
 
 
 @dataclass(slots=True)
-class Dtp:
+class Dtp(Codec):
     """DTP: qualifier, format and the date (D8) or range (RD8). Other formats (DT, TM)
     keep their text in `text`."""
 
@@ -114,7 +156,7 @@ class Dtp:
 
 
 @dataclass(slots=True)
-class Note:
+class Note(Codec):
     """NTE."""
 
     code: str | None = None
@@ -122,7 +164,7 @@ class Note:
 
 
 @dataclass(slots=True)
-class Diagnosis:
+class Diagnosis(Codec):
     """One HI composite: qualifier (ABK, ABF, BK, BF, BP, BG ...) and code; any further
     components (dates, amounts) in `extra`."""
 
@@ -132,7 +174,7 @@ class Diagnosis:
 
 
 @dataclass(slots=True)
-class Party:
+class Party(Codec):
     """A generic NM1 loop (1000A/B, 2010AB/AC, 2310A-F, 2420A-H) with its N3/N4, PRV,
     REF and PER segments."""
 
@@ -163,7 +205,7 @@ class Party:
 # -- context objects -----------------------------------------------------------
 
 @dataclass(slots=True)
-class Envelope:
+class Envelope(Codec):
     """ISA / GS / ST / BHT of the transaction set a claim came in."""
 
     sender_qualifier: str | None = None          # ISA05
@@ -201,7 +243,7 @@ class Envelope:
 
 
 @dataclass(slots=True)
-class BillingProvider:
+class BillingProvider(Codec):
     """Loop 2000A (PRV, CUR) and 2010AA, with the pay-to loops 2010AB / 2010AC."""
 
     name: str | None = None                      # NM103
@@ -227,7 +269,7 @@ class BillingProvider:
 
 
 @dataclass(slots=True)
-class Subscriber:
+class Subscriber(Codec):
     """Loop 2000B (SBR, PAT) and 2010BA."""
 
     member_id: str | None = None                 # NM109 (the MBI for Medicare)
@@ -261,7 +303,7 @@ class Subscriber:
 
 
 @dataclass(slots=True)
-class Patient:
+class Patient(Codec):
     """Loop 2000C (PAT) and 2010CA, present when the patient is not the subscriber."""
 
     relationship: str | None = None              # PAT01
@@ -283,7 +325,7 @@ class Patient:
 
 
 @dataclass(slots=True)
-class Payer:
+class Payer(Codec):
     """Loop 2010BB."""
 
     name: str | None = None
@@ -303,7 +345,7 @@ class Payer:
 # -- claim and lines -------------------------------------------------------------
 
 @dataclass(slots=True)
-class DrugIdentification:
+class DrugIdentification(Codec):
     """Loop 2410: LIN (NDC), CTP (quantity and unit), REF (VY / XZ)."""
 
     ndc_qualifier: str | None = "N4"             # LIN02
@@ -316,7 +358,7 @@ class DrugIdentification:
 
 
 @dataclass(slots=True)
-class ServiceLine:
+class ServiceLine(Codec):
     """Loop 2400 with its 2410 drug and 2420A-H parties; 2430/2440 are kept raw."""
 
     line_number: int = 0                          # LX01
@@ -352,7 +394,7 @@ class ServiceLine:
 
 
 @dataclass(slots=True)
-class Claim:
+class Claim(Codec):
     """Loop 2300 and everything under it, with references to its context."""
 
     patient_control_number: str | None = None     # CLM01
@@ -407,7 +449,7 @@ class Claim:
                 return p
         return None
 
-    def diagnosis_codes(self) -> list[str]:
+    def diagnosis_codes(self) -> list[str | None]:
         """Codes of the diagnosis HI composites (ABK/ABF/BK/BF ...), pointer order."""
         return [d.code for d in self.diagnoses if d.qualifier not in _NON_DIAGNOSIS]
 
@@ -421,7 +463,7 @@ MODEL_CLASSES = (RawSegment, Address, Ref, Contact, Dtp, Note, Diagnosis, Party,
 
 # -- to_dict / from_dict, built from the type hints ----------------------------
 
-def _kind(tp):
+def _kind(tp: Any) -> tuple[Any, ...]:
     """A converter description for one annotated type."""
     origin = typing.get_origin(tp)
     args = typing.get_args(tp)
@@ -436,12 +478,29 @@ def _kind(tp):
         return ("decimal",)
     if tp is date:
         return ("date",)
+    if tp is str:
+        return ("plain", str)
+    if tp is int:
+        return ("plain", int)
     if isinstance(tp, type) and dataclasses.is_dataclass(tp):
         return ("model", tp)
     return ("plain",)
 
 
-def _dump(kind, v, full=False):
+def _optional(tp: Any) -> bool:
+    return type(None) in typing.get_args(tp)
+
+
+def _type_name(v: object) -> str:
+    return "null" if v is None else {dict: "an object", list: "an array", str: "a string",
+                                     bool: "a boolean", int: "a number", float: "a number"}.get(
+        type(v), type(v).__name__)
+
+
+_REAL = re.compile(r"-?([0-9]+(\.[0-9]*)?|\.[0-9]+)")
+
+
+def _dump(kind: tuple[Any, ...], v: Any, full: bool = False) -> Any:
     k = kind[0]
     if k == "plain":
         return v
@@ -458,21 +517,47 @@ def _dump(kind, v, full=False):
     raise AssertionError(kind)
 
 
-def _load(kind, v):
+def _load(kind: tuple[Any, ...], v: Any, path: str) -> Any:
     k = kind[0]
     if v is None:
         return None
     if k == "plain":
+        want = kind[1] if len(kind) > 1 else None
+        if want is not None and (type(v) is not want):
+            raise DataError(f"{path}: expected {'a string' if want is str else 'an integer'}, "
+                            f"got {_type_name(v)}")
         return v
     if k == "decimal":
+        if isinstance(v, Decimal):
+            v = format(v, "f") if v.is_finite() else str(v)
+        if type(v) is int:
+            v = str(v)
+        if not isinstance(v, str) or not _REAL.fullmatch(v):
+            got = f"{v!r}" if isinstance(v, str) else _type_name(v)
+            raise DataError(f"{path}: expected an amount as a string of digits with at most "
+                            f"one decimal point and an optional minus (no exponent), got {got}")
         return Decimal(v)
     if k == "date":
-        return date.fromisoformat(v)
+        if isinstance(v, str) and len(v) == 10:
+            try:
+                return date.fromisoformat(v)
+            except ValueError:
+                pass
+        raise DataError(f"{path}: expected a real date YYYY-MM-DD")
     if k == "model":
-        return kind[1].from_dict(v)
+        return kind[1].from_dict(v, path)
     if k == "list":
-        return [_load(kind[1], x) for x in v]
+        if not isinstance(v, list):
+            raise DataError(f"{path}: expected an array, got {_type_name(v)}")
+        if kind[1][0] in ("decimal", "date", "model", "plain"):
+            for n, x in enumerate(v):
+                if x is None:
+                    raise DataError(f"{path}[{n}]: expected a value, got null")
+        return [_load(kind[1], x, f"{path}[{n}]") for n, x in enumerate(v)]
     if k == "plain_dict":
+        if not isinstance(v, dict) or not all(isinstance(a, str) and isinstance(b, str)
+                                              for a, b in v.items()):
+            raise DataError(f"{path}: expected an object of strings")
         return dict(v)
     raise AssertionError(kind)
 
@@ -480,7 +565,7 @@ def _load(kind, v):
 _MISSING = dataclasses.MISSING
 
 
-def _install_codec(cls):
+def _install_codec(cls: Any) -> None:
     hints = typing.get_type_hints(cls, vars(sys.modules[__name__]))
     spec = []
     for f in dataclasses.fields(cls):
@@ -489,8 +574,10 @@ def _install_codec(cls):
         else:
             default, factory = _MISSING, f.default_factory
         spec.append((f.name, _kind(hints[f.name]), default, factory))
+    nullable = {f.name for f in dataclasses.fields(cls) if _optional(hints[f.name])}
+    names = {f.name for f in dataclasses.fields(cls)}
 
-    def to_dict(self, full: bool = False) -> dict:
+    def to_dict(self: Any, full: bool = False) -> dict[str, Any]:
         out = {}
         for name, kind, default, factory in spec:
             v = getattr(self, name)
@@ -505,11 +592,22 @@ def _install_codec(cls):
             out[name] = None if v is None else _dump(kind, v, full)
         return out
 
-    def from_dict(klass, d: dict):
+    def from_dict(klass: Any, d: Any, path: str = "") -> Any:
+        where = path or klass.__name__
+        if not isinstance(d, dict):
+            raise DataError(f"{where}: expected an object, got {_type_name(d)}")
+        for key in d:
+            if key not in names:
+                raise DataError(f"{where}: unknown field {key!r}"
+                                if isinstance(key, str) else f"{where}: a key that is not a string")
         kwargs = {}
         for name, kind, default, factory in spec:
             if name in d:
-                kwargs[name] = _load(kind, d[name])
+                v = d[name]
+                field_path = f"{path}.{name}" if path else name
+                if v is None and name not in nullable:
+                    raise DataError(f"{field_path}: expected a value, got null")
+                kwargs[name] = _load(kind, v, field_path)
         return klass(**kwargs)
 
     to_dict.__doc__ = ("JSON-able dict (Decimal as str, date as YYYY-MM-DD). Fields equal to "
@@ -543,9 +641,9 @@ class RejectedClaim:
     interchange_control: str | None = None
     group_control: str | None = None
     transaction_control: str | None = None
-    findings: list = _list()                     # edi_hit.errors.Finding
+    findings: list[Any] = _list()                # edi_hit.errors.Finding
 
-    def to_dict(self) -> dict:
+    def to_dict(self) -> dict[str, Any]:
         out = {k: getattr(self, k) for k in (
             "file", "reason", "patient_control_number", "segment_index", "end_index",
             "interchange_control", "group_control", "transaction_control")

@@ -8,11 +8,14 @@
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass
+from typing import Any
 
-__all__ = ["EdiHitError", "X12Error", "DataError", "Finding", "format_location"]
+__all__ = ["EdiHitError", "X12Error", "LimitError", "DataError", "ArgumentError", "Finding",
+           "format_location"]
 
 
-def format_location(file=None, segment_index=None, segment_id=None, element=None) -> str:
+def format_location(file: object = None, segment_index: int | None = None,
+                    segment_id: str | None = None, element: str | None = None) -> str:
     """'claims.837: segment 57 (SV1), element SV102' with whatever parts are known."""
     parts = []
     if file:
@@ -40,8 +43,9 @@ class X12Error(EdiHitError):
     decimal amount, got '12O.00'".
     """
 
-    def __init__(self, message, *, file=None, segment_index=None, segment_id=None,
-                 element=None, expected=None, got=None):
+    def __init__(self, message: str, *, file: object = None, segment_index: int | None = None,
+                 segment_id: str | None = None, element: str | None = None,
+                 expected: str | None = None, got: str | None = None):
         self.message = message
         self.file = None if file is None else str(file)
         self.segment_index = segment_index
@@ -66,14 +70,24 @@ class X12Error(EdiHitError):
         loc = format_location(self.file, self.segment_index, self.segment_id, self.element)
         return f"{loc}: {self.describe()}" if loc else self.describe()
 
-    def to_finding(self, code: str = "x12", **context) -> "Finding":
+    def to_finding(self, code: str = "x12", **context: str | None) -> "Finding":
         return Finding("error", code, self.describe(), file=self.file,
                        segment_index=self.segment_index, segment_id=self.segment_id,
                        element=self.element, **context)
 
 
+class LimitError(X12Error):
+    """Input beyond a configured bound: a segment or element longer than the reader
+    allows (max_segment_length, max_element_length). The message names the byte offset."""
+
+
 class DataError(EdiHitError):
     """Bad non-X12 input: JSON that fails the schema, a CSV without the needed columns."""
+
+
+class ArgumentError(EdiHitError, ValueError):
+    """An argument of the public API with a value it cannot take (errors="ignore",
+    levels=(5,)). Also a ValueError, as Python code expects of a bad value."""
 
 
 @dataclass(slots=True)
@@ -91,7 +105,7 @@ class Finding:
     group_control: str | None = None
     transaction_control: str | None = None
 
-    def to_dict(self) -> dict:
+    def to_dict(self) -> dict[str, Any]:
         return {k: v for k, v in asdict(self).items() if v is not None}
 
     def __str__(self) -> str:

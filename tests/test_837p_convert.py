@@ -28,7 +28,8 @@ def test_schema_file_matches_model():
 
 @pytest.mark.parametrize("path", FILES, ids=[p.name[:70] for p in FILES])
 def test_every_corpus_claim_validates(validator, path):
-    for claim in read_837p(path):
+    # envelope="warn": the imsweb samples' SE01/GE01/IEA01 counts are wrong
+    for claim in read_837p(path, envelope="warn"):
         errors = [e.message for e in validator.iter_errors(claim.to_dict())]
         assert errors == [], claim.patient_control_number
 

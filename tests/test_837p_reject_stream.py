@@ -17,7 +17,8 @@ from edi_hit.claims import RejectedClaim
 from edi_hit.errors import X12Error
 from edi_hit.x12.prescan import check_transaction_sets
 from edi_hit.x837p import RejectLog, read_837p
-from edi_hit.x837p import read as read_module
+from edi_hit.x837p import claim_handlers as handlers_module
+from edi_hit.x837p import machine as machine_module
 from test_fuzz_reader import SEEDS, mutate as fuzz_mutate, mutated_files
 from test_x12_prescan import MUTATIONS
 
@@ -103,10 +104,11 @@ def test_precomputed_verdicts_are_used_instead_of_a_second_scan(monkeypatch):
     data = MUTATIONS["two sets, first broken"]
     verdicts = check_transaction_sets(data, "t.837")
 
-    def no_scan(*a, **k):
-        raise AssertionError("scanned again")
+    class NoScan:
+        def __init__(self, *a, **k):
+            raise AssertionError("scanned again")
 
-    monkeypatch.setattr(read_module, "check_transaction_sets", no_scan)
+    monkeypatch.setattr(machine_module, "EnvelopeScan", NoScan)
     got = outcome(data, envelope_verdicts=verdicts)
     monkeypatch.undo()
     assert got[:4] == outcome(Pipe(data))[:4]
@@ -153,7 +155,7 @@ def _max_claims_alive(source, monkeypatch) -> tuple[int, int]:
     """Read in reject mode, dropping each item; (most Claims alive at once, items)."""
     alive = [0, 0]
 
-    class Counted(read_module.Claim):  # a subclass gets __weakref__ and __del__
+    class Counted(handlers_module.Claim):  # a subclass gets __weakref__ and __del__
         def __init__(self, *a, **k):
             super().__init__(*a, **k)
             alive[0] += 1
@@ -162,7 +164,7 @@ def _max_claims_alive(source, monkeypatch) -> tuple[int, int]:
         def __del__(self):
             alive[0] -= 1
 
-    monkeypatch.setattr(read_module, "Claim", Counted)
+    monkeypatch.setattr(handlers_module, "Claim", Counted)
     n = 0
     for item in read_837p(source, errors="reject"):
         n += 1

@@ -26,7 +26,7 @@ def _clm_count(path) -> int:
 
 @pytest.mark.parametrize("path", FILES, ids=[p.name[:70] for p in FILES])
 def test_round_trip(path):
-    claims = list(read_837p(path))
+    claims = list(read_837p(path, envelope="warn"))  # the imsweb counts are wrong
     assert len(claims) == _clm_count(path) > 0
     data = write_837p(claims, sender_id="SENDER", receiver_id="RECEIVER", now=NOW)
     again = list(read_837p(data))
@@ -39,7 +39,7 @@ def test_round_trip(path):
 
 @pytest.mark.parametrize("path", FILES, ids=[p.name[:70] for p in FILES])
 def test_dict_round_trip(path):
-    for claim in read_837p(path):
+    for claim in read_837p(path, envelope="warn"):
         assert type(claim).from_dict(claim.to_dict()) == claim
 
 

@@ -169,10 +169,15 @@ def test_empty_segments_do_not_pile_up_findings():
     assert len(reader.findings) <= 20
 
 
-def test_validate_keeps_a_bounded_number_of_issues():
+def test_validate_counts_every_issue_and_caps_only_the_listing():
     data = ISA + b"GS*HC*A*B*20260101*1200*1*X*005010X222A1~ST*837*0001*005010X222A1~" + \
         b"DTP*472*D8*20261399~" * 3_000
     report = validate(data, levels=(1, 3, 4), today=date(2026, 6, 1))
     bad = [i for i in report.issues if i.code == "date-invalid"]
-    assert len(bad) == 1000
-    assert "2000 more 'date-invalid' findings not listed (first 1000 kept)" in report.notes
+    assert len(bad) == 3000                  # every one counts
+    listed = report.to_dict()
+    assert sum(f["code"] == "date-invalid" for f in listed["findings"]) == 1000
+    assert ("2,000 more 'date-invalid' findings not listed (the first 1,000 are; "
+            "--all-findings lists every one)") in listed["notes"]
+    assert sum(f["code"] == "date-invalid"
+               for f in report.to_dict(all_findings=True)["findings"]) == 3000

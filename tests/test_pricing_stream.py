@@ -248,12 +248,13 @@ def test_the_plan_scan_gives_the_envelope_verdicts_in_the_same_pass():
 
 
 def test_the_feed_streams_a_broken_set_without_scanning_twice(monkeypatch):
-    from edi_hit.x837p import read as read_module
+    from edi_hit.x837p import machine as read_module
 
-    def no_second_scan(*a, **k):
-        raise AssertionError("the reader scanned the envelopes again")
+    class NoSecondScan:
+        def __init__(self, *a, **k):
+            raise AssertionError("the reader scanned the envelopes again")
 
-    monkeypatch.setattr(read_module, "check_transaction_sets", no_second_scan)
+    monkeypatch.setattr(read_module, "EnvelopeScan", NoSecondScan)
     good = to_837(others(3))
     bad = to_837(others(2, start=3)).replace(b"SE*", b"SE*9", 1)
     rejected: list = []

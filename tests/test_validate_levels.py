@@ -174,12 +174,13 @@ def test_bad_segment_id_and_control_character():
     assert ("invalid-character", 10, "N301") in found
 
 
-def test_unsupported_version_skips_tr3_with_reason():
+def test_unsupported_version_fails_tr3_closed_with_reason():
     text = hit_text().replace("005010X222A1", "005010X222A2")
     report = run(text, levels=(1, 2, 3, 4))
     assert ("unsupported-version", 2, "GS08") in codes(report)
-    skipped = [i for i in report.issues if i.code == "tr3-skipped"]
-    assert skipped and "no implementation guide map for 005010X222A2" in skipped[0].message
+    (incomplete,) = [i for i in report.issues if i.code == "tr3-incomplete"]
+    assert incomplete.severity == "error" and incomplete.level == 2
+    assert "no implementation guide map for 005010X222A2" in incomplete.message
 
 
 def test_levels_are_optional():

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import json
 import sys
+from typing import Any
 from datetime import datetime
 
 import click
@@ -29,9 +30,13 @@ FORMATS = ("json", "ndjson", "xml")
 @click.option("--allow-rejects", is_flag=True,
               help="Exit 0 even when claims were rejected (they are still reported).")
 @click.option("--strict", is_flag=True,
-              help="Stop at the first bad value (exit 1, no output) instead of rejecting "
-                   "the claim and going on.")
-def parse(files, output, fmt, reject_report, allow_rejects, strict):
+              help="Stop at the first problem that would reject a claim or make the exit "
+                   "status 1 (exit 1, no output file) instead of going on.")
+@click.option("--lenient", is_flag=True,
+              help="Convert imperfect files: envelope count and control-number mismatches "
+                   "(SE01, SE02, GE01, GE02, IEA01, IEA02) are warnings and the claims are "
+                   "kept; a broken claim is still rejected.")
+def parse(files, output, fmt, reject_report, allow_rejects, strict, lenient):
     """Read 837P files and write their claims as JSON, NDJSON or XML.
 
     \b
@@ -59,6 +64,10 @@ def parse(files, output, fmt, reject_report, allow_rejects, strict):
                      "patient_control_number": "HIT-2026-0002", ...}],
        "findings": [...]}
 
+    --lenient converts a file whose envelope counts are wrong (SE01 says 25
+    segments, the set has 147): the claims come out, with a warning on stderr.
+    --strict stops at the first problem instead, with one line and no output.
+
     \b
     Exit status: 0 every claim accepted and no envelope error; 1 a claim was
     rejected or the envelope has an error (the accepted claims are still
@@ -68,7 +77,8 @@ def parse(files, output, fmt, reject_report, allow_rejects, strict):
     from ..x837p import RejectLog, read_837p
 
     log = RejectLog()
-    errors = "raise" if strict else "reject"
+    options: dict[str, Any] = {"errors": "raise" if strict else "reject",
+                               "envelope": "warn" if lenient else "reject"}
 
     def claims():
         for name in expand_inputs(files):
@@ -77,12 +87,12 @@ def parse(files, output, fmt, reject_report, allow_rejects, strict):
                 # envelopes and stream claims instead of holding a transaction set.
                 source = spool(sys.stdin)
                 try:
-                    yield from log.accepted(read_837p(source, name="<stdin>", errors=errors))
+                    yield from log.accepted(read_837p(source, name="<stdin>", **options))
                 finally:
                     if source is not sys.stdin.buffer:
                         source.close()
             else:
-                yield from log.accepted(read_837p(name, name=name, errors=errors))
+                yield from log.accepted(read_837p(name, name=name, **options))
 
     with open_output(output, binary=(fmt == "xml")) as out:
         stream = progress_claims(claims(), "parsing", enabled=output != "-")
@@ -106,10 +116,24 @@ def parse(files, output, fmt, reject_report, allow_rejects, strict):
     elif not log.clean:
         for line in log.lines():
             click.echo(line, err=True)
-    if reject_report or not log.clean:
+    warned = _warning_lines(log) if lenient and not reject_report else []
+    for line in warned:
+        click.echo(line, err=True)
+    if reject_report or not log.clean or warned:
         click.echo(log.summary("parse", reject_report), err=True)
     if not log.clean and not allow_rejects:
         raise SystemExit(1)
+
+
+def _warning_lines(log, limit: int = 10) -> list[str]:
+    """The envelope mismatches --lenient let through, one line each."""
+    from ..x12.envelope import MISMATCH_CODES
+
+    found = [f for f in log.warnings if f.code in MISMATCH_CODES]
+    lines = [str(f) for f in found[:limit]]
+    if len(found) > limit:
+        lines.append(f"... and {len(found) - limit} more envelope warnings")
+    return lines
 
 
 def _load_claim_dicts(path):

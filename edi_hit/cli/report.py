@@ -68,7 +68,7 @@ def report_command(remit_files, claims_files, output, title, no_phi, rates, hist
 
     names = expand_inputs(remit_files)
     with tempfile.TemporaryFile() as stdin_copy:
-        sources = []
+        sources: list[tuple[str, object]] = []
         for name in names:
             if name == "-":
                 shutil.copyfileobj(sys.stdin.buffer, stdin_copy)

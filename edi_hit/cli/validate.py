@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import sys
+from collections.abc import Callable
 from datetime import date
 
 import click
@@ -44,12 +45,12 @@ def _summary(report) -> str:
     return f"{report.file or '<stdin>'}: " + "; ".join(parts)
 
 
-def _text(report, limit: int, out) -> None:
+def _text(report, limit: int | None, out) -> None:
     shown = 0
     for issue in report.issues:
-        if shown >= limit:
-            click.echo(f"{report.file or '<stdin>'}: ... {len(report.issues) - shown} more findings "
-                       "(use --max-findings or --format json)", file=out)
+        if limit is not None and shown >= limit:
+            click.echo(f"{report.file or '<stdin>'}: ... {len(report.issues) - shown:,} more "
+                       "findings (use --max-findings or --all-findings)", file=out)
             break
         line = str(issue)
         # "file: segment 9 (NM1), element NM109: error: msg" -> add the code and level.
@@ -85,7 +86,11 @@ def _text(report, limit: int, out) -> None:
               help="The date that 'in the future' is measured from (default: today).")
 @click.option("--max-findings", type=click.IntRange(min=1), default=200, show_default=True,
               help="Text format: findings printed per file.")
-def validate_command(files, fmt, levels, no_tr3, hit_mode, ack, ack_output, today, max_findings):
+@click.option("--all-findings", is_flag=True,
+              help="List every finding (text and JSON); by default text shows --max-findings "
+                   "and JSON at most 1,000 of each kind. Counts are exact either way.")
+def validate_command(files, fmt, levels, no_tr3, hit_mode, ack, ack_output, today, max_findings,
+                     all_findings):
     """Check X12 837P / 835 files and say exactly what is wrong.
 
     \b
@@ -103,6 +108,7 @@ def validate_command(files, fmt, levels, no_tr3, hit_mode, ack, ack_output, toda
       edi-hit validate --no-tr3 big.837               skip pyx12 (fast)
       edi-hit validate --levels 1,3 remit.835         envelope and balancing only
       edi-hit validate claims.837 --format json       findings as JSON
+      edi-hit validate big.837 --all-findings         every finding, however many
       edi-hit validate claims.837 --ack 999 -o claims.999
       edi-hit validate claims.837 --ack ta1 -o -      TA1 on stdout, findings on stderr
       edi-hit validate claims.837 --ack 277ca -o claims.277   accepted/rejected per claim
@@ -131,11 +137,11 @@ def validate_command(files, fmt, levels, no_tr3, hit_mode, ack, ack_output, toda
         reports.append(report)
         sources.append(source)
         if fmt == "text":
-            _text(report, max_findings, out)
+            _text(report, None if all_findings else max_findings, out)
     if fmt == "json":
         doc = {"levels": {str(k): LEVEL_NAMES[k] for k in chosen},
                "valid": all(r.ok for r in reports),
-               "files": [r.to_dict() for r in reports]}
+               "files": [r.to_dict(all_findings) for r in reports]}
         click.echo(json.dumps(doc, indent=2), file=out)
     if ack:
         _write_ack(ack, ack_output, reports, sources)
@@ -144,8 +150,9 @@ def validate_command(files, fmt, levels, no_tr3, hit_mode, ack, ack_output, toda
 
 def _write_ack(kind, path, reports, sources) -> None:
     source_of = {id(r): s for r, s in zip(reports, sources)}
-    writer = {"999": write_999, "ta1": write_ta1,
-              "277ca": lambda r, stream, **kw: write_277ca(r, source_of[id(r)], stream, **kw)}[kind]
+    writers: dict[str, Callable[..., object]] = {"999": write_999, "ta1": write_ta1,
+              "277ca": lambda r, stream, **kw: write_277ca(r, source_of[id(r)], stream, **kw)}
+    writer = writers[kind]
     usable = [r for r in reports if r.interchanges]
     for r in reports:
         if not r.interchanges:

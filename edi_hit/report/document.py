@@ -46,7 +46,7 @@ def write_report(remittances: Iterable[Remittance], out: TextIO, *, reconciliati
     require_matplotlib()    # before reading anything: fail fast, naming the extra
     texts = texts or default_code_texts()
     tally = Tally() if codes is None else Tally(lambda c, d: payment_category(c, d, codes))
-    by_claim = None
+    by_claim: dict[str, list] | None = None
     if reconciliation is not None:
         by_claim = {}
         for row in reconciliation.lines:

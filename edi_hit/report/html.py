@@ -61,7 +61,7 @@ def cell(value, *, num: bool = False, cls: str = "", tag: str = "td", attrs: str
     return Html(f"<{tag}{klass}{attrs}>{esc(value)}</{tag}>")
 
 
-def table(headers: Iterable[tuple[str, bool]], rows: Iterable[Iterable[Html]], *, cls: str = "",
+def table(headers: Iterable[tuple[str, bool]], rows: Iterable[Iterable[Html] | Html], *, cls: str = "",
           caption: str | None = None, foot: Iterable[Html] | None = None) -> Html:
     """A table; headers are (title, numeric) pairs; a row is a list of cell() markup,
     or one Html string that is already a whole <tr> (a row with its own class)."""

@@ -21,7 +21,7 @@ from datetime import date
 from decimal import Decimal
 from typing import Callable
 
-from ..x835.model import RemitClaim, RemitLine, Remittance
+from ..x835.model import ProviderAdjustment, RemitClaim, RemitLine, Remittance
 
 __all__ = ["Tally", "PaymentRow", "Cell", "ReasonCount", "payment_category",
            "CATEGORY_ORDER", "is_denied_line", "is_denied_claim", "month_of"]
@@ -120,7 +120,7 @@ class Tally:
     cells: dict[tuple[str, str], Cell] = field(default_factory=dict)
     carc: dict[tuple[str, str], ReasonCount] = field(default_factory=dict)
     rarc: dict[str, ReasonCount] = field(default_factory=dict)
-    plb: list[tuple[PaymentRow, object]] = field(default_factory=list)
+    plb: list[tuple[PaymentRow, ProviderAdjustment]] = field(default_factory=list)
     unbalanced: list[str] = field(default_factory=list)
     _categories: dict = field(default_factory=dict, repr=False)   # (code, day) -> category
 

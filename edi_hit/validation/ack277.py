@@ -29,8 +29,9 @@ from decimal import Decimal
 
 from ..errors import X12Error
 from ..x12 import Delimiters, format_amount
-from .claimfacts import (ClaimFacts, FactsCursor, Name, ProviderFacts, TransactionFacts,
+from .claimfacts import (ClaimFacts, FactsCursor, LineFacts, Name, ProviderFacts, TransactionFacts,
                          iter_claim_facts)
+from .report import ClaimResult, Issue
 from .respond import Clean, begin_response, finish, open_writer
 from .status277 import ACCEPTED, FORMAT_INVALID, Status, received, statuses
 from .syntax import parse_date8
@@ -50,11 +51,11 @@ _SVC_QUALIFIERS = frozenset({"AD", "ER", "HC", "HP", "IV", "NU", "WK"})
 class _Claim:
     """One claim to acknowledge: the report's decision, the file's facts, the reasons."""
 
-    result: object                  # report.ClaimResult
+    result: ClaimResult
     facts: ClaimFacts | None
     charge: Decimal
-    reasons: list[tuple[Status, object]]          # (status, issue) claim level, distinct
-    lines: list[tuple[object, list[tuple[Status, object]]]]   # (LineFacts, reasons)
+    reasons: list[tuple[Status, Issue | None]]    # (status, issue) claim level, distinct
+    lines: list[tuple[LineFacts, list[tuple[Status, Issue | None]]]]   # (line, reasons)
 
     @property
     def accepted(self) -> bool:
@@ -316,7 +317,7 @@ def _claim_status(w, ctx: _Context, t, claim: _Claim):
 
 
 def _claim_dates(f: ClaimFacts | None):
-    days = []
+    days: list[date] = []
     for line in (f.lines if f else ()):
         days.extend(d for d in _line_days(line) if d)
     if not days:
@@ -327,7 +328,7 @@ def _claim_dates(f: ClaimFacts | None):
     return ["RD8", f"{lo:%Y%m%d}-{hi:%Y%m%d}"]
 
 
-def _line_days(line):
+def _line_days(line: LineFacts) -> list[date | None]:
     if line.date_format == "D8":
         return [parse_date8(line.date)]
     if line.date_format == "RD8" and "-" in line.date:

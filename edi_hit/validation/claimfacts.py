@@ -127,6 +127,7 @@ class _Collector:
         self.tx = self.claim = self.line = self.provider = None
 
     def _bht(self, seg, index):
+        assert self.tx is not None  # handlers run inside a transaction set only
         self.tx.batch = _el(seg, 3)
 
     def _hl(self, seg, index):
@@ -139,6 +140,7 @@ class _Collector:
 
     def _nm1(self, seg, index):
         code = _el(seg, 1)
+        assert self.tx is not None
         if code == "41" and not self.provider:
             self.tx.submitter = Name.of(seg)
         elif code == "40" and not self.provider:
@@ -165,6 +167,7 @@ class _Collector:
         self.line = None
         self.claim = ClaimFacts(index, index, _el(seg, 1), _el(seg, 2), self.provider,
                                 self.patient or self.member, self.member)
+        assert self.tx is not None
         self.tx.claims[index] = self.claim
 
     def _lx(self, seg, index):
@@ -193,7 +196,8 @@ def iter_claim_facts(source, name: str | None = None) -> Iterator[TransactionFac
     c = _Collector()
     try:
         for seg in reader:
-            c.component = reader.delimiters.component
+            if reader.delimiters is not None:
+                c.component = reader.delimiters.component
             c.feed(seg, reader.index)
             if c.done:
                 yield from c.done

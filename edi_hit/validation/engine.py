@@ -14,8 +14,9 @@ from __future__ import annotations
 import os
 from datetime import date
 
-from ..errors import EdiHitError
+from ..errors import ArgumentError, EdiHitError, LimitError
 from ..x12 import ENVELOPE_IDS, EnvelopeTracker, SegmentReader
+from ..x12.prescan import spool
 from .report import (GroupResult, InterchangeResult, Issue, TransactionResult,
                      ValidationReport)
 from .syntax import SyntaxChecker
@@ -28,7 +29,6 @@ __all__ = ["validate", "ALL_LEVELS"]
 
 ALL_LEVELS = (1, 2, 3, 4)
 _MAX_OUTSIDE = 20
-MAX_PER_CODE = 1000   # issues kept per finding code and file; the rest are counted
 
 
 def _el(seg, n):
@@ -45,28 +45,47 @@ def validate(source, *, name: str | None = None, levels=ALL_LEVELS, today: date 
     hit: which 837P claims get the HIT edits: "auto" (claims with an HIT G-code),
     "all" (every claim is an HIT claim) or "none".
     """
+    if not (isinstance(source, (str, os.PathLike, bytes, bytearray, memoryview))
+            or callable(getattr(source, "read", None))):
+        raise TypeError("validate: source must be a path, bytes or a binary file object, not "
+                        f"{type(source).__name__}")
+    if name is not None and not isinstance(name, str):
+        raise TypeError(f"validate: name must be a str or None, not {type(name).__name__}")
     if hit not in ("auto", "all", "none"):
-        raise ValueError("hit must be 'auto', 'all' or 'none'")
-    levels = tuple(sorted(set(levels) | {1}))
+        raise ArgumentError(f"validate: hit must be 'auto', 'all' or 'none', not {hit!r}")
+    try:
+        levels = tuple(sorted(set(levels) | {1}))
+    except TypeError:
+        raise TypeError("validate: levels must be an iterable of level numbers 1-4") from None
     if not set(levels) <= set(ALL_LEVELS):
-        raise ValueError(f"levels must be among {ALL_LEVELS}")
+        raise ArgumentError(f"validate: levels must be among {ALL_LEVELS}, not {levels}")
+    if today is not None and not isinstance(today, date):
+        raise TypeError(f"validate: today must be a datetime.date, not {type(today).__name__}")
     today = today or date.today()
+    spooled = None
     if isinstance(source, (str, os.PathLike)):
         name = name or os.fspath(source)
     elif hasattr(source, "read"):
         name = name or (getattr(source, "name", None) if isinstance(getattr(source, "name", None), str)
                         else None)
-        if 2 in levels:   # pyx12 needs a second pass over the same bytes
-            stream = getattr(source, "buffer", source)
-            source = stream.read()
+        if 2 in levels:   # pyx12 needs a second pass over the same bytes: spooled, not held
+            caller = getattr(source, "buffer", source)
+            source = spool(source)
+            spooled = source if source is not caller else None
     report = ValidationReport(file=name, levels=levels)
-    _Pass(report, source, name, levels, today, hit).run()
-    if 2 in levels and report.interchanges:
-        from .tr3 import run_tr3
-        run_tr3(source, name, report_adder(report, name), report.notes)
-    elif 2 not in levels:
-        report.notes.append("TR3 level (2) not run")
-    _note_dropped(report)
+    try:
+        start = source.tell() if hasattr(source, "tell") and hasattr(source, "seek") else None
+        _Pass(report, source, name, levels, today, hit).run()
+        if 2 in levels and report.interchanges:
+            from .tr3 import run_tr3
+            if start is not None:
+                source.seek(start)
+            run_tr3(source, name, report_adder(report, name), report.notes)
+        elif 2 not in levels:
+            report.notes.append("TR3 level (2) not run")
+    finally:
+        if spooled is not None:
+            spooled.close()
     report.sort_issues()
     report.attribute()
     report.decide()
@@ -74,24 +93,15 @@ def validate(source, *, name: str | None = None, levels=ALL_LEVELS, today: date 
 
 
 def report_adder(report: ValidationReport, name):
-    """The one way issues enter a report: at most MAX_PER_CODE per code (bounded memory
-    on hostile input), then a single note says how many more there were."""
-    seen: dict[str, int] = report._per_code
+    """The one way issues enter a report. Every issue is kept: the decisions (which
+    claims and sets are rejected) and the counts are exact; only the listing is capped
+    (ValidationReport.to_dict, the CLI's --max-findings / --all-findings)."""
+    issues = report.issues
 
     def add(severity, code, message, index, segment_id, element=None, *, level=1, **kw):
-        n = seen.get(code, 0) + 1
-        seen[code] = n
-        if n <= MAX_PER_CODE:
-            report.issues.append(Issue(severity, code, message, name, index, segment_id, element,
-                                       level=level, **kw))
+        issues.append(Issue(severity, code, message, name, index, segment_id, element,
+                            level=level, **kw))
     return add
-
-
-def _note_dropped(report: ValidationReport) -> None:
-    for code, n in report._per_code.items():
-        if n > MAX_PER_CODE:
-            report.notes.append(f"{n - MAX_PER_CODE} more '{code}' findings not listed "
-                                f"(first {MAX_PER_CODE} kept)")
 
 
 class _Pass:
@@ -149,12 +159,18 @@ class _Pass:
             tracker.finish(reader.index)
             self._close_all(reader.index)
         except EdiHitError as exc:
-            self._close_all(reader.index)
             first = reader.index == 0
+            at = getattr(exc, "segment_index", None) or (None if first else reader.index + 1)
+            # The segment that cannot be read belongs to the envelopes left open: they
+            # end there, rejected with it (x12-read reaches the whole interchange).
+            ic = self.ic.control_number if self.ic is not None else None
+            self._close_all(at if at is not None else reader.index)
+            limit = isinstance(exc, LimitError)
             self.add("error", "not-x12" if first else "x12-read",
-                     exc.describe() if hasattr(exc, "describe") else str(exc),
-                     getattr(exc, "segment_index", None) or (None if first else reader.index + 1),
-                     getattr(exc, "segment_id", None), getattr(exc, "element", None))
+                     exc.describe() if hasattr(exc, "describe") else str(exc), at,
+                     getattr(exc, "segment_id", None), getattr(exc, "element", None),
+                     interchange_control=ic, segment_error="8" if limit else None,
+                     element_error="5" if limit else None)
         self.report.segments = reader.index
         for f in reader.findings + tracker.findings:
             issue = Issue.from_finding(f, level=1)
@@ -178,6 +194,7 @@ class _Pass:
         if sid == "ISA":
             self._close_all(index - 1)
             self.syntax.isa(seg, index)
+            assert self.tracker.interchange is not None   # the tracker was fed this ISA
             self.ic = InterchangeResult.of(self.tracker.interchange)
             self.report.interchanges.append(self.ic)
         elif sid == "GS":
@@ -191,8 +208,9 @@ class _Pass:
             self._close_transaction(index - 1)
             self.syntax.st(seg, index)
             group = self._group(index)
+            ic = self._interchange(index)
             self.tx = TransactionResult(_el(seg, 1), _el(seg, 2), _el(seg, 3), index,
-                                        interchange_control=self.ic.control_number,
+                                        interchange_control=ic.control_number,
                                         group_control=group.control_number)
             group.transactions.append(self.tx)
             self.checker = self._checker_for(_el(seg, 1))

@@ -1,46 +1,44 @@
-# The 837P (005010X222A1) loop structure, declared once as data, and a tracker that
-# names the loop each segment of a transaction set is in (the 999's IK303/CTX04).
+# Which 837P (005010X222A1) loop each segment of a transaction set is in (the 999's
+# IK303/CTX04), from the loop declaration of the 837P reader (x837p/loops.py).
 #
 # Strategy: a loop starts at its first segment (HL by HL03, CLM, LX, SBR, LIN, SVD,
 # LQ, or NM1 by NM101); every other segment stays in the loop in force. The tracker
 # keeps the stack of open loops (e.g. 2000B > 2300 > 2320 > 2330A); a loop-starting
 # segment is looked up from the innermost open loop outwards, and the stack is cut
-# back to the loop whose table knows it. Header segments (BHT) are in no loop.
+# back to the loop whose table knows it. Header segments (BHT) are in no loop. The
+# tables come from x12/x837p/loops.py's LOOPS (each loop's trigger, qualifiers and
+# parents), so the reader and the validator cannot disagree on the structure.
 # Memory: the loop of each segment of the current and the previous claim, so that
 # checks run at the end of a claim can still name the loop of a segment inside it.
 # tests/test_validate_999.py checks every segment of the corpus against pyx12's map.
 from __future__ import annotations
 
-__all__ = ["LoopTracker837"]
+from ..x837p.loops import HL_LOOPS, LOOPS
 
-# HL03 hierarchical level code -> 2000 loop.
-_HL_LOOPS = {"20": "2000A", "22": "2000B", "23": "2000C"}
+__all__ = ["LoopTracker837", "LOOP_STARTS"]
 
-_NM1_2310 = {"DN": "2310A", "P3": "2310A", "82": "2310B", "77": "2310C", "DQ": "2310D",
-             "PW": "2310E", "45": "2310F"}
-_NM1_2330 = {"IL": "2330A", "PR": "2330B", "DN": "2330C", "P3": "2330C", "82": "2330D",
-             "77": "2330E", "DQ": "2330F", "85": "2330G"}
-_NM1_2420 = {"82": "2420A", "QB": "2420B", "77": "2420C", "DQ": "2420D", "DK": "2420E",
-             "DN": "2420F", "P3": "2420F", "PW": "2420G", "45": "2420H"}
 
-# Open loop -> {(segment id, NM101 or None): loop that segment starts inside it}.
-LOOP_STARTS: dict[str | None, dict[tuple[str, str | None], str]] = {
-    None: {("NM1", "41"): "1000A", ("NM1", "40"): "1000B"},        # the header
-    "2000A": {("NM1", "85"): "2010AA", ("NM1", "87"): "2010AB", ("NM1", "PE"): "2010AC"},
-    "2000B": {("NM1", "IL"): "2010BA", ("NM1", "PR"): "2010BB"},
-    "2000C": {("NM1", "QC"): "2010CA"},
-    "2300": {**{("NM1", q): loop for q, loop in _NM1_2310.items()},
-             ("SBR", None): "2320", ("LX", None): "2400"},
-    "2320": {("NM1", q): loop for q, loop in _NM1_2330.items()},
-    "2400": {**{("NM1", q): loop for q, loop in _NM1_2420.items()},
-             ("LIN", None): "2410", ("SVD", None): "2430", ("LQ", None): "2440"},
-}
+def _loop_starts() -> dict[str | None, dict[tuple[str, str | None], str]]:
+    """Open loop -> {(segment id, NM101 or None): loop that segment starts inside it}.
+    The header is None; HL and CLM reset the stack and are not in the tables."""
+    starts: dict[str | None, dict[tuple[str, str | None], str]] = {}
+    for d in LOOPS:
+        if d.trigger in (None, "HL", "CLM"):
+            continue
+        for parent in d.parents:
+            table = starts.setdefault(None if parent == "HEADER" else parent, {})
+            for q in d.qualifiers if d.trigger == "NM1" and d.qualifiers else (None,):
+                table[(d.trigger, q)] = d.loop
+    return starts
+
+
+LOOP_STARTS = _loop_starts()
 
 
 class LoopTracker837:
     """feed(seg, index) -> the 837P loop id of that segment (None in the header)."""
 
-    def __init__(self):
+    def __init__(self) -> None:
         self.stack: list[str | None] = [None]
         self._current: dict[int, str | None] = {}
         self._previous: dict[int, str | None] = {}
@@ -48,7 +46,7 @@ class LoopTracker837:
     def feed(self, seg: list[str], index: int) -> str | None:
         sid = seg[0]
         if sid == "HL":
-            self.stack = [_HL_LOOPS.get(seg[3] if len(seg) > 3 else "")]
+            self.stack = [HL_LOOPS.get(seg[3] if len(seg) > 3 else "")]
             self._new_generation()
         elif sid == "CLM":
             self.stack = [self.stack[0], "2300"]
@@ -73,5 +71,5 @@ class LoopTracker837:
             return self._current[index]
         return self._previous.get(index)
 
-    def _new_generation(self):
+    def _new_generation(self) -> None:
         self._previous, self._current = self._current, {}

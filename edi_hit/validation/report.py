@@ -6,7 +6,9 @@
 # (1 syntax/envelope, 2 TR3, 3 balancing/cross-field, 4 HIT edits), the 999 error
 # codes it maps to, and the claim it belongs to. Decisions (accepted/rejected) are
 # computed once, after every level has run, by `decide()`; the acknowledgment
-# writers and the CLI only read them.
+# writers and the CLI only read them. Every issue is kept, so the decisions and the
+# counts are exact; a listing (to_dict) shows at most MAX_LISTED_PER_CODE issues of
+# one code unless asked for all, and says how many it left out.
 from __future__ import annotations
 
 from bisect import bisect_right
@@ -16,7 +18,9 @@ from ..errors import Finding
 from ..x12.envelope import InterchangeHeader
 
 __all__ = ["Issue", "ValidationReport", "InterchangeResult", "GroupResult",
-           "TransactionResult", "ClaimResult", "LEVEL_NAMES"]
+           "TransactionResult", "ClaimResult", "LEVEL_NAMES", "MAX_LISTED_PER_CODE"]
+
+MAX_LISTED_PER_CODE = 1000   # findings of one code a listing shows (all_findings: no limit)
 
 LEVEL_NAMES = {
     1: "syntax and envelope",
@@ -161,7 +165,6 @@ class ValidationReport:
     interchanges: list[InterchangeResult] = field(default_factory=list)
     segments: int = 0
     notes: list[str] = field(default_factory=list)   # what was done to the input, levels skipped
-    _per_code: dict = field(default_factory=dict, repr=False)
 
     # -- views ---------------------------------------------------------------
     @property
@@ -203,14 +206,31 @@ class ValidationReport:
             "errors": by_sev["error"], "warnings": by_sev["warning"], "info": by_sev["info"],
         }
 
-    def to_dict(self) -> dict:
+    def listed(self, all_findings: bool = False) -> tuple[list[Issue], list[str]]:
+        """The issues a listing shows (at most MAX_LISTED_PER_CODE of each code unless
+        all_findings) and a note per code it leaves out."""
+        if all_findings:
+            return list(self.issues), []
+        shown: list[Issue] = []
+        per_code: dict[str, int] = {}
+        for i in self.issues:
+            n = per_code[i.code] = per_code.get(i.code, 0) + 1
+            if n <= MAX_LISTED_PER_CODE:
+                shown.append(i)
+        notes = [f"{n - MAX_LISTED_PER_CODE:,} more '{code}' findings not listed (the first "
+                 f"{MAX_LISTED_PER_CODE:,} are; --all-findings lists every one)"
+                 for code, n in per_code.items() if n > MAX_LISTED_PER_CODE]
+        return shown, notes
+
+    def to_dict(self, all_findings: bool = False) -> dict:
+        shown, left_out = self.listed(all_findings)
         return {
             "file": self.file,
             "levels": list(self.levels),
             "valid": self.ok,
             "counts": self.counts(),
-            "notes": list(self.notes),
-            "findings": [i.to_dict() for i in self.issues],
+            "notes": list(self.notes) + left_out,
+            "findings": [i.to_dict() for i in shown],
             "interchanges": [i.to_dict() for i in self.interchanges],
         }
 
@@ -224,6 +244,7 @@ class ValidationReport:
         """Give every issue the control numbers (and claim) of the envelope it lies in."""
         txs = self.transactions
         starts = [t.segment_index for t in txs]
+        claim_starts: dict[int, list[int]] = {}   # id(tx) -> its claims' first segments
         for issue in self.issues:
             if issue.segment_index is None:
                 continue
@@ -234,7 +255,10 @@ class ValidationReport:
                 issue.transaction_control = issue.transaction_control or tx.control_number
                 tx.issues.append(issue)
                 if issue.claim is None and issue.level >= 2:
-                    claim = _claim_at(tx, issue.segment_index)
+                    cs = claim_starts.get(id(tx))
+                    if cs is None:
+                        cs = claim_starts[id(tx)] = [c.segment_index for c in tx.claims]
+                    claim = _claim_at(tx, issue.segment_index, cs)
                     if claim is not None:
                         issue.claim = claim.claim_id
             elif issue.interchange_control is None:
@@ -264,9 +288,11 @@ class ValidationReport:
 
     def decide(self) -> None:
         """Accept or reject each interchange, group, transaction set and claim."""
+        errors = [i for i in self.issues if i.severity == "error"]
+        ic_codes = [i for i in errors if i.code in INTERCHANGE_CODES]
+        group_codes = [i for i in errors if i.code in GROUP_CODES]
         for ic in self.interchanges:
-            ic_errors = [i for i in self.issues if i.severity == "error" and i.code in INTERCHANGE_CODES
-                         and i.interchange_control == ic.control_number
+            ic_errors = [i for i in ic_codes if i.interchange_control == ic.control_number
                          and (i.segment_index is None or ic.segment_index <= i.segment_index
                               <= (ic.end_index or 1 << 62))]
             if ic_errors:
@@ -274,8 +300,7 @@ class ValidationReport:
                 from .ack import ta1_note_code
                 ic.note_code = ta1_note_code(ic_errors[0])
             for g in ic.groups:
-                g_errors = [i for i in self.issues if i.severity == "error" and i.code in GROUP_CODES
-                            and i.segment_index is not None
+                g_errors = [i for i in group_codes if i.segment_index is not None
                             and g.segment_index <= i.segment_index <= (g.end_index or 1 << 62) + 1]
                 if g_errors:
                     g.accepted = False
@@ -294,19 +319,25 @@ class ValidationReport:
         if set_level:
             t.accepted = False
             t.reasons = sorted(set(t.reasons) | {i.code for i in set_level})
+        by_claim: dict[str, list] = {}
+        for i in own:
+            if i.claim is not None:
+                by_claim.setdefault(i.claim, []).append(i)
         for c in t.claims:
             # + 1: a segment missing at the end of the claim is reported at the
             # segment after it (where its absence shows).
-            mine = [i for i in own if i.claim == c.claim_id
-                    and c.segment_index <= (i.segment_index or 0) <= c.end_index + 1]
+            mine = [i for i in by_claim.get(c.claim_id, ())
+                    if c.segment_index <= (i.segment_index or 0) <= c.end_index + 1]
             c.reasons = sorted({i.code for i in mine})
             c.accepted = t.accepted and not mine
             if not t.accepted and not c.reasons:
                 c.reasons = ["transaction-rejected"]
 
 
-def _claim_at(tx: TransactionResult, index: int) -> ClaimResult | None:
-    for c in tx.claims:
+def _claim_at(tx: TransactionResult, index: int, starts: list[int]) -> ClaimResult | None:
+    pos = bisect_right(starts, index) - 1
+    if pos >= 0:
+        c = tx.claims[pos]
         if c.segment_index <= index <= c.end_index:
             return c
     return None

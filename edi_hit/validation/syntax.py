@@ -4,17 +4,21 @@
 # counts; here each segment is looked at on its own, once, with plain string tests:
 # a segment id is 2-3 upper-case letters or digits starting with a letter, envelope
 # dates and times are real, GS01 matches the transaction sets inside it, the version
-# is one this toolkit (and pyx12) has an implementation guide for, and no element
-# holds a control character. Each problem is reported through `add`, which the
+# is one this toolkit (and pyx12) has an implementation guide for, no element holds a
+# control character, and no segment is longer than any 837P or 835 segment can be
+# (LONG_SEGMENT: the longest, an HI with twelve full composites, is about 2,100
+# characters; pyx12 stops reading, without a word, at one over 8 KB). Each problem is reported through `add`, which the
 # engine supplies, so this module knows nothing of reports.
 from __future__ import annotations
 
 import re
 from datetime import date
 
-__all__ = ["SyntaxChecker", "parse_date8", "SUPPORTED_VERSIONS", "FUNCTIONAL_IDS"]
+__all__ = ["SyntaxChecker", "parse_date8", "SUPPORTED_VERSIONS", "FUNCTIONAL_IDS",
+           "LONG_SEGMENT"]
 
 _SEGMENT_ID = re.compile(r"[A-Z][A-Z0-9]{1,2}")
+LONG_SEGMENT = 4096
 _CONTROL = re.compile(r"[\x00-\x1f\x7f]")
 _TIME = re.compile(r"([01][0-9]|2[0-3])[0-5][0-9]([0-5][0-9]([0-9]{1,2})?)?")
 
@@ -52,6 +56,8 @@ class SyntaxChecker:
                      f"{shown!r} is not a segment id (2-3 upper-case letters or digits); "
                      f"segment text starts {delimiters.element.join(seg)[:40]!r}",
                      index, sid or None, segment_error="1")
+        if len(seg) > 40 or sum(map(len, seg)) > LONG_SEGMENT - len(seg):
+            self._length(seg, index)
         if self._control_reported < 20:
             for pos, value in enumerate(seg[1:], start=1):
                 m = _CONTROL.search(value)
@@ -62,6 +68,18 @@ class SyntaxChecker:
                              index, sid, f"{sid}{pos:02d}", element_error="6",
                              bad_value=value[:60])
                     break
+
+    def _length(self, seg: list[str], index: int) -> None:
+        n = sum(map(len, seg)) + len(seg) - 1
+        if n <= LONG_SEGMENT:
+            return
+        pos = max(range(1, len(seg)), key=lambda k: len(seg[k]), default=0)
+        sid = seg[0]
+        self.add("error", "segment-length",
+                 f"segment is {n:,} characters long; no 837P or 835 segment is longer than "
+                 f"{LONG_SEGMENT:,} (its longest element, {sid}{pos:02d}, has "
+                 f"{len(seg[pos]):,})", index, sid, f"{sid}{pos:02d}" if pos else None,
+                 segment_error="8", element_error="5")
 
     def isa(self, seg, index):
         def bad(n, what, code="isa-field"):

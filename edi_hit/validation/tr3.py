@@ -20,14 +20,23 @@
 # the segment in (".../2000B/2300/2400/SV1" -> "2400"): the 999's IK303. pyx12's own
 # codes that are not X12 codes (HL1, HL2, LX: ids out of sequence) become element
 # errors on HL01, HL02 and LX01, as level 3 reports them.
+#
+# Fail closed: pyx12 stops without a word at a segment longer than its 8 KB read-ahead
+# (and at other things it cannot read), which would pass everything after it. So a
+# callback counts the segments pyx12 actually walked, and the run is complete only
+# when that is every segment edi-hit's reader gives; otherwise, and whenever pyx12
+# cannot run on the file at all (no map for the version, delimiters that change, a
+# crash), the level reports a "tr3-incomplete" error: a file whose TR3 was not checked
+# to its end is not valid.
 from __future__ import annotations
 
 import io
 import json
 import logging
+from typing import Any
 
 from ..errors import EdiHitError
-from ..x12 import SegmentReader
+from ..x12 import Delimiters, SegmentReader
 from ..x12.delimiters import ISA_WIDTHS
 
 __all__ = ["run_tr3", "IK304_CODES", "IK403_CODES"]
@@ -54,7 +63,7 @@ def loop_of_path(path: str | None) -> str | None:
     return loops[-1] if loops else None
 
 
-def _loop_naming_handler(base):
+def _loop_naming_handler(base: Any) -> Any:
     class LoopNamingHandler(base):
         def add_seg(self, map_node, seg_data, seg_count, cur_line, ls_id):
             if not ls_id and map_node is not None:
@@ -77,14 +86,17 @@ class _SegmentText(io.TextIOBase):
         self._reader = reader
         self._segments = iter(reader)
         self._buffer = ""
-        self._first = None
+        self._first: Delimiters | None = None
         self._notes = notes
+        self._long: dict[int, tuple] = {}  # segment index -> (length, id), segments over 8 KB
         self.padded = False
 
     def readable(self) -> bool:
         return True
 
-    def read(self, size: int = -1) -> str:
+    def read(self, size: int | None = -1) -> str:
+        if size is None:
+            size = -1
         while size < 0 or len(self._buffer) < size:
             try:
                 seg = next(self._segments)
@@ -97,7 +109,27 @@ class _SegmentText(io.TextIOBase):
             out, self._buffer = self._buffer[:size], self._buffer[size:]
         return out
 
+    def drain(self) -> int:
+        """Read the segments pyx12 left unread; the number of segments in the file."""
+        for seg in self._segments:
+            self._note_length(seg)
+        return self._reader.index
+
+    def length_of(self, index: int) -> str:
+        """' (it is 16,390 characters long ...)' when segment `index` was a long one."""
+        n = self._long.get(index, (0, None))[0]
+        return f" (it is {n:,} characters long; pyx12 reads at most 8 KB ahead)" if n else ""
+
+    def segment_id(self, index: int) -> str | None:
+        return self._long.get(index, (0, None))[1]
+
+    def _note_length(self, seg: list[str]) -> None:
+        n = sum(map(len, seg)) + len(seg) - 1
+        if n > 8000 and len(self._long) < 100:
+            self._long[self._reader.index] = (n, seg[0][:3] or None)
+
     def _text(self, seg: list[str]) -> str:
+        self._note_length(seg)
         d = self._reader.delimiters
         if self._first is None:
             self._first = d
@@ -105,6 +137,7 @@ class _SegmentText(io.TextIOBase):
             if any(set(v) & set(self._first.chars()) for v in seg):
                 raise _Skip("its interchanges declare different delimiters")
         first = self._first
+        assert first is not None
         if seg[0] == "ISA":
             seg = self._fixed_isa(seg)
         return first.element.join(seg) + first.segment
@@ -133,16 +166,20 @@ class _Collect(logging.Handler):
 
 
 def run_tr3(source, name, add, notes: list[str]) -> bool:
-    """Validate `source` against its TR3 with pyx12. Returns True when pyx12 ran."""
+    """Validate `source` against its TR3 with pyx12. Returns True when pyx12 read the
+    whole file; otherwise a "tr3-incomplete" error says why it did not."""
+    def incomplete(why: str, index: int | None = None, segment_id: str | None = None) -> bool:
+        add("error", "tr3-incomplete", f"TR3 validation incomplete: {why}", index, segment_id,
+            level=2, segment_error="8" if segment_id else None)
+        return False
+
     try:
         import pyx12.error_handler
         import pyx12.errors
         import pyx12.params
         import pyx12.x12n_document
     except ImportError:  # pragma: no cover - pyx12 is a dependency
-        add("warning", "tr3-skipped", "TR3 level skipped: pyx12 is not installed", None, None,
-            level=2)
-        return False
+        return incomplete("pyx12 is not installed")
     reader = SegmentReader(source, name)
     stream = _SegmentText(reader, notes)
     logger = logging.getLogger("pyx12")
@@ -152,35 +189,31 @@ def run_tr3(source, name, add, notes: list[str]) -> bool:
     logger.propagate = False
     logger.setLevel(logging.WARNING)
     tree = io.StringIO()
+    walked = [0]
+
+    def count(*_args) -> None:  # called by pyx12 once for every segment it walks
+        walked[0] += 1
+
     base_handler = pyx12.error_handler.err_handler
     pyx12.error_handler.err_handler = _loop_naming_handler(base_handler)
     try:
         pyx12.x12n_document.x12n_document(pyx12.params.params(), stream, None, None,
-                                          fd_json=tree)
+                                          fd_json=tree, callback=count)
     except _Skip as exc:
-        add("warning", "tr3-skipped", f"TR3 level skipped: pyx12 cannot read this file, {exc}",
-            None, None, level=2)
-        return False
+        return incomplete(f"pyx12 cannot read this file: {exc}")
     except EdiHitError as exc:
-        add("warning", "tr3-skipped", f"TR3 level skipped: {exc}", None, None, level=2)
-        return False
+        return incomplete(f"the file cannot be read to its end ({_what(exc)})",
+                          getattr(exc, "segment_index", None), getattr(exc, "segment_id", None))
     except pyx12.errors.EngineError as exc:
         text = str(exc)
         if "Map not found" in text:
             version = text.split("vriic=")[-1].strip() if "vriic=" in text else "?"
-            add("warning", "tr3-skipped",
-                f"TR3 level skipped: pyx12 has no implementation guide map for {version} "
-                "(it has 005010X222A1 for the 837P and 005010X221A1 for the 835)",
-                _line_of(collect), None, level=2)
-        else:
-            add("warning", "tr3-skipped", f"TR3 level skipped: pyx12 stopped: {text}",
-                _line_of(collect), None, level=2)
-        return False
+            return incomplete(f"pyx12 has no implementation guide map for {version} (it has "
+                              "005010X222A1 for the 837P and 005010X221A1 for the 835)",
+                              _line_of(collect))
+        return incomplete(f"pyx12 stopped: {text}", _line_of(collect))
     except Exception as exc:  # pyx12 is third-party: never let it crash a validation
-        add("warning", "tr3-skipped",
-            f"TR3 level skipped: pyx12 failed with {type(exc).__name__}: {exc}",
-            _line_of(collect), None, level=2)
-        return False
+        return incomplete(f"pyx12 failed with {type(exc).__name__}: {exc}", _line_of(collect))
     finally:
         pyx12.error_handler.err_handler = base_handler
         logger.level, logger.propagate, logger.handlers = saved[0], saved[1], saved[2]
@@ -195,15 +228,30 @@ def run_tr3(source, name, add, notes: list[str]) -> bool:
         notes.append("TR3: empty segments were dropped before pyx12 read the file "
                      "(pyx12 stops at the first one)")
     text = tree.getvalue()
+    if text:
+        _issues_from_tree(json.loads(text), add)
+    # Did pyx12 walk every segment edi-hit reads? (It stops quietly at one it cannot.)
+    try:
+        total = stream.drain()
+    except EdiHitError as exc:
+        return incomplete(f"the file cannot be read to its end ({_what(exc)})",
+                          getattr(exc, "segment_index", None), getattr(exc, "segment_id", None))
+    if walked[0] < total:
+        at = walked[0] + 1
+        why = stream.length_of(at)
+        return incomplete(f"pyx12 read {walked[0]:,} of the {total:,} segments and stopped at "
+                          f"segment {at:,}{why}; nothing after it was checked against the TR3",
+                          at, stream.segment_id(at))
     if not text:
         for rec in collect.records:
             if rec.levelno >= logging.ERROR:
-                add("warning", "tr3-skipped", f"TR3 level skipped: pyx12: {rec.getMessage()}",
-                    None, None, level=2)
-                return False
-        return True
-    _issues_from_tree(json.loads(text), add)
+                return incomplete(f"pyx12: {rec.getMessage()}")
     return True
+
+
+def _what(exc: EdiHitError) -> str:
+    describe = getattr(exc, "describe", None)
+    return describe() if describe is not None else str(exc)
 
 
 def _line_of(collect: _Collect) -> int | None:

@@ -40,7 +40,8 @@ class Delimiters(NamedTuple):
         return self.element + (self.repetition or "") + self.component + self.segment
 
 
-def parse_isa_delimiters(text: str, start: int = 0, *, file=None, segment_index=1):
+def parse_isa_delimiters(text: str, start: int = 0, *, file: str | None = None,
+                         segment_index: int = 1) -> tuple[Delimiters, int, list[Finding]]:
     """Read the delimiters of the ISA that begins at text[start].
 
     Returns (Delimiters, isa_length, findings) where isa_length counts the ISA

@@ -6,21 +6,28 @@
 # transaction set a segment belongs to, and it checks the trailers against them:
 # ISA13 = IEA02, GS06 = GE02, ST02 = SE02, SE01 = segments from ST to SE,
 # GE01 = transaction sets, IEA01 = groups. A mismatch is a Finding with its position,
-# never an exception: the data between the envelopes is still readable.
+# never an exception: the data between the envelopes is still readable. A lenient
+# tracker (for converting imperfect files) reports the count and control-number
+# mismatches (SE01, SE02, GE01, GE02, IEA01, IEA02) as warnings, which condemn nothing.
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass, field
+from typing import Any
 
 from ..errors import Finding
 
 __all__ = ["EnvelopeTracker", "InterchangeHeader", "GroupHeader", "TransactionHeader",
-           "TransactionSets", "ENVELOPE_IDS", "SET_BOUNDARY_IDS", "check_envelopes"]
+           "TransactionSets", "ENVELOPE_IDS", "SET_BOUNDARY_IDS", "MISMATCH_CODES",
+           "check_envelopes"]
 
 ENVELOPE_IDS = frozenset({"ISA", "IEA", "GS", "GE", "ST", "SE", "TA1"})
 # The segments that open or close a transaction set (TA1 does neither).
 SET_BOUNDARY_IDS = frozenset({"ISA", "IEA", "GS", "GE", "ST", "SE"})
-# Trailer findings that condemn the transaction set they close.
+# Trailer findings that condemn the transaction set they close (when errors).
 SET_REJECTING = frozenset({"se01-count", "se02-control"})
+# Count and control-number mismatches: warnings for a lenient tracker.
+MISMATCH_CODES = frozenset({"se01-count", "se02-control", "ge01-count", "ge02-control",
+                            "iea01-count", "iea02-control"})
 
 
 def _el(seg: list[str], n: int) -> str:
@@ -41,7 +48,7 @@ class InterchangeHeader:
     usage: str
     segment_index: int = 0
 
-    def to_dict(self) -> dict:
+    def to_dict(self) -> dict[str, Any]:
         return asdict(self)
 
 
@@ -57,7 +64,7 @@ class GroupHeader:
     version: str
     segment_index: int = 0
 
-    def to_dict(self) -> dict:
+    def to_dict(self) -> dict[str, Any]:
         return asdict(self)
 
 
@@ -68,7 +75,7 @@ class TransactionHeader:
     implementation_reference: str
     segment_index: int = 0
 
-    def to_dict(self) -> dict:
+    def to_dict(self) -> dict[str, Any]:
         return asdict(self)
 
 
@@ -78,16 +85,20 @@ class EnvelopeTracker:
 
     file: str | None = None
     findings: list[Finding] = field(default_factory=list)
+    lenient: bool = False
     interchange: InterchangeHeader | None = None
     group: GroupHeader | None = None
     transaction: TransactionHeader | None = None
     interchanges: int = 0
     _groups_in_isa: int = 0
     _sets_in_gs: int = 0
-    _seen_isa13: set = field(default_factory=set)
+    _seen_isa13: set[str] = field(default_factory=set)
 
     # -- findings -------------------------------------------------------------
-    def _find(self, severity, code, message, index, seg_id, element=None):
+    def _find(self, severity: str, code: str, message: str, index: int | None,
+              seg_id: str | None, element: str | None = None) -> None:
+        if self.lenient and code in MISMATCH_CODES:
+            severity = "warning"
         self.findings.append(Finding(
             severity, code, message, file=self.file, segment_index=index, segment_id=seg_id,
             element=element,
@@ -99,7 +110,7 @@ class EnvelopeTracker:
     def feed(self, seg: list[str], index: int) -> None:
         getattr(self, seg[0].lower())(seg, index)
 
-    def isa(self, seg, index):
+    def isa(self, seg: list[str], index: int) -> None:
         if self.interchange is not None:
             self._find("error", "missing-iea",
                        f"interchange {self.interchange.control_number} has no IEA before the next ISA",
@@ -117,7 +128,7 @@ class EnvelopeTracker:
         self._seen_isa13.add(ctl)
         self._groups_in_isa = 0
 
-    def gs(self, seg, index):
+    def gs(self, seg: list[str], index: int) -> None:
         if self.interchange is None:
             self._find("error", "gs-outside-isa", "GS outside an interchange (no ISA before it)",
                        index, "GS")
@@ -129,7 +140,7 @@ class EnvelopeTracker:
         self._groups_in_isa += 1
         self._sets_in_gs = 0
 
-    def st(self, seg, index):
+    def st(self, seg: list[str], index: int) -> None:
         if self.group is None:
             self._find("error", "st-outside-gs", "ST outside a functional group (no GS before it)",
                        index, "ST")
@@ -145,7 +156,7 @@ class EnvelopeTracker:
                        f"ST03 {self.transaction.implementation_reference} differs from GS08 "
                        f"{self.group.version}", index, "ST", "ST03")
 
-    def se(self, seg, index):
+    def se(self, seg: list[str], index: int) -> None:
         t = self.transaction
         if t is None:
             self._find("error", "se-outside-st", "SE without a matching ST", index, "SE")
@@ -161,7 +172,7 @@ class EnvelopeTracker:
                        index, "SE", "SE02")
         self.transaction = None
 
-    def ge(self, seg, index):
+    def ge(self, seg: list[str], index: int) -> None:
         g = self.group
         if self.transaction is not None:
             self._find("error", "missing-se",
@@ -181,7 +192,7 @@ class EnvelopeTracker:
                        index, "GE", "GE02")
         self.group = None
 
-    def iea(self, seg, index):
+    def iea(self, seg: list[str], index: int) -> None:
         i = self.interchange
         if self.group is not None:
             self._find("error", "missing-ge", f"group {self.group.control_number} has no GE before IEA",
@@ -201,10 +212,10 @@ class EnvelopeTracker:
                        index, "IEA", "IEA02")
         self.interchange = None
 
-    def ta1(self, seg, index):
+    def ta1(self, seg: list[str], index: int) -> None:
         pass  # interchange acknowledgment: allowed between ISA and GS
 
-    def _close_open(self, index):
+    def _close_open(self, index: int) -> None:
         self.transaction = None
         self.group = None
         self.interchange = None
@@ -244,7 +255,7 @@ class TransactionSets:
         self.tracker = tracker
         self.open = False  # an ST was read and its set has not ended
 
-    def controls(self) -> tuple:
+    def controls(self) -> tuple[str | None, str | None, str | None]:
         t = self.tracker
         return (t.interchange.control_number if t.interchange else None,
                 t.group.control_number if t.group else None,
@@ -261,7 +272,7 @@ class TransactionSets:
         ended = None
         if sid == "SE":
             if self.open:
-                ended = [f for f in new if f.code in SET_REJECTING]
+                ended = [f for f in new if f.code in SET_REJECTING and f.severity == "error"]
         elif self.open:  # the set ends without its SE
             ended = [f for f in new if f.code == "missing-se"]
             if not ended:
@@ -294,7 +305,7 @@ class TransactionSets:
         return ended
 
 
-def check_envelopes(reader) -> list[Finding]:
+def check_envelopes(reader: Any) -> list[Finding]:
     """Run a SegmentReader to the end and return its envelope findings (and the reader's own)."""
     tracker = EnvelopeTracker(file=reader.name)
     outside = 0
@@ -308,4 +319,5 @@ def check_envelopes(reader) -> list[Finding]:
                           f"segment {sid} is outside a transaction set (no ST before it)",
                           reader.index, sid)
     tracker.finish(reader.index)
-    return reader.findings + tracker.findings
+    found: list[Finding] = reader.findings + tracker.findings
+    return found

@@ -12,8 +12,11 @@
 #
 # Counting terminators is counting segments only in a plain file. An empty segment, a
 # segment that starts with white space, bytes that are not UTF-8, text before the ISA,
-# or a later ISA that does not parse or declares other delimiters, send the scan back
-# to the start, segment by segment, with SegmentReader itself (a few times slower).
+# a later ISA that does not parse or declares other delimiters, or a segment longer
+# than the reader's element limit (one more C-speed search per chunk), send the scan
+# back to the start, segment by segment, with SegmentReader itself (a few times
+# slower), which applies the reader's limits exactly; so the verdicts always agree with
+# the read. Memory is bounded like the reader's: a chunk plus one segment.
 #
 # A subclass can watch other segments in the same pass (pricing's run plan reads the
 # member id of each claim this way) without this module knowing what they mean:
@@ -28,18 +31,23 @@ import os
 import re
 import shutil
 import tempfile
+from typing import Any
 
-from ..errors import X12Error
+from ..errors import ArgumentError, X12Error
 from .delimiters import parse_isa_delimiters
 from .envelope import SET_BOUNDARY_IDS, EnvelopeTracker, TransactionSets
-from .reader import CHUNK_SIZE, SegmentReader
+from ..errors import Finding
+from .reader import CHUNK_SIZE, MAX_ELEMENT_LENGTH, MAX_SEGMENT_LENGTH, SegmentReader
 
-__all__ = ["EnvelopeScan", "check_transaction_sets", "rereadable"]
+__all__ = ["EnvelopeScan", "check_transaction_sets", "rereadable", "spool", "Verdict"]
+
+# One transaction set's verdict: None (sound) or the findings that condemn it.
+Verdict = tuple[Finding, ...] | None
 
 _BOM = b"\xef\xbb\xbf"
 _WS = " \t\r\n"
 
-def rereadable(source) -> bool:
+def rereadable(source: Any) -> bool:
     """Whether `source` can be read twice: a path, bytes, or a seekable binary file."""
     if isinstance(source, (str, os.PathLike, bytes, bytearray, memoryview)):
         return True
@@ -53,7 +61,7 @@ def rereadable(source) -> bool:
     return False
 
 
-def spool(source):
+def spool(source: Any) -> Any:
     """A source that can be read twice: a re-readable source as it is (a text stream's
     binary buffer); anything else (stdin, a pipe) copied to a temporary file first.
     The caller closes a returned temporary file."""
@@ -66,34 +74,48 @@ def spool(source):
     return tmp
 
 
-def check_transaction_sets(source, name: str | None = None) -> list:
+def check_transaction_sets(source: Any, name: str | None = None, *, envelope: str = "reject",
+                           max_segment_length: int = MAX_SEGMENT_LENGTH,
+                           max_element_length: int = MAX_ELEMENT_LENGTH) -> list[Verdict]:
     """The verdict of every transaction set of `source` (path, bytes or seekable binary
     file; a file is read from where it stands and put back there), one per ST in file
     order: None when ST02 = SE02 and SE01 counts the segments from ST to SE, otherwise
     a tuple of the findings an EnvelopeTracker gives (se01-count, se02-control,
     missing-se; 'unreadable' when the rest of the file cannot be read). Input that is
     not X12 gives []. `name` is the file name the findings carry (default: the path).
+    envelope="warn" gives the verdicts of a lenient read (count and control-number
+    mismatches are warnings and condemn nothing; see EnvelopeTracker). The limits are
+    the reader's (SegmentReader).
     """
-    return EnvelopeScan(name).run(source)
+    return EnvelopeScan(name, envelope=envelope, max_segment_length=max_segment_length,
+                        max_element_length=max_element_length).run(source)
 
 
 class EnvelopeScan:
     """One pass over an X12 source: transaction-set verdicts, plus what a subclass watches."""
 
-    watch_ids: frozenset = frozenset()
+    watch_ids: frozenset[str] = frozenset()
 
-    def __init__(self, name: str | None = None, *, chunk_size: int = CHUNK_SIZE):
+    def __init__(self, name: str | None = None, *, chunk_size: int = CHUNK_SIZE,
+                 envelope: str = "reject", max_segment_length: int = MAX_SEGMENT_LENGTH,
+                 max_element_length: int = MAX_ELEMENT_LENGTH):
+        if envelope not in ("reject", "warn"):
+            raise ArgumentError(f"envelope must be 'reject' or 'warn', not {envelope!r}")
         self.name = name
         self.chunk_size = chunk_size
+        self.envelope = envelope
+        self.max_segment_length = max_segment_length
+        self.max_element_length = min(max_element_length, max_segment_length)
         self.fast = True  # after run(): whether the C-speed pass did it all
 
     # -- hooks for subclasses ---------------------------------------------------------
     def watch(self, element: str, terminator: str) -> str:
         """Alternatives for the fast pass's expression, matched right after a terminator
-        (both delimiters come escaped). Named groups only; names must not start with _."""
+        (both delimiters come escaped). Each alternative must hold a named group (the
+        fast pass tells a watched match from an envelope one by m.lastgroup)."""
         return ""
 
-    def matched(self, m: re.Match) -> None:
+    def matched(self, m: re.Match[str]) -> None:
         """A match of `watch` (fast pass)."""
 
     def segment(self, seg: list[str]) -> None:
@@ -103,7 +125,7 @@ class EnvelopeScan:
         """The fast pass gave up: forget what it reported, everything comes again."""
 
     # -- the scan -----------------------------------------------------------------------
-    def run(self, source) -> list:
+    def run(self, source: Any) -> list[Verdict]:
         fh, owned, start, name = _open(source)
         if self.name is None:
             self.name = name
@@ -126,7 +148,10 @@ class EnvelopeScan:
             elif start is not None:
                 fh.seek(start)
 
-    def _fast(self, fh) -> list | None:
+    def _tracker(self) -> EnvelopeTracker:
+        return EnvelopeTracker(file=self.name, lenient=self.envelope == "warn")
+
+    def _fast(self, fh: Any) -> list[Verdict] | None:
         """Verdicts by counting terminators; None when the file needs the segment pass."""
         size = self.chunk_size
         data = fh.read(size)
@@ -151,14 +176,18 @@ class EnvelopeScan:
         e, t = re.escape(elem), re.escape(term)
         anomaly = "[" + re.escape(_WS + term) + "]"
         extra = self.watch(e, t)
+        # A segment longer than the element limit: the segment pass decides exactly.
+        long_segment = re.compile(f"{t}[^{t}]{{{self.max_element_length + 1}}}")
+        # The envelope alternatives have no named group (three times faster than with
+        # them); a subclass's alternatives each have one, which tells them apart.
         pat = re.compile(
-            f"{t}(?:(?P<_anomaly>{anomaly})|(?P<_isa>ISA)"
-            f"|(?P<_env>ST|SE|GS|GE|IEA)(?={e}|{t}|\\Z)" + (f"|{extra}" if extra else "") + ")")
-        envelope_groups = ("_anomaly", "_isa", "_env")
+            f"{t}(?:{anomaly}|ISA|(?:S[TE]|G[SE]|IEA)(?=[{e}{t}]|\\Z)"
+            + (f"|{extra}" if extra else "") + ")")
+        anomalies = frozenset(_WS + term)
         term_b = term.encode("latin-1")
         drop_breaks = term not in "\r\n"
-        sets = TransactionSets(EnvelopeTracker(file=self.name))
-        verdicts: list = []
+        sets = TransactionSets(self._tracker())
+        verdicts: list[Verdict] = []
         watched = self.watch_ids
         matched, segment = self.matched, self.segment
         before = 0      # segments of the earlier chunks
@@ -169,6 +198,8 @@ class EnvelopeScan:
                 data += more
                 cut = data.rfind(term_b)
                 if cut < 0:
+                    if len(data) > self.max_segment_length:
+                        return None  # the segment pass says how long and where
                     continue
                 body, data = data[:cut + 1], data[cut + 1:]
             else:
@@ -183,21 +214,22 @@ class EnvelopeScan:
             elif "\r\n" in text:
                 text = text.replace("\r\n", term)
             text = term + text  # every segment follows a terminator
+            if len(text) > self.max_element_length and long_segment.search(text):
+                return None
             counted_to = counted = 0  # terminators in text[:counted_to]
             for m in pat.finditer(text):
-                group = m.lastgroup
-                if group not in envelope_groups:
+                if m.lastgroup is not None:
                     matched(m)
                     continue
-                if group == "_anomaly":
-                    return None
                 at = m.start()
+                if text[at + 1] in anomalies:
+                    return None
                 counted += text.count(term, counted_to, at)
                 counted_to = at
                 index = before + counted + 1
                 end = text.find(term, at + 1)
                 seg = (text[at + 1:] if end < 0 else text[at + 1:end]).split(elem)
-                if group == "_isa":
+                if text.startswith("ISA", at + 1):
                     if not first:
                         try:
                             other = parse_isa_delimiters(text[at + 1:at + 401], 0)[0]
@@ -225,14 +257,15 @@ class EnvelopeScan:
             verdicts.append(tuple(ended) or None)
         return verdicts
 
-    def _segments(self, fh) -> list:
+    def _segments(self, fh: Any) -> list[Verdict]:
         """Verdicts segment by segment, exactly as the 837P reader meets them."""
-        sets = TransactionSets(EnvelopeTracker(file=self.name))
-        verdicts: list = []
+        sets = TransactionSets(self._tracker())
+        verdicts: list[Verdict] = []
         watched = self.watch_ids
         segment = self.segment
         boundary = SET_BOUNDARY_IDS
-        reader = SegmentReader(fh, self.name)  # chunked as the 837P reader reads
+        reader = SegmentReader(fh, self.name, max_segment_length=self.max_segment_length,
+                               max_element_length=self.max_element_length)
         index = 0
         try:
             for batch in reader.batches():
@@ -255,7 +288,7 @@ class EnvelopeScan:
         return verdicts
 
 
-def _open(source):
+def _open(source: Any) -> tuple[Any, bool, int | None, str | None]:
     """(binary file, owned, start offset of a caller's file, name); file None when a
     path cannot be opened."""
     if isinstance(source, (bytes, bytearray, memoryview)):

@@ -15,18 +15,34 @@
 # Positions: the reader counts segments (1-based, `index`). Byte offsets are only
 # needed when something goes wrong, so they are computed on demand by `position()`,
 # which re-reads the chunk that holds the segment.
+#
+# Bounded input: a segment may not be longer than `max_segment_length` characters
+# nor an element longer than `max_element_length` (defaults far above anything an
+# 837P or 835 carries). The buffer that waits for a terminator never grows past the
+# segment limit, so memory is a chunk or two whatever the input (an ISA followed by
+# 200 MB without a terminator is refused after 64 KiB). Inside a chunk one C-speed
+# search (a stretch without a terminator longer than the element limit) finds a
+# segment that may be too long; only then are the segments measured, and only an
+# over-long one is looked at element by element. A caller that pre-scanned the same
+# source with the same search (prescan.EnvelopeScan) lets the reader skip it. Either limit gives an X12Error that names the
+# segment number and its byte offset.
 from __future__ import annotations
 
 import io
 import os
-from typing import BinaryIO, Iterator, NamedTuple
+import re
+from typing import Any, BinaryIO, Iterator, NamedTuple
 
-from ..errors import Finding, X12Error
+from ..errors import Finding, LimitError, X12Error
 from .delimiters import Delimiters, parse_isa_delimiters
 
 __all__ = ["SegmentReader", "Position", "read_segments"]
 
 CHUNK_SIZE = 1 << 20
+# No 837P or 835 segment comes near these (the longest, an HI with twelve full
+# composites, is about 2,100 characters; the longest element about 264).
+MAX_SEGMENT_LENGTH = 1 << 16
+MAX_ELEMENT_LENGTH = 1 << 13
 MAX_EMPTY_FINDINGS = 10  # one finding each for the first few; then one summary
 _BOM = b"\xef\xbb\xbf"
 _WS = " \t\r\n"
@@ -44,7 +60,7 @@ class _Chunk(NamedTuple):
     raw: bytes
 
 
-def _open(source):
+def _open(source: Any) -> tuple[BinaryIO, str | None, bool]:
     """(binary file, name, owned) for a path, bytes or a binary file object."""
     if isinstance(source, (bytes, bytearray, memoryview)):
         return io.BytesIO(bytes(source)), None, True
@@ -93,10 +109,24 @@ class SegmentReader:
     non-fixed-width ISA, empty segments, bytes that are not UTF-8).
     """
 
-    def __init__(self, source, name: str | None = None, *, chunk_size: int = CHUNK_SIZE):
+    def __init__(self, source: Any, name: str | None = None, *, chunk_size: int = CHUNK_SIZE,
+                 max_segment_length: int = MAX_SEGMENT_LENGTH,
+                 max_element_length: int = MAX_ELEMENT_LENGTH):
+        for arg, value in (("chunk_size", chunk_size), ("max_segment_length", max_segment_length),
+                           ("max_element_length", max_element_length)):
+            if not isinstance(value, int) or isinstance(value, bool) or value < 1:
+                raise TypeError(f"{arg} must be a positive int, not {value!r}")
         self._fh, opened_name, self._owned = _open(source)
         self.name = name or opened_name
         self.chunk_size = chunk_size
+        self.max_segment_length = max_segment_length
+        self.max_element_length = min(max_element_length, max_segment_length)
+        # Set by a caller whose C-speed pre-scan of this same source found no segment
+        # longer than max_element_length (prescan.EnvelopeScan): the per-chunk length
+        # pass is then skipped. The buffer bound without a terminator always holds.
+        self.lengths_checked = False
+        self._long: dict[str, re.Pattern[str]] = {}
+        self._refused: X12Error | None = None  # raised once the segments before it are out
         self.delimiters: Delimiters | None = None
         self.findings: list[Finding] = []
         self.index = 0
@@ -144,8 +174,10 @@ class SegmentReader:
                 if eof:
                     body, rest = data, b""
                 else:
+                    assert self.delimiters is not None
                     cut = data.rfind(self.delimiters.segment.encode("latin-1"))
                     if cut < 0:  # no terminator in the whole buffer yet
+                        self._check_unterminated(data, offset, done)
                         size *= 2
                         continue
                     body, rest = data[:cut + 1], data[cut + 1:]
@@ -155,7 +187,9 @@ class SegmentReader:
                 done += len(batch)
                 if batch:
                     yield batch
-                elif consumed == 0 and eof:
+                if self._refused is not None:  # the segments before it came out first
+                    raise self._refused
+                if not batch and consumed == 0 and eof:
                     break
             if self._empty > MAX_EMPTY_FINDINGS:
                 self.findings.append(Finding(
@@ -193,6 +227,52 @@ class SegmentReader:
             offset += cut
         return data, offset
 
+    # -- limits ------------------------------------------------------------
+    def _check_unterminated(self, data: bytes, offset: int, done: int) -> None:
+        """The buffer holds no terminator: refuse it once it is longer than a segment may be."""
+        if len(data) <= self.max_segment_length:
+            return
+        head = data.lstrip()
+        if len(head.decode(self.encoding, errors="replace")) <= self.max_segment_length:
+            return
+        term = self.delimiters.segment if self.delimiters else "~"
+        raise LimitError(
+            f"segment starting at byte {offset + len(data) - len(head):,} has no segment "
+            f"terminator {term!r} within {self.max_segment_length:,} characters "
+            "(max_segment_length)", file=self.name, segment_index=done + 1)
+
+    def _check_lengths(self, parts: list[str], sep: str, done: int) -> int:
+        """The number of segments before the first one longer than max_segment_length or
+        with an element longer than max_element_length (len(parts) when none is); the
+        error for that segment waits in self._refused."""
+        try:
+            self._refuse_long(parts, sep, done)
+        except X12Error as exc:
+            self._refused = exc
+            return (exc.segment_index or done + 1) - done - 1
+        return len(parts)
+
+    def _refuse_long(self, parts: list[str], sep: str, done: int) -> None:
+        limit = self.max_element_length
+        for i, part in enumerate(parts):
+            if len(part) <= limit:
+                continue
+            index = done + i + 1
+            sid = part.split(sep, 1)[0][:3] or None
+            at = self.position(index).byte_offset
+            where = f"at byte {at:,}" if at >= 0 else "in this chunk"
+            if len(part) > self.max_segment_length:
+                raise LimitError(f"segment {where} is {len(part):,} characters long, more than "
+                               f"the {self.max_segment_length:,} allowed (max_segment_length)",
+                               file=self.name, segment_index=index, segment_id=sid)
+            for pos, value in enumerate(part.split(sep)):
+                if len(value) > limit:
+                    raise LimitError(
+                        f"element {pos} of the segment {where} is {len(value):,} characters "
+                        f"long, more than the {limit:,} allowed (max_element_length)",
+                        file=self.name, segment_index=index, segment_id=sid,
+                        element=f"{sid}{pos:02d}" if sid and pos else None)
+
     @staticmethod
     def _looks_like_isa(data: bytes, at: int) -> bool:
         sep = data[at + 3:at + 4]
@@ -210,13 +290,15 @@ class SegmentReader:
             self.encoding = "latin-1"
             return raw.decode("latin-1")
 
-    def _split_chunk(self, raw: bytes, byte_offset: int, done: int, final: bool = False):
+    def _split_chunk(self, raw: bytes, byte_offset: int, done: int,
+                     final: bool = False) -> tuple[list[list[str]], int]:
         """Split one chunk into segments. Returns (segments, bytes consumed).
 
         Stops early, before a later ISA that declares other delimiters, so the
         caller can re-feed the rest.
         """
         d = self.delimiters
+        assert d is not None  # set from the ISA before any chunk is split
         self._chunks.append((byte_offset, done + 1))
         self._chunk = _Chunk(byte_offset, done + 1, raw)
         text = self._decode(raw, byte_offset, done)
@@ -272,7 +354,21 @@ class SegmentReader:
                         file=self.name, segment_index=done + len(kept) + 1))
             parts = kept
         sep = d.element
+        if not self.lengths_checked and len(text) > self.max_element_length and (
+                self._long_segment(term).search(text) or
+                not 0 <= text.find(term) <= self.max_element_length):
+            del parts[self._check_lengths(parts, sep, done):]
         return [p.split(sep) for p in parts]
+
+    def _long_segment(self, term: str) -> re.Pattern[str]:
+        """Finds a stretch without `term` after a `term` longer than max_element_length (C
+        speed: the literal first character lets the engine skip; the first segment of
+        a chunk, with no terminator before it, is measured apart)."""
+        rx = self._long.get(term)
+        if rx is None:
+            t = re.escape(term)
+            rx = self._long[term] = re.compile(f"{t}[^{t}]{{{self.max_element_length + 1}}}")
+        return rx
 
     # -- positions ---------------------------------------------------------
     def position(self, index: int) -> Position:
@@ -313,11 +409,13 @@ class SegmentReader:
         src = self._seekable_source
         if isinstance(src, (bytes, bytearray)):
             return bytes(src[off:off + self.chunk_size * 2])
+        assert src is not None
         with open(src, "rb") as fh:
             fh.seek(off)
-            return fh.read(self.chunk_size * 2)
+            data: bytes = fh.read(self.chunk_size * 2)
+            return data
 
 
-def read_segments(source, name: str | None = None) -> Iterator[list[str]]:
+def read_segments(source: Any, name: str | None = None) -> Iterator[list[str]]:
     """Shorthand: iterate the segments of `source`."""
     return iter(SegmentReader(source, name))

@@ -6,22 +6,35 @@
 # trailer with the count it kept (SE01 = segments from ST to SE inclusive, GE01 =
 # transaction sets, IEA01 = groups) and the same control number as the header.
 # A value that contains one of the delimiters would silently change the meaning of
-# the file, so it is refused with an X12Error that names the segment and element.
+# the file, so it is refused with an X12Error that names the segment and element; so
+# is a control character (NUL, 0x1C, DEL, a line break: no X12 character set has
+# them, and readers drop or choke on them), a lone surrogate (not text: it cannot be
+# encoded) and a value longer than max_element_length (the reader's own limit, so
+# whatever is written can be read back). One set lookup per character finds all of
+# them. The message names the character and its place, never the value itself (it
+# may be a name or a member id).
 from __future__ import annotations
 
 import io
 from datetime import datetime
-from typing import BinaryIO, Iterable, Sequence
+from decimal import Decimal
+from typing import BinaryIO, Iterable, NoReturn, Sequence
 
 from ..errors import X12Error
 from .delimiters import Delimiters
+from .reader import MAX_ELEMENT_LENGTH
 
 __all__ = ["SegmentWriter", "format_amount"]
 
 Element = str | Sequence[str] | None
 
+# Characters no X12 value may hold, whatever the delimiters.
+_CONTROL = frozenset(chr(c) for c in (*range(0x20), 0x7F))
+_SURROGATES = frozenset(chr(c) for c in range(0xD800, 0xE000))
+_UNWRITABLE = _CONTROL | _SURROGATES
 
-def format_amount(value) -> str:
+
+def format_amount(value: Decimal | None) -> str:
     """A Decimal as an X12 R (real) value: no exponent, no trailing zeros ("117.6", "150")."""
     if value is None:
         return ""
@@ -46,13 +59,16 @@ class SegmentWriter:
     """
 
     def __init__(self, stream: BinaryIO | None = None, delimiters: Delimiters = Delimiters(),
-                 *, line_break: bool = False, encoding: str = "utf-8"):
+                 *, line_break: bool = False, encoding: str = "utf-8",
+                 max_element_length: int = MAX_ELEMENT_LENGTH):
         self._stream = stream if stream is not None else io.BytesIO()
         self._owned = stream is None
         self.delimiters = delimiters
         self._end = delimiters.segment + ("\n" if line_break else "")
         self._encoding = encoding
-        self._forbidden = frozenset(delimiters.chars())
+        self._delimiters = frozenset(delimiters.chars())
+        self._forbidden = self._delimiters | _UNWRITABLE
+        self.max_element_length = max_element_length
         self._buffer: list[str] = []
         self._buffered = 0
         self.segments_written = 0
@@ -70,6 +86,7 @@ class SegmentWriter:
         components (a composite). Trailing empty elements and components are dropped."""
         d = self.delimiters
         forbidden = self._forbidden
+        limit = self.max_element_length
         out = []
         for pos, value in enumerate(elements):
             if value is None:
@@ -82,10 +99,11 @@ class SegmentWriter:
                 for c in comps:
                     if not forbidden.isdisjoint(c):
                         self._refuse(elements, pos, c)
-                out.append(d.component.join(comps))
-                continue
-            if not forbidden.isdisjoint(value):
+                value = d.component.join(comps)
+            elif not forbidden.isdisjoint(value):
                 self._refuse(elements, pos, value)
+            if len(value) > limit:
+                self._too_long(elements, pos, value)
             out.append(value)
         while len(out) > 1 and out[-1] == "":
             out.pop()
@@ -94,15 +112,28 @@ class SegmentWriter:
         if len(self._buffer) >= 4096:
             self.flush()
 
-    def _refuse(self, elements, pos, value):
-        seg_id = elements[0] if elements else "?"
-        bad = sorted(set(value) & self._forbidden)
+    def _refuse(self, elements: Sequence[Element], pos: int, value: str) -> NoReturn:
+        seg_id = str(elements[0]) if elements else "?"
+        at = next(i for i, ch in enumerate(value) if ch in self._forbidden)
+        ch = value[at]
+        if ch in self._delimiters:
+            what = (f"value contains {ch!r} (character {at + 1}), a delimiter of this file "
+                    f"({self.delimiters.chars()!r})")
+        elif ch in _SURROGATES:
+            what = f"value contains a lone surrogate U+{ord(ch):04X} (character {at + 1}), not text"
+        else:
+            what = (f"value contains the control character {ch!r} (character {at + 1}), which "
+                    "X12 cannot carry")
+        raise X12Error(what, segment_index=self.segments_written + 1, segment_id=seg_id,
+                       element=f"{seg_id}{pos:02d}")
+
+    def _too_long(self, elements: Sequence[Element], pos: int, value: str) -> NoReturn:
+        seg_id = str(elements[0]) if elements else "?"
         raise X12Error(
-            "value contains a delimiter of this file", segment_index=self.segments_written + 1,
-            segment_id=seg_id, element=f"{seg_id}{pos:02d}",
-            expected=f"no {' or '.join(repr(b) for b in bad)} (delimiters "
-                     f"{self.delimiters.chars()!r})",
-            got=value)
+            f"value is {len(value):,} characters long, more than the {self.max_element_length:,} "
+            "an element may have (max_element_length)",
+            segment_index=self.segments_written + 1, segment_id=seg_id,
+            element=f"{seg_id}{pos:02d}")
 
     def write_raw(self, segments: Iterable[Sequence[Element]]) -> None:
         for seg in segments:
@@ -117,6 +148,7 @@ class SegmentWriter:
         self.flush()
         if not self._owned:
             raise ValueError("getvalue() is only for a writer that writes to memory")
+        assert isinstance(self._stream, io.BytesIO)
         return self._stream.getvalue()
 
     # -- envelopes ------------------------------------------------------------
@@ -144,6 +176,9 @@ class SegmentWriter:
         # ISA11 and ISA16 carry delimiters themselves: write the ISA by hand.
         for pos, value in enumerate(isa[:11]):
             if pos and not self._forbidden.isdisjoint(value):
+                self._refuse(isa, pos, value)
+        for pos, value in enumerate(isa[12:16], start=12):
+            if not self._forbidden.isdisjoint(value):
                 self._refuse(isa, pos, value)
         self._buffer.append(d.element.join(isa) + self._end)
         self.segments_written += 1
