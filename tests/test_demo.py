@@ -29,7 +29,8 @@ def test_demo_adjudicates_to_a_valid_balanced_835(tmp_path):
     assert ("SVC*HC:G0089*310*18.98**8~DTM*472*20260304~CAS*CO*45*2.79**253*0.39~"
             "CAS*PR*1*283**2*4.84~REF*6R*H1-1~AMT*B6*307.21~") in text
     assert "SVC*HC:G0069*240*0**6~DTM*472*20260311~CAS*OA*18*240~" in text  # same-day duplicate
-    assert "SVC*HC:G0090*420*0**12~DTM*472*20260502~CAS*CO*5*420~REF*6R*H3-1~AMT*B6*0~LQ*HE*M77~" in text
+    # a denied line carries no AMT*B6 (hit-rules 11)
+    assert "SVC*HC:G0090*420*0**12~DTM*472*20260502~CAS*CO*5*420~REF*6R*H3-1~LQ*HE*M77~" in text
     remits = list(read_835(out))
     assert [(r.payee.id, r.handling_code, str(r.payment_amount)) for r in remits] == [
         ("1245319599", "H", "0"), ("1234567893", "I", "239.75")]
