@@ -256,32 +256,41 @@ class Pricer(ClaimLifecycle):
                     trace.append(paid.trace)
                     denial = paid
             if denial is not None:
-                category = hit.category if hit is not None else (
-                    denial.value if denial.edit == "E11" else None)
-                if (denial.edit == "E11" and batch is not None and it.drug_only
-                        and self.tables.evidence == BILLED):
-                    if it.icn not in self._predrugs:  # a claim priced again: its entries went
-                        self._record_drug(it, line, bh, batch)
-                    trace.append("recorded as a billed DME drug claim (dme_drug_evidence billed: "
-                                 "simulation)")
-                results[i] = self._deny(line, denial.edit, trace, category)
-                continue
-            allowed, paid_amount, applied, amounts = paid
-            results[i] = PricedLine(line, PAID, view.charge, allowed, paid_amount, line.units,
-                                    list(amounts), [], hit.category, trace)
-            if batch is not None:
-                day = view.day
-                visit = Visit(it.mbi, day, hit.category, view.code, it.npi, view.charge, it.icn,
-                              line.line_number, line.control_number)
-                bh.add_visit(visit)
-                batch.visits.append(visit)
-                if applied:
-                    bh.add_deductible(day.year, it.icn, applied)
-                    deductible_years.add(day.year)
+                results[i] = self._denied(it, line, hit, denial, bh, batch, trace)
+            else:
+                results[i] = self._paid(it, line, view, hit, paid, bh, batch, trace)
+                if batch is not None and paid[2]:
+                    deductible_years.add(view.day.year)
         if batch is not None:
             for year in sorted(deductible_years):
                 batch.deductible.append((it.mbi, year, it.icn, bh.deductible[year][it.icn]))
         return results
+
+    def _denied(self, it: ClaimItem, line, hit, denial: Decision, bh, batch, trace) -> PricedLine:
+        category = hit.category if hit is not None else (
+            denial.value if denial.edit == "E11" else None)
+        if (denial.edit == "E11" and batch is not None and it.drug_only
+                and self.tables.evidence == BILLED):
+            if it.icn not in self._predrugs:  # a claim priced again: its entries went
+                self._record_drug(it, line, bh, batch)
+            trace.append("recorded as a billed DME drug claim (dme_drug_evidence billed: "
+                         "simulation)")
+        return self._deny(line, denial.edit, trace, category)
+
+    def _paid(self, it: ClaimItem, line, view: LineView, hit, paid, bh, batch,
+              trace) -> PricedLine:
+        """The paid line; its visit and deductible enter history (when recorded)."""
+        allowed, amount, applied, adjustments = paid
+        if batch is not None:
+            day = view.day
+            visit = Visit(it.mbi, day, hit.category, view.code, it.npi, view.charge, it.icn,
+                          line.line_number, line.control_number)
+            bh.add_visit(visit)
+            batch.visits.append(visit)
+            if applied:
+                bh.add_deductible(day.year, it.icn, applied)
+        return PricedLine(line, PAID, view.charge, allowed, amount, line.units, list(adjustments),
+                          [], hit.category, trace)
 
     def _edits(self, view: LineView, bh: BeneficiaryHistory, trace: list[str]):
         """Run the profile's rules on one line, in order, until one denies: (the line's
