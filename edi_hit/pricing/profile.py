@@ -63,7 +63,9 @@ def _nothing(view: LineView) -> None:
     return None
 
 
-def _present(view: LineView) -> tuple:
+def _present(view: LineView) -> tuple | None:
+    if view.mbi and view.day is not None and view.code:
+        return None  # the usual line: nothing missing
     return (not view.mbi, view.day is None, not view.code)
 
 
@@ -83,8 +85,9 @@ def _units(view: LineView) -> str | None:
     return None if view.units is None else str(view.units)
 
 
-def _dates(view: LineView) -> tuple:
-    return (view.day, view.day_end)
+def _dates(view: LineView):
+    end = view.day_end
+    return view.day if end is None else (view.day, end)
 
 
 def _code_day(view: LineView) -> tuple:
