@@ -63,6 +63,7 @@ class Summary:
     transactions: list[TransactionSummary] = field(default_factory=list)
     output: str | None = None
     findings: int = 0         # reader warnings and errors, all files
+    notes: list[str] = field(default_factory=list)  # how the run priced (Pricer.notes())
 
     @property
     def claims_accepted(self) -> int:
@@ -96,6 +97,7 @@ class Summary:
             "denial_reasons": [{"reason": k, "lines": v} for k, v in self.top_denials(50)],
             "rejects": list(self.rejects),
             "findings": self.findings,
+            "notes": list(self.notes),
             "transactions": [
                 {"control_number": t.control_number, "payee_id": t.payee_id,
                  "payee_name": t.payee_name, "claims": t.claims,
@@ -136,6 +138,7 @@ class Summary:
                 out.append(f"  ... and {len(self.rejects) - 5} more (see --report)")
         if self.illustrative_rates:
             out.append("note: priced with ILLUSTRATIVE rates (not CMS values); pass --rates")
+        out.extend(f"note: {note}" for note in self.notes)
         return "\n".join(out)
 
 
@@ -212,6 +215,9 @@ def adjudicate(
     history: Any = None,
     conventions: Any = None,
     assume_dme_drug: bool = False,
+    suppliers: Any = None,
+    dme_evidence: str | None = None,
+    dme_drugs: Iterable[Any] = (),
     now: datetime | None = None,
     control_number: int = 1,
     payer: PayerInfo | None = None,
@@ -223,7 +229,9 @@ def adjudicate(
 
     sources: paths (or bytes / binary files) of 837P files, read in order as one run.
     output: a path (written to PATH.part, renamed when complete) or a binary stream.
-    rates, history, conventions, assume_dme_drug: as for edi_hit.pricing.price.
+    rates, history, conventions, assume_dme_drug, suppliers, dme_evidence, dme_drugs: as
+    for edi_hit.pricing.price (Summary.notes says which DME evidence mode ran and whether
+    supplier enrolment was checked).
     now, control_number: fix the 835's dates and control numbers (golden files).
     batch_size: beneficiaries priced together (one batch of history queries).
     progress: wraps the iterator of claims read (the CLI's counter on stderr).
@@ -244,7 +252,9 @@ def adjudicate(
     tally = Tally(summary, manifest)
 
     pricer = Pricer(rates=rates, history=history, conventions=conventions,
-                    assume_dme_drug=assume_dme_drug, group_size=max(1, batch_size))
+                    assume_dme_drug=assume_dme_drug, group_size=max(1, batch_size),
+                    suppliers=suppliers, dme_evidence=dme_evidence, dme_drugs=dme_drugs)
+    summary.notes = pricer.notes()
     feed = PricedFeed(pricer, sources, names=summary.files, progress=progress)
     # The run allocates millions of small objects that are freed by reference counting:
     # the tables loaded so far are frozen out of the collector's way, and the youngest

@@ -6,6 +6,8 @@ from decimal import Decimal
 from pathlib import Path
 
 from edi_hit.claims import Address, BillingProvider, Claim, Ref, ServiceLine, Subscriber
+from edi_hit.pricing.codes import default_codes
+from edi_hit.pricing.history import DrugClaim
 
 FIXTURES = Path(__file__).resolve().parents[1] / "fixtures"
 SYNTHETIC_RATES = FIXTURES / "rates" / "synthetic.json"
@@ -39,9 +41,23 @@ def claim(*lines: ServiceLine, pcn: str = "PCN1", mbi: str = MBI, npi: str = NPI
 
 
 def drug(day: str, code: str = "J1170", *, pcn: str = "DME1", mbi: str = MBI, modifiers=()) -> Claim:
-    """A DME supplier's drug claim (J-code line) that enters history when processed."""
+    """A DME supplier's drug claim (J-code line) as an 837P: sent to the A/B contractor it
+    is denied CO-109 N104 and is never evidence (C18), except in the `billed` simulation."""
     return claim(line(code, day, "50.00", "1", modifiers=modifiers), pcn=pcn, mbi=mbi,
                  npi="1245319599")
+
+
+def dme(day: str, code: str = "J1170", *, mbi: str = MBI, modifiers=()) -> DrugClaim:
+    """A drug line the DME MAC covered (its 835 says so): evidence for E4 (C26)."""
+    d = date.fromisoformat(day)
+    return DrugClaim(mbi, d, code, default_codes().drug_category(code, d, modifiers), "",
+                     "DME MAC 835 (test)")
+
+
+def split_evidence(items) -> tuple[list, list[DrugClaim]]:
+    """(claims, covered DME drug lines) from a mixed list of Claims and DrugClaims."""
+    claims = [x for x in items if not isinstance(x, DrugClaim)]
+    return claims, [x for x in items if isinstance(x, DrugClaim)]
 
 
 def d(text: str) -> Decimal:
@@ -63,7 +79,6 @@ def price_scenario(name: str, history=None):
     import json
 
     from edi_hit.pricing import SQLiteHistory, price
-    from edi_hit.pricing.history import DrugClaim
     from edi_hit.x837p import read_837p
 
     spec = json.loads((SCENARIOS / f"{name}.expected.json").read_text())

@@ -106,8 +106,9 @@ def test_worked_example_line_matches_hit_rules_9_7():
 def test_denied_line_has_charge_as_cas_and_remark():
     segs = seg_text(build(scenario_paid_and_denied()))
     i = segs.index("SVC*HC:G0069*300*0**0**4")  # SVC07: 4 units billed, 0 paid
-    assert segs[i + 1:i + 6] == ["DTM*472*20230315", "CAS*CO*5*300", "REF*6R*LINE2", "AMT*B6*0",
-                                 "LQ*HE*M77"]
+    # no AMT*B6: nothing is allowed for a denied service (hit-rules 11)
+    assert segs[i + 1:i + 6] == ["DTM*472*20230315", "CAS*CO*5*300", "REF*6R*LINE2", "LQ*HE*M77",
+                                 "SE*30*0001"]
 
 
 def test_claim_segment_and_patient():
@@ -125,9 +126,9 @@ def test_deductible_applied_pattern():
     assert "CLP*PCN2*1*300*39.2*110*MB*ICNPCN2*12*1" in segs
 
 
-def test_denied_claim_status_4_and_modifier_in_composite():
+def test_processed_claim_with_every_line_denied_is_status_1_and_modifier_in_composite():
     segs = seg_text(build(scenario_all_denied()))
-    assert "CLP*PCN3*4*300*0**MB*ICNPCN3*12*1" in segs
+    assert "CLP*PCN3*1*300*0**MB*ICNPCN3*12*1" in segs  # 4 only for an unknown patient
     assert "SVC*HC:G0068:JB*300*0**0**4" in segs
     assert "CAS*CO*B15*300" in segs
     assert "BPR*H*0*C*NON************20230401" in segs
@@ -152,7 +153,7 @@ def test_header_segments_and_envelope():
         "N3*1 MAIN ST",
         "N4*SPRINGFIELD*IL*627010001",
     ]
-    assert segs[-3:] == ["SE*31*0001", "GE*1*42", "IEA*1*000000042"]
+    assert segs[-3:] == ["SE*30*0001", "GE*1*42", "IEA*1*000000042"]
 
 
 def test_payer_info_overrides_837_payer():

@@ -29,8 +29,10 @@ def test_readme_library_example(tmp_path):
     data = edi_hit.write_837p(claims, sender_id="ME", receiver_id="MEDICARE")
     assert data.count(b"CLM*") == 4
 
-    drugs = list(edi_hit.read_837p(FIXTURES / "demo" / "dme-supplier.837"))
-    priced = list(edi_hit.price(drugs + claims, history=str(tmp_path / "hit.db")))
+    # the DME MAC's 835 says which drugs the DME benefit covered (C26)
+    from edi_hit.x835.dme import dme_drugs_from_835
+    evidence = dme_drugs_from_835(FIXTURES / "demo" / "dme-mac.835")
+    priced = list(edi_hit.price(claims, history=str(tmp_path / "hit.db"), dme_drugs=evidence.drugs))
     by_pcn = {p.claim.patient_control_number: p for p in priced}
     first = by_pcn["HIT-26-001"].lines[0]
     assert (first.status, first.paid) == ("paid", Decimal("18.98"))
@@ -46,3 +48,5 @@ def test_readme_library_example(tmp_path):
     # The demo's deliberate faults are exactly what validation reports.
     assert [(f.segment_index, f.code, f.claim) for f in report.findings if f.severity == "error"] == [
         (34, "duplicate-code-day", "HIT-26-001"), (68, "pos-not-home", "HIT-26-003")]
+    assert [(f.segment_index, f.code) for f in report.findings if f.severity == "warning"] == [
+        (87, "hit-other-code")]   # the J1170 on the HIT supplier's own claim

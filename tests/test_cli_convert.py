@@ -59,8 +59,9 @@ def test_parse_then_generate_gives_a_pyx12_valid_837p_with_the_same_claims(tmp_p
             "--control-number", "77")
     assert r.exit_code == 0, r.output
     data = out.read_bytes()
+    # ISA15 T: the claims' own usage indicator (the fixture is a test interchange)
     assert data.startswith(b"ISA*00*          *00*          *ZZ*SUNRISE01      *ZZ*MACJ6          "
-                           b"*261101*1200*^*00501*000000077*0*P*:~")
+                           b"*261101*1200*^*00501*000000077*0*T*:~")
     assert pyx12_errors(data) == []
     again = json.loads(run("parse", str(out)).stdout)
     before = json.loads(js.read_text())

@@ -21,8 +21,12 @@ def test_price_writes_priced_claims_json(tmp_path):
     r = invoke("history", "deductible", "--history", db, "--mbi", "1EG4TE5MK73", "--year", "2023",
                "--met", "226.00")
     assert r.exit_code == 0, r.output
-    r = invoke("price", WORKED, "--rates", SYNTHETIC_RATES, "--history", db, "-o", out)
+    dme = tmp_path / "dme-lines.csv"   # the DME MAC's claim lines: J1170 covered
+    dme.write_text("MBI,Date,HCPCS,Status,Allowed\n1EG4TE5MK73,2023-03-01,J1170,paid,42.10\n")
+    r = invoke("price", WORKED, "--rates", SYNTHETIC_RATES, "--history", db, "--dme-drugs", dme,
+               "-o", out)
     assert r.exit_code == 0, r.output
+    assert "dme-lines.csv: 1 covered DME drug lines" in r.stderr
     doc = json.loads(out.read_text())
     assert doc["schema"] == "edi-hit/priced-claims/1"
     hit = doc["claims"][1]
@@ -32,10 +36,13 @@ def test_price_writes_priced_claims_json(tmp_path):
 
 
 def test_price_explain_shows_the_working(tmp_path):
-    r = invoke("price", WORKED, "--rates", SYNTHETIC_RATES, "--explain")
+    # the DME supplier's J1170 claim in the same file counts only in the billed simulation
+    r = invoke("price", WORKED, "--rates", SYNTHETIC_RATES, "--explain", "--dme-evidence", "billed")
     assert r.exit_code == 0
     assert "P1 allowed = min(charge 300.00, rate 150.00) = 150.00" in r.stdout
-    assert "E4 DME drug J1170 (category 1) on 2023-03-01, 14 days before the visit" in r.stdout
+    assert ("E4 DME drug J1170 (category 1) on 2023-03-01, 14 days before the visit (billed DME "
+            "claim, simulation)") in r.stdout
+    assert "billed - SIMULATION" in r.stderr
     assert not r.stdout.lstrip().startswith("{")
 
 
@@ -91,9 +98,10 @@ def test_history_import_dme_then_price(tmp_path):
     csv = tmp_path / "dme.csv"
     csv.write_text("MBI,Date,HCPCS\n1EG4TE5MK73,2023-03-01,J1170\n")
     r = invoke("history", "import-dme", csv, "--history", db)
-    assert r.exit_code == 0 and "1 DME drug claims added" in r.stderr
+    assert r.exit_code == 0 and "1 added to the history" in r.stderr
+    assert "no status column: every row taken as covered" in r.stderr
     r = invoke("history", "import-dme", csv, "--history", db)
-    assert "0 DME drug claims added, 1 already present" in r.stderr
+    assert "0 added to the history, 1 already present" in r.stderr
     # dme_31_days has its own drug 31 days before; the imported one (14 days) qualifies
     r = invoke("price", SCENARIOS / "dme_31_days.837", "--rates", SYNTHETIC_RATES, "--history", db,
                "-o", tmp_path / "p.json")

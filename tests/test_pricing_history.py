@@ -9,6 +9,9 @@ from helpers_pricing import MBI, SYNTHETIC_RATES, claim, d, drug, line
 
 
 def run(*claims, history=None, **kw):
+    # The DME supplier's drug claims (drug()) in these runs count as billed (C26
+    # simulation): these tests are about claims and history, not drug evidence.
+    kw.setdefault("dme_evidence", "billed")
     out = list(price(list(claims), rates=SYNTHETIC_RATES, history=history, **kw))
     for pc in out:
         pc.check()
@@ -142,11 +145,11 @@ def test_history_store_rejects_a_non_database(tmp_path):
 
 
 def test_import_dme_csv(tmp_path):
-    from edi_hit.pricing.history import read_dme_csv
+    from edi_hit.pricing.dme import read_dme_csv
     f = tmp_path / "dme.csv"
     f.write_text("Date of Service,Beneficiary MBI,HCPCS,Modifier\n"
                  "03/01/2024,1EG4TE5MK73,J1559,JB\n20240302,1EG4TE5MK73,J7799,\n"
                  "2024-03-03,1EG4TE5MK73,J9000,\n")
-    rows = read_dme_csv(f)
+    rows = read_dme_csv(f).drugs
     assert [(r.code, r.day.isoformat(), r.category) for r in rows] == [
         ("J1559", "2024-03-01", 2), ("J7799", "2024-03-02", None), ("J9000", "2024-03-03", 3)]

@@ -9,11 +9,14 @@ import pytest
 
 from edi_hit.pricing import SQLiteHistory, price
 from edi_hit.pricing.model import PricedClaim
-from helpers_pricing import MBI, SYNTHETIC_RATES, claim, d, drug, line
+from helpers_pricing import MBI, SYNTHETIC_RATES, claim, d, dme, drug, line, split_evidence
 
 
-def run(*claims, history=None, **kw) -> list[PricedClaim]:
-    out = list(price(list(claims), rates=SYNTHETIC_RATES, history=history, **kw))
+def run(*items, history=None, **kw) -> list[PricedClaim]:
+    """Price the Claims among `items`; the DrugClaims (dme(...)) are the DME MAC's
+    covered drug lines given to the run as evidence."""
+    claims, evidence = split_evidence(items)
+    out = list(price(claims, rates=SYNTHETIC_RATES, history=history, dme_drugs=evidence, **kw))
     for pc in out:
         pc.check()
     return out
@@ -37,20 +40,20 @@ def hit_lines(out):
 # -- rule 7-10: the worked example (hit-rules 9.7) ------------------------------------------
 
 def test_worked_example_9_7():
-    out = run(drug("2023-03-01"), claim(line("G0068", "2023-03-15", "300.00", "4")),
+    out = run(dme("2023-03-01"), claim(line("G0068", "2023-03-15", "300.00", "4")),
               history=met(2023, "226.00"))
     (pl,) = hit_lines(out)
     assert pl.status == "paid"
     assert adj(pl) == [("CO", "45", "150.00"), ("PR", "2", "30.00"), ("CO", "253", "2.40")]
     assert (pl.allowed, pl.paid) == (d("150.00"), d("117.60"))
     assert pl.units_paid == d("4")
-    assert out[1].total_paid == d("117.60") and out[1].patient_responsibility == d("30.00")
-    assert out[1].status == "processed"
-    assert out[1].illustrative_rates is True
+    assert out[0].total_paid == d("117.60") and out[0].patient_responsibility == d("30.00")
+    assert out[0].status == "processed"
+    assert out[0].illustrative_rates is True
 
 
 def test_charge_below_rate_is_allowed_without_co45():
-    out = run(drug("2023-03-01"), claim(line("G0068", "2023-03-15", "100.00")),
+    out = run(dme("2023-03-01"), claim(line("G0068", "2023-03-15", "100.00")),
               history=met(2023, "226.00"))
     (pl,) = hit_lines(out)
     assert adj(pl) == [("PR", "2", "20.00"), ("CO", "253", "1.60")]
@@ -60,7 +63,7 @@ def test_charge_below_rate_is_allowed_without_co45():
 # -- rule 3: units never multiply ------------------------------------------------------------
 
 def test_units_1_and_8_pay_the_same():
-    out = run(drug("2023-03-01"),
+    out = run(dme("2023-03-01"),
               claim(line("G0068", "2023-03-10", "300.00", "1"),
                     line("G0068", "2023-03-11", "300.00", "8", n=2)),
               history=met(2023, "226.00"))
@@ -71,7 +74,7 @@ def test_units_1_and_8_pay_the_same():
 
 @pytest.mark.parametrize("units", [None, "0"])
 def test_units_missing_or_zero_denied_e9(units):
-    out = run(drug("2023-03-01"), claim(line("G0068", "2023-03-15", "300.00", units)))
+    out = run(dme("2023-03-01"), claim(line("G0068", "2023-03-15", "300.00", units)))
     (pl,) = hit_lines(out)
     assert pl.status == "denied"
     assert adj(pl) == [("CO", "16", "300.00")] and pl.remarks == ["M53"]
@@ -82,7 +85,7 @@ def test_units_missing_or_zero_denied_e9(units):
 
 def test_initial_visit_day_60_denied_day_61_paid():
     # visit 2023-01-02; 2023-03-03 is day 60 after it, 2023-03-04 day 61
-    out = run(drug("2022-12-20"), drug("2023-02-20", pcn="DME2"),
+    out = run(dme("2022-12-20"), dme("2023-02-20"),
               claim(line("G0068", "2023-01-02", "300.00"), pcn="V1"),
               claim(line("G0088", "2023-03-03", "400.00"), pcn="V2"),
               claim(line("G0088", "2023-03-04", "400.00"), pcn="V3"),
@@ -99,7 +102,7 @@ def test_initial_visit_day_60_denied_day_61_paid():
 
 
 def test_initial_visit_too_soon_reprice_convention():
-    out = run(drug("2023-01-01"), claim(line("G0068", "2023-01-02"), pcn="V1"),
+    out = run(dme("2023-01-01"), claim(line("G0068", "2023-01-02"), pcn="V1"),
               claim(line("G0088", "2023-01-20", "300.00"), pcn="V2"),
               history=met(2023, "226.00"),
               conventions={"initial_visit_too_soon": "reprice_subsequent"})
@@ -110,7 +113,7 @@ def test_initial_visit_too_soon_reprice_convention():
 
 
 def test_initial_visit_first_ever_is_paid():
-    out = run(drug("2023-01-01"), claim(line("G0088", "2023-01-02", "190.00")),
+    out = run(dme("2023-01-01"), claim(line("G0088", "2023-01-02", "190.00")),
               history=met(2023, "226.00"))
     (pl,) = hit_lines(out)
     assert pl.status == "paid" and pl.paid == d("148.96")
@@ -125,7 +128,7 @@ def test_initial_visit_first_ever_is_paid():
     ("2023-03-16", "denied"),  # after the visit
 ])
 def test_dme_drug_window(drug_day, status):
-    out = run(drug(drug_day), claim(line("G0068", "2023-03-15")), history=met(2023, "226.00"))
+    out = run(dme(drug_day), claim(line("G0068", "2023-03-15")), history=met(2023, "226.00"))
     (pl,) = hit_lines(out)
     assert pl.status == status
     if status == "denied":
@@ -133,18 +136,18 @@ def test_dme_drug_window(drug_day, status):
 
 
 def test_dme_drug_must_be_same_category():
-    out = run(drug("2023-03-01", "J1559", modifiers=["JB"]), claim(line("G0068", "2023-03-15")))
+    out = run(dme("2023-03-01", "J1559", modifiers=["JB"]), claim(line("G0068", "2023-03-15")))
     (pl,) = hit_lines(out)
     assert pl.status == "denied" and adj(pl)[0][:2] == ("CO", "B15")
-    out = run(drug("2023-03-01", "J1559", modifiers=["JB"]), claim(line("G0068", "2023-03-15")),
+    out = run(dme("2023-03-01", "J1559", modifiers=["JB"]), claim(line("G0068", "2023-03-15")),
               conventions={"dme_drug_category_match": "any"})
     assert hit_lines(out)[0].status == "paid"
 
 
 def test_j7799_needs_jb_to_qualify():
-    out = run(drug("2023-03-01", "J7799"), claim(line("G0069", "2023-03-15")))
+    out = run(dme("2023-03-01", "J7799"), claim(line("G0069", "2023-03-15")))
     assert hit_lines(out)[0].status == "denied"
-    out = run(drug("2023-03-01", "J7799", modifiers=["JB"]), claim(line("G0069", "2023-03-15")))
+    out = run(dme("2023-03-01", "J7799", modifiers=["JB"]), claim(line("G0069", "2023-03-15")))
     assert hit_lines(out)[0].status == "paid"
 
 
@@ -156,12 +159,16 @@ def test_assume_dme_drug_turns_the_rule_off():
     assert any("--assume-dme-drug" in t for t in pl.trace)
 
 
-def test_drug_line_is_denied_e11_and_recorded():
-    out = run(drug("2023-03-01"))
+def test_drug_line_is_denied_e11_and_is_no_evidence():
+    # C18: the DME supplier's J1170 claim sent to the A/B contractor is denied CO-109 N104
+    # for the whole 50.00, and the visit 14 days later finds no covered drug: CO-B15 300.00
+    out = run(drug("2023-03-01"), claim(line("G0068", "2023-03-15")))
     (pl,) = out[0].lines
     assert pl.status == "denied" and adj(pl) == [("CO", "109", "50.00")] and pl.remarks == ["N104"]
     assert pl.payment_category == 1
     assert out[0].status == "denied"
+    (visit,) = hit_lines(out)
+    assert adj(visit) == [("CO", "B15", "300.00")]
 
 
 def test_dme_import_history_counts():
@@ -177,7 +184,7 @@ def test_dme_import_history_counts():
 # -- rule 6: one payment per category per day --------------------------------------------------
 
 def test_same_category_same_day():
-    out = run(drug("2023-03-01"),
+    out = run(dme("2023-03-01"),
               claim(line("G0068", "2023-03-15", "300.00"),
                     line("G0068", "2023-03-15", "300.00", n=2),
                     line("G0088", "2023-03-15", "300.00", n=3)),
@@ -187,11 +194,11 @@ def test_same_category_same_day():
     assert dup.status == "denied" and adj(dup) == [("OA", "18", "300.00")] and dup.remarks == []
     assert other.status == "denied" and adj(other) == [("CO", "97", "300.00")]
     assert other.remarks == ["M86"]
-    assert out[1].total_paid == d("117.60")
+    assert out[0].total_paid == d("117.60")
 
 
 def test_same_category_same_day_across_claims():
-    out = run(drug("2023-03-01"), claim(line("G0068", "2023-03-15", "300.00"), pcn="A"),
+    out = run(dme("2023-03-01"), claim(line("G0068", "2023-03-15", "300.00"), pcn="A"),
               claim(line("G0068", "2023-03-15", "250.00"), pcn="B"),
               history=met(2023, "226.00"))
     a, b = hit_lines(out)
@@ -200,7 +207,7 @@ def test_same_category_same_day_across_claims():
 
 
 def test_two_categories_same_day_each_paid():
-    out = run(drug("2023-03-01"), drug("2023-03-01", "J1559", pcn="DME2", modifiers=["JB"]),
+    out = run(dme("2023-03-01"), dme("2023-03-01", "J1559", modifiers=["JB"]),
               claim(line("G0068", "2023-03-15", "300.00"), line("G0069", "2023-03-15", "300.00", n=2)),
               history=met(2023, "226.00"))
     cat1, cat2 = hit_lines(out)
@@ -211,7 +218,7 @@ def test_two_categories_same_day_each_paid():
 
 
 def test_two_categories_highest_only_convention():
-    out = run(drug("2023-03-01"), drug("2023-03-01", "J9000", pcn="DME2"),
+    out = run(dme("2023-03-01"), dme("2023-03-01", "J9000"),
               claim(line("G0070", "2023-03-15", "300.00"), line("G0068", "2023-03-15", n=2)),
               history=met(2023, "226.00"),
               conventions={"multiple_categories_same_day": "highest_only"})
@@ -226,7 +233,7 @@ def test_two_categories_highest_only_convention():
 def test_deductible_partly_met_then_exhausted_across_two_claims():
     # 2024 deductible 240.00, 100.00 met before: 140.00 remaining; G0068 2024 = 160.00
     h = met(2024, "100.00")
-    out = run(drug("2024-02-01"), claim(line("G0068", "2024-02-05"), pcn="A"),
+    out = run(dme("2024-02-01"), claim(line("G0068", "2024-02-05"), pcn="A"),
               claim(line("G0068", "2024-02-12"), pcn="B"), history=h)
     a, b = hit_lines(out)
     # A: PR-1 140.00, PR-2 20% x 20.00 = 4.00, Medicare 16.00, CO-253 0.32, paid 15.68
@@ -242,8 +249,9 @@ def test_deductible_persists_in_a_history_file(tmp_path):
     db = tmp_path / "hit.db"
     h = SQLiteHistory(db)
     h.set_deductible_met(MBI, 2024, Decimal("100.00"))
+    h.import_dme([dme("2024-02-01")])   # edi-hit history import-835/import-dme
     h.close()
-    run(drug("2024-02-01"), claim(line("G0068", "2024-02-05"), pcn="A"), history=str(db))
+    run(claim(line("G0068", "2024-02-05"), pcn="A"), history=str(db))
     out = run(claim(line("G0068", "2024-02-12"), pcn="B"), history=str(db))
     assert hit_lines(out)[0].paid == d("125.44")
 
@@ -251,7 +259,7 @@ def test_deductible_persists_in_a_history_file(tmp_path):
 def test_coinsurance_and_sequestration_round_half_up_at_a_locality_rate():
     # locality 99999-01 (ZIP 999xx) G0068 2023 = 125.31: PR-2 25.062 -> 25.06,
     # Medicare 100.25, CO-253 2.005 -> 2.01, paid 98.24
-    out = run(drug("2023-03-01"), claim(line("G0068", "2023-03-15", "200.00"), zip_code="99901"),
+    out = run(dme("2023-03-01"), claim(line("G0068", "2023-03-15", "200.00"), zip_code="99901"),
               history=met(2023, "226.00"))
     (pl,) = hit_lines(out)
     assert adj(pl) == [("CO", "45", "74.69"), ("PR", "2", "25.06"), ("CO", "253", "2.01")]
@@ -261,7 +269,7 @@ def test_coinsurance_and_sequestration_round_half_up_at_a_locality_rate():
 
 def test_national_times_gaf_rounds_half_up():
     # 150.00 x 1.0333 = 154.995 -> 155.00; PR-2 31.00, CO-253 2.48, paid 121.52
-    out = run(drug("2023-03-01"), claim(line("G0068", "2023-03-15", "200.00"), zip_code="99801"),
+    out = run(dme("2023-03-01"), claim(line("G0068", "2023-03-15", "200.00"), zip_code="99801"),
               history=met(2023, "226.00"))
     (pl,) = hit_lines(out)
     assert pl.allowed == d("155.00") and pl.paid == d("121.52")
@@ -278,7 +286,7 @@ def test_national_times_gaf_rounds_half_up():
 ])
 def test_sequestration_schedule(day, seq, paid):
     # G0068 2022 = 140.00, deductible met: PR-2 28.00, Medicare 112.00
-    out = run(drug(day), claim(line("G0068", day, "140.00")), history=met(2022, "233.00"))
+    out = run(dme(day), claim(line("G0068", day, "140.00")), history=met(2022, "233.00"))
     (pl,) = hit_lines(out)
     assert pl.adjustment_total("CO", "253") == d(seq)
     assert pl.adjustment_total("PR", "2") == d("28.00")
@@ -290,7 +298,7 @@ def test_sequestration_schedule(day, seq, paid):
 def test_year_boundary_uses_the_rate_and_deductible_of_the_dos_year():
     h = met(2023, "226.00")
     h.set_deductible_met(MBI, 2024, Decimal("200.00"))
-    out = run(drug("2023-12-20"), claim(line("G0068", "2023-12-30"), line("G0068", "2024-01-02", n=2)),
+    out = run(dme("2023-12-20"), claim(line("G0068", "2023-12-30"), line("G0068", "2024-01-02", n=2)),
               history=h)
     dec, jan = hit_lines(out)
     assert dec.allowed == d("150.00") and dec.paid == d("117.60")
@@ -303,9 +311,9 @@ def test_year_boundary_uses_the_rate_and_deductible_of_the_dos_year():
 # -- rule 2: place of service -----------------------------------------------------------------
 
 def test_place_of_service_line_overrides_claim():
-    out = run(drug("2023-03-01"),
+    out = run(dme("2023-03-01"),
               claim(line("G0068", "2023-03-14"), line("G0068", "2023-03-15", pos="12", n=2),
-                    line("G0068", "2023-03-16", n=3, pos="21"), pos="13"),
+                    line("G0068", "2023-03-16", n=3, pos="21"), pos="11"),
               history=met(2023, "226.00"))
     claim_pos, line_12, line_21 = hit_lines(out)
     assert claim_pos.status == "denied" and adj(claim_pos) == [("CO", "5", "300.00")]
@@ -316,9 +324,12 @@ def test_place_of_service_line_overrides_claim():
 
 
 def test_place_of_service_set_from_conventions():
-    out = run(drug("2023-03-01"), claim(line("G0068", "2023-03-15"), pos="13"),
-              conventions={"accepted_place_of_service": ["12", "13"]})
+    out = run(dme("2023-03-01"), claim(line("G0068", "2023-03-15"), pos="11"),
+              conventions={"accepted_place_of_service": ["11", "12"]})
     assert hit_lines(out)[0].status == "paid"
+    out = run(dme("2023-03-01"), claim(line("G0068", "2023-03-15"), pos="13"),
+              conventions={"accepted_place_of_service": ["12"]})   # C2 strict
+    assert hit_lines(out)[0].remarks == ["M77"]
 
 
 # -- rule 1: codes ----------------------------------------------------------------------------
@@ -338,7 +349,8 @@ def test_unknown_code_denied_e1():
 
 
 def test_no_rate_for_the_year_is_e12():
-    out = run(claim(line("G0068", "2019-06-01")), assume_dme_drug=True)
+    # fixtures/rates/synthetic.json has rates for 2021-2026 only
+    out = run(claim(line("G0068", "2027-06-01")), assume_dme_drug=True)
     (pl,) = out[0].lines
     assert adj(pl) == [("CO", "16", "300.00")] and pl.remarks == ["MA130"]
 

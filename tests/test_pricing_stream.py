@@ -95,7 +95,7 @@ def test_adjudicate_applies_a_beneficiary_in_date_order_across_files(tmp_path):
     assert r.exit_code == 0, r.output
     remitted = {c.patient_control_number: c for rm in read_835(out) for c in rm.claims}
     assert remitted["B-EARLY"].status_code == "1"
-    assert remitted["A-LATE"].status_code == "4"
+    assert remitted["A-LATE"].status_code == "1"  # processed, its one line denied
     (ln,) = remitted["A-LATE"].lines
     assert [(x.group, x.reason) for x in ln.adjustments] == [("CO", "151")]
     assert ln.remarks == ["N113"]

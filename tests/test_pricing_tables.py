@@ -152,10 +152,14 @@ def test_conventions_defaults_match_hit_rules_section_2():
     assert c.edit("E6_duplicate").label() == "OA-18"
     assert c.edit("E6").label() == "CO-97+M86"
     assert c.edit("E9").label() == "CO-16+M53"
-    assert c.accepted_pos == frozenset({"12"})
+    assert c.edit("E3").label() == "CO-8+N95"       # C1 E3
+    assert c.edit("E8").label() == "CO-16+M59"      # C23
+    assert c.edit("E11").label() == "CO-109+N104"   # C1 E11, C25
+    # C2: the home set DME MACs use for IVIG in the home; none a hospital, CAH or SNF
+    assert c.accepted_pos == frozenset({"04", "12", "13", "14", "32", "33", "54", "55", "56"})
     assert (c.multiple_categories_same_day, c.initial_visit_too_soon, c.locality_source,
-            c.dme_drug_category_match) == ("pay_each", "deny", "billing_provider_zip",
-                                           "same_category")
+            c.dme_drug_category_match, c.dme_drug_evidence) == (
+        "pay_each", "deny", "billing_provider_zip", "same_category", "covered")
 
 
 def test_conventions_file_overrides_part(tmp_path):

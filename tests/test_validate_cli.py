@@ -34,7 +34,8 @@ def test_error_exit_1_names_file_segment_element(tmp_path):
     assert result.exit_code == 1
     first = result.stdout.splitlines()[0]
     assert first.startswith(f"{path}: segment 23 (SV1), element SV104: error [L4 units-missing]: "
-                            "claim HIT-7-1 line 1: units (SV104) '0'")
+                            "claim HIT-7-1 line 1: E9 units 0: at least 1 fifteen-minute unit "
+                            "is required (payer: CO-16 M53)")
     assert "note: TR3 level (2) not run" in result.stdout
     assert "Traceback" not in result.output
 

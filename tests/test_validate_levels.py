@@ -139,9 +139,11 @@ def test_bad_amount_is_a_finding_not_a_crash():
     ("SV1*HC:G0068*300*UN*8***1", "SV1*HC:G0068*300*UN****1", "units-missing", 23, "SV104"),
     ("SV1*HC:G0068*300*UN*8***1", "SV1*HC:G0068*300*UN*0***1", "units-missing", 23, "SV104"),
     ("SV1*HC:G0068*300*UN*8***1", "SV1*HC:G0068*300*UN*8*11**1", "pos-not-home", 23, "SV105"),
-    ("SV1*HC:G0089*250*UN*6***1~DTP*472*D8*20260203", "SV1*HC:G0068*250*UN*6***1~DTP*472*D8*20260202",
+    ("SV1*HC:G0069*250*UN*6***1~DTP*472*D8*20260203", "SV1*HC:G0068*250*UN*6***1~DTP*472*D8*20260202",
+     "same-category-day", 26, "SV101-2"),
+    ("SV1*HC:G0069*250*UN*6***1~DTP*472*D8*20260203", "SV1*HC:G0068*300*UN*6***1~DTP*472*D8*20260202",
      "duplicate-code-day", 26, "SV101-2"),
-    ("SV1*HC:G0089*250", "SV1*HC:G0091*250", "hit-code", 26, "SV101-2"),
+    ("SV1*HC:G0069*250", "SV1*HC:G0091*250", "hit-code", 26, "SV101-2"),
     ("DTP*472*D8*20260203~SE", "DTP*472*D8*20200203~SE", "hit-code", 38, "SV101-2"),
     ("DTP*472*D8*20260203~SE", "DTP*472*RD8*20260203-20260204~SE", "hit-line-span", 39, "DTP03"),
 ])
@@ -155,7 +157,8 @@ def test_hit_edits(old, new, code, index, element):
 def test_g0088_before_2021_names_the_date():
     text = hit_text().replace("~\n", "~").replace("DTP*472*D8*20260203~SE", "DTP*472*D8*20200203~SE")
     msg = [i.message for i in run(text).errors if i.code == "hit-code"][0]
-    assert msg == "claim HIT-7-2 line 1: G0088 is not valid on the date of service 2020-02-03"
+    assert msg == ("claim HIT-7-2 line 1: E1 code G0088 is not valid on 2020-02-03 "
+                   "(payer: CO-16 M51)")
 
 
 def test_hit_mode_all_and_none():

@@ -11,7 +11,8 @@ from datetime import datetime
 import click
 
 from ..errors import DataError
-from .common import expand_inputs, open_output, pricing_options, progress_claims
+from .common import (evidence_options, expand_inputs, open_output, pricing_options,
+                     progress_claims)
 
 
 def _parse_now(value: str | None) -> datetime | None:
@@ -60,13 +61,15 @@ def _load_payer(path: str | None):
 @click.option("--control-number", type=click.IntRange(1, 999_999_999), default=1,
               show_default=True, help="ISA13/GS06 control number (ST02 counts from 0001).")
 @pricing_options
-def adjudicate_command(files, output, rates, history, conventions, assume_dme_drug, payer_file,
-                       report, manifest, now, control_number):
+def adjudicate_command(files, output, rates, history, conventions, suppliers, dme_drugs,
+                       dme_evidence, assume_dme_drug, payer_file, report, manifest, now,
+                       control_number):
     """Price 837P claims for Medicare HIT and write the 835 remittance advice.
 
     \b
     Examples:
       edi-hit adjudicate claims.837 -o remit.835
+      edi-hit adjudicate hit.837 --dme-drugs dme-mac.835 --suppliers hit-suppliers.csv -o remit.835
       edi-hit adjudicate inbox/ -o remit.835 --history hist.db --rates rates-2025.json
       edi-hit adjudicate claims.837 -o remit.835 --report summary.json
       edi-hit adjudicate inbox/ -o remit.835 --manifest claims.ndjson   one line per claim
@@ -91,6 +94,7 @@ def adjudicate_command(files, output, rates, history, conventions, assume_dme_dr
                 out.write(json.dumps(entry, separators=(",", ":")) + "\n")
         summary = adjudicate(expand_inputs(files), output=output, rates=rates, history=history,
                              conventions=conventions, assume_dme_drug=assume_dme_drug,
+                             **evidence_options(suppliers, dme_drugs, dme_evidence),
                              now=_parse_now(now), control_number=control_number,
                              payer=_load_payer(payer_file),
                              progress=lambda items: progress_claims(items, "adjudicate"),

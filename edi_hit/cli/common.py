@@ -82,7 +82,8 @@ def expand_inputs(paths) -> list[str]:
 
 def pricing_options(command):
     """The options every pricing command shares: --rates, --history, --conventions,
-    --assume-dme-drug (parameters rates, history, conventions, assume_dme_drug)."""
+    --suppliers, --dme-drugs, --dme-evidence, --assume-dme-drug (parameters rates,
+    history, conventions, suppliers, dme_drugs, dme_evidence, assume_dme_drug)."""
     options = [
         click.option("--rates", type=click.Path(exists=True, dir_okay=False),
                      help="Rate table JSON (default: the shipped ILLUSTRATIVE table)."),
@@ -91,6 +92,20 @@ def pricing_options(command):
                           "(default: in memory, forgotten after the run)."),
         click.option("--conventions", type=click.Path(exists=True, dir_okay=False),
                      help="Conventions JSON laid over the defaults (codes per edit, POS set, ...)."),
+        click.option("--suppliers", type=click.Path(exists=True, dir_okay=False),
+                     help="Supplier enrolment CSV (NPI[,Specialty][,Effective From][,Effective "
+                          "To]; CMS's list of home infusion therapy suppliers reads as it is): "
+                          "lines of a billing NPI not enrolled as D6 on the date are denied "
+                          "(E3). Without it E3 is not checked."),
+        click.option("--dme-drugs", "dme_drugs", multiple=True,
+                     type=click.Path(exists=True, dir_okay=False),
+                     help="DME drug evidence for this run: the DME MAC's 835, or a CSV of its "
+                          "claim lines with status (repeatable). To keep it across runs: "
+                          "edi-hit history import-835 / import-dme."),
+        click.option("--dme-evidence", type=click.Choice(["covered", "billed"]), default=None,
+                     help="Which DME drug lines count for E4 (C26): covered (default: lines "
+                          "the DME benefit processed) or billed (SIMULATION: DME supplier "
+                          "claims in the run count when billed)."),
         click.option("--assume-dme-drug", is_flag=True,
                      help="Skip the DME drug rule: treat every HIT line as having its "
                           "qualifying DME drug claim (a supplier estimating its own payments)."),
@@ -98,3 +113,15 @@ def pricing_options(command):
     for option in reversed(options):
         command = option(command)
     return command
+
+
+def evidence_options(suppliers, dme_drugs, dme_evidence) -> dict:
+    """Pricer keyword arguments for --suppliers, --dme-drugs and --dme-evidence: the
+    --dme-drugs files are read here (what each gave is said on stderr)."""
+    from edi_hit.x835.dme import load_dme_evidence
+
+    drugs = []
+    for evidence in load_dme_evidence(dme_drugs or ()):
+        click.echo(f"edi-hit: DME drug evidence {evidence.describe()}", err=True)
+        drugs.extend(evidence.drugs)
+    return {"suppliers": suppliers, "dme_drugs": drugs, "dme_evidence": dme_evidence}

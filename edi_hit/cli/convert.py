@@ -182,8 +182,9 @@ def _load_claim_dicts(path):
               help="ISA13/GS06 control number.")
 @click.option("--now", type=click.DateTime(["%Y-%m-%dT%H:%M", "%Y-%m-%d"]),
               help="Timestamp for ISA09/10, GS04/05 and BHT (fixed output for tests).")
-@click.option("--usage", type=click.Choice(["P", "T"]), default="P", show_default=True,
-              help="ISA15: P production, T test.")
+@click.option("--usage", type=click.Choice(["P", "T"]), default=None,
+              help="ISA15: P production, T test (default: the first claim's envelope "
+                   "usage_indicator, else P).")
 def generate(files, output, sender, receiver, control_number, now, usage):
     """Build an 837P (005010X222A1) from claim JSON or NDJSON.
 
@@ -211,6 +212,7 @@ def generate(files, output, sender, receiver, control_number, now, usage):
     if not claims:
         raise DataError("no claims in the input")
     env = claims[0].envelope
+    usage = usage or (env.usage_indicator if env and env.usage_indicator in ("P", "T") else "P")
     sender = sender or (env.sender_id if env else None)
     receiver = receiver or (env.receiver_id if env else None)
     if not sender or not receiver:

@@ -1,12 +1,16 @@
 # `edi-hit history ...`: the beneficiary history store the pricer reads and writes.
 #
-# Strategy: a thin shell over edi_hit.pricing.history (SQLiteHistory, read_dme_csv).
+# Strategy: a thin shell over edi_hit.pricing.history (SQLiteHistory) and the DME drug
+# evidence readers (edi_hit.pricing.dme for claim-line CSVs, edi_hit.x835.dme for the
+# DME MAC's 835).
 from __future__ import annotations
 
 import click
 
-from edi_hit.pricing.history import SQLiteHistory, read_dme_csv
+from edi_hit.pricing.dme import read_dme_csv
+from edi_hit.pricing.history import SQLiteHistory
 from edi_hit.pricing.money import to_money
+from edi_hit.x835.dme import dme_drugs_from_835
 
 __all__ = ["history"]
 
@@ -21,29 +25,54 @@ def history():
 @click.option("--history", "history_path", type=click.Path(dir_okay=False), required=True,
               help="SQLite history file (created if missing).")
 def import_dme(file, history_path):
-    """Add covered DME drug claims from a CSV to the history.
+    """Add the DME drug claim lines the DME MAC covered, from a CSV, to the history.
 
     The CSV has a header with MBI, date and HCPCS J-code columns, and
-    optionally category (1-3) and modifier; without a category the J-code's
-    category on that date is used. Rows already in the history are skipped.
+    optionally status, allowed amount, category (1-3) and modifier. A line
+    counts when its status is paid, allowed, approved or covered (denied,
+    rejected, pending ... do not) and its allowed amount, if given, is above
+    zero; a file with neither column is taken as a list of covered lines.
+    Without a category the J-code's category on that date is used (JB where
+    the code needs it). Lines already in the history are skipped.
 
     \b
     Example FILE:
-      MBI,Date,HCPCS,Modifier
-      1EG4TE5MK73,2024-03-01,J1559,JB
+      MBI,Date,HCPCS,Modifier,Status,Allowed
+      1EG4TE5MK73,2024-03-01,J1559,JB,paid,1480.00
 
     \b
     Examples:
       edi-hit history import-dme dme-claims.csv --history hit.db
       edi-hit price claims.837 --history hit.db --explain
     """
-    drugs = read_dme_csv(file)
+    _import(read_dme_csv(file), history_path)
+
+
+@history.command("import-835")
+@click.argument("file", type=click.Path(exists=True, dir_okay=False))
+@click.option("--history", "history_path", type=click.Path(dir_okay=False), required=True,
+              help="SQLite history file (created if missing).")
+def import_835(file, history_path):
+    """Add the drug lines a DME MAC's 835 covered to the history.
+
+    Every drug J-code line of a processed claim (CLP02 1, 2 or 3) with an
+    allowed amount above zero is evidence that the DME benefit covered the
+    drug (C26); denied lines are not, and a reversal (CLP02 22) in the same
+    file takes its lines back.
+
+    \b
+    Examples:
+      edi-hit history import-835 dme-mac.835 --history hit.db
+      edi-hit adjudicate hit-supplier.837 --history hit.db -o remit.835
+    """
+    _import(dme_drugs_from_835(file), history_path)
+
+
+def _import(evidence, history_path) -> None:
     with SQLiteHistory(history_path) as store:
-        added = store.import_dme(drugs)
-    unknown = sum(1 for d in drugs if d.category is None)
-    click.echo(f"edi-hit: {added} DME drug claims added, {len(drugs) - added} already present"
-               + (f"; {unknown} without a payment category (never qualify)" if unknown else ""),
-               err=True)
+        added = store.import_dme(evidence.drugs)
+    click.echo(f"edi-hit: {evidence.describe()}; {added} added to the history, "
+               f"{len(evidence.drugs) - added} already present", err=True)
 
 
 @history.command("deductible")

@@ -10,7 +10,8 @@ import sys
 
 import click
 
-from edi_hit.cli.common import expand_inputs, open_output, pricing_options, progress_claims, warn
+from edi_hit.cli.common import (evidence_options, expand_inputs, open_output, pricing_options,
+                                progress_claims, warn)
 from edi_hit.pricing import Pricer, load_conventions, load_rates
 from edi_hit.pricing.explain import explain_claim
 from edi_hit.pricing.jsonio import write_priced
@@ -38,8 +39,8 @@ def _sources(files):
               help="Priced claims JSON ('-' stdout; default: stdout, unless --explain).")
 @click.option("--explain", is_flag=True, help="Print a per-line table of the working.")
 @pricing_options
-def price_command(files, rates, history, conventions, assume_dme_drug, output,
-                  explain):
+def price_command(files, rates, history, conventions, suppliers, dme_drugs, dme_evidence,
+                  assume_dme_drug, output, explain):
     """Price the service lines of 837P FILES under the Medicare HIT benefit.
 
     \b
@@ -50,13 +51,17 @@ def price_command(files, rates, history, conventions, assume_dme_drug, output,
       edi-hit price inbox/ -o priced.json                     every file in a folder
       cat claims.837 | edi-hit price - -o priced.json
       edi-hit price claims.837 --rates cms2024.json --conventions my-conventions.json
+      edi-hit price claims.837 --dme-drugs dme-mac.835 --suppliers hit-suppliers.csv
       edi-hit price claims.837 --assume-dme-drug --explain    supplier's own estimate
 
     \b
-    Rules, in order: code valid on the date (E1), home place of service (E2),
-    units are 15-minute time (E9), one payment per category per day (E6),
-    initial visit only after 60 days (E5), DME drug 0-30 days before (E4), then
-    allowed = min(charge, rate), deductible, 20% coinsurance, sequestration.
+    Rules, in order: code valid on the date and billed to the A/B MAC (E1,
+    E11), supplier enrolled as D6 (E3, with --suppliers), home place of
+    service (E2), whole 15-minute units (E9), one day a line (E8), one payment
+    per category per day (E6), initial visit only after 60 days (E5), a drug
+    the DME benefit covered 0-30 days before (E4: the DME MAC's 835 or claim
+    lines, --dme-drugs or history), then allowed = min(charge, rate),
+    deductible, 20% coinsurance, sequestration.
     History (--history) carries visits, DME drug claims and the deductible
     across runs; pricing the same claim again does not record it twice.
     All FILES are one run: each beneficiary's claims are applied in date
@@ -69,10 +74,11 @@ def price_command(files, rates, history, conventions, assume_dme_drug, output,
     if rates.illustrative:
         click.echo(f"edi-hit: note: pricing with an ILLUSTRATIVE rate table ({rates.name}); "
                    f"amounts are not CMS rates", err=True)
-    if assume_dme_drug:
-        click.echo("edi-hit: note: DME drug rule off (--assume-dme-drug)", err=True)
     pricer = Pricer(rates=rates, history=history, conventions=conventions,
-                    assume_dme_drug=assume_dme_drug)
+                    assume_dme_drug=assume_dme_drug,
+                    **evidence_options(suppliers, dme_drugs, dme_evidence))
+    for note in pricer.notes():
+        click.echo(f"edi-hit: note: {note}", err=True)
     sources, names = _sources(files)
     feed = PricedFeed(pricer, sources, names=names,
                       progress=lambda items: progress_claims(items, "price"))

@@ -12,7 +12,7 @@ import json
 
 import click
 
-from .common import expand_inputs, open_output, pricing_options
+from .common import evidence_options, expand_inputs, open_output, pricing_options
 
 
 @click.command("read-835")
@@ -69,8 +69,8 @@ def read_835_command(files, output, strict):
 @click.option("-o", "--output", default="-", show_default=True,
               type=click.Path(allow_dash=True, dir_okay=False), help="Report file; - is stdout.")
 @pricing_options
-def reconcile_command(claims_file, remit_files, rates, history, conventions, assume_dme_drug,
-                      fmt, output):
+def reconcile_command(claims_file, remit_files, rates, history, conventions, suppliers, dme_drugs,
+                      dme_evidence, assume_dme_drug, fmt, output):
     """Match an 835 back to its 837P and show expected against paid, line by line.
 
     \b
@@ -93,7 +93,8 @@ def reconcile_command(claims_file, remit_files, rates, history, conventions, ass
 
     claims = list(read_837p(claims_file))
     priced = list(price(claims, rates=rates, history=history, conventions=conventions,
-                        assume_dme_drug=assume_dme_drug))
+                        assume_dme_drug=assume_dme_drug,
+                        **evidence_options(suppliers, dme_drugs, dme_evidence)))
     remits = [r for name in remit_files for r in read_835(name)]
     report = reconcile(priced, remits)
     with open_output(output) as out:

@@ -99,8 +99,10 @@ def validate_command(files, fmt, levels, no_tr3, hit_mode, ack, ack_output, toda
       2  implementation guide (TR3 005010X222A1 / 005010X221A1) through pyx12:
          slow (about 4,000 segments a second); skip it with --no-tr3 or --levels
       3  balancing and cross-field: CLM02 = sum of SV102, 835 equations, dates, HL links
-      4  HIT edits: NPI check digit, MBI format, G-code valid on the date, home POS,
-         units >= 1, one line per G-code per day
+      4  HIT edits: NPI check digit, MBI format, and the pricer's own rules that need
+         only the file: G-code valid on the date and billed to the A/B MAC, home POS,
+         whole units, one day a line, one payment per category per day, initial-visit
+         gap (supplier enrolment, the DME drug and the rate need `price`)
 
     \b
     Examples:

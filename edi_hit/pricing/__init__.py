@@ -1,11 +1,13 @@
 # The pricing engine: 837P claims -> priced lines under the Medicare HIT benefit.
 #
-# Strategy: tables (codes, rates, Part B, conventions) are JSON data loaded once;
-# rules.py holds one small function per rule; history.py keeps what spans claims;
-# pricer.py applies the rules in order (lifecycle.py: originals, replacements, voids;
-# run.py: which claims are priced together) and yields PricedClaims (model.py);
-# plan.py pre-scans files and stream.py prices them as a stream, beneficiary by
-# beneficiary in date-of-service order.
+# Strategy: tables (codes, rates, Part B, conventions, supplier enrolment) are data
+# loaded once; rules.py holds one small function per edit with the history window it
+# reads; profile.py declares their order (the Medicare HIT profile) and payment.py the
+# money steps; history.py keeps what spans claims and dme.py says which DME drug lines
+# are evidence; pricer.py runs a profile over each line (lifecycle.py: originals,
+# replacements, voids; run.py: which claims are priced together) and yields
+# PricedClaims (model.py); plan.py pre-scans files and stream.py prices them as a
+# stream, beneficiary by beneficiary in date-of-service order.
 from edi_hit.pricing.pricer import Pricer, PricingRun, claim_icn, price
 from edi_hit.pricing.codes import CodeTable, default_codes
 from edi_hit.pricing.conventions import Conventions, default_conventions, load_conventions

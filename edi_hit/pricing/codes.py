@@ -3,7 +3,10 @@
 # Strategy: one JSON table (edi_hit/data/hit_codes.json) read into two dicts keyed
 # by HCPCS, each holding the code's dated rows. A lookup takes the code and the date
 # of service and returns the row in force, or None: "not an HIT code" and "not valid
-# on that date" are told apart by hit_code_known(). The subsequent-visit code of a
+# on that date" are told apart by hit_code_known(). A G-code row also says which
+# contractor it is billed to on those dates (the 2019-2020 transitional G0068-G0070
+# went to the DME MACs, C25), and a drug row whether it qualifies only with its
+# modifier (JB for the subcutaneous drugs, C27). The subsequent-visit code of a
 # category is looked up for the "reprice as subsequent" convention (C4).
 from __future__ import annotations
 
@@ -15,7 +18,10 @@ from pathlib import Path
 from edi_hit.errors import DataError
 from edi_hit.pricing.tables import Provenance, in_range, load_json, package_json, parse_date
 
-__all__ = ["HitCode", "DrugCode", "CodeTable", "default_codes"]
+__all__ = ["HitCode", "DrugCode", "CodeTable", "default_codes", "AB_MAC", "CONTRACTORS"]
+
+AB_MAC = "A/B MAC"  # who prices HIT visit lines (the permanent benefit, from 2021)
+CONTRACTORS = (AB_MAC, "DME MAC")
 
 
 @dataclass(slots=True, frozen=True)
@@ -26,6 +32,7 @@ class HitCode:
     start: date | None
     end: date | None
     status: str
+    contractor: str = AB_MAC
 
 
 @dataclass(slots=True, frozen=True)
@@ -53,10 +60,13 @@ class CodeTable:
                 w = f"{where}: hit_codes[{i}]"
                 if r["visit"] not in ("initial", "subsequent") or int(r["category"]) not in (1, 2, 3):
                     raise DataError(f"{w}: visit must be initial|subsequent and category 1|2|3")
+                contractor = r.get("contractor", AB_MAC)
+                if contractor not in CONTRACTORS:
+                    raise DataError(f"{w}: contractor must be one of {', '.join(CONTRACTORS)}")
                 self._hit.setdefault(r["code"].upper(), []).append(HitCode(
                     r["code"].upper(), int(r["category"]), r["visit"] == "initial",
                     parse_date(r.get("effective_from"), w), parse_date(r.get("effective_to"), w),
-                    r.get("status", "")))
+                    r.get("status", ""), contractor))
             for i, r in enumerate(doc.get("drug_codes", [])):
                 w = f"{where}: drug_codes[{i}]"
                 cat = r.get("category")
@@ -84,7 +94,8 @@ class CodeTable:
     def subsequent_code(self, category: int, day: date) -> HitCode | None:
         for rows in self._hit.values():
             for row in rows:
-                if row.category == category and not row.initial and in_range(day, row.start, row.end):
+                if (row.category == category and not row.initial and row.contractor == AB_MAC
+                        and in_range(day, row.start, row.end)):
                     return row
         return None
 
@@ -99,7 +110,7 @@ class CodeTable:
 
     def drug_category(self, code: str, day: date, modifiers=()) -> int | None:
         """Payment category of a drug J-code on a date; None when not a qualifying
-        drug then, or when a NOC code lacks the modifier that fixes its category (C13)."""
+        drug then, or when it lacks the modifier it qualifies only with (JB: C13, C27)."""
         row = self.drug_code(code, day)
         if row is None:
             return None

@@ -21,11 +21,13 @@ CHOICES = {
     "multiple_categories_same_day": {"pay_each", "highest_only"},
     "initial_visit_too_soon": {"deny", "reprice_subsequent"},
     "dme_drug_category_match": {"same_category", "any"},
+    "dme_drug_evidence": {"covered", "billed"},
     "locality_source": {"billing_provider_zip", "beneficiary_zip", "national"},
     "locality_rate": {"locality_file", "national_x_gaf"},
     "rounding": {"half_up_each_amount"},
 }
-REQUIRED_EDITS = ("E1", "E2", "E4", "E5", "E6", "E6_duplicate", "E7", "E9", "E11", "E12")
+REQUIRED_EDITS = ("E1", "E2", "E3", "E4", "E5", "E6", "E6_duplicate", "E7", "E8", "E9", "E11",
+                  "E12")
 
 
 @dataclass(slots=True, frozen=True)
@@ -44,7 +46,8 @@ class EditCodes:
 class Conventions:
     __slots__ = ("name", "provenance", "edits", "accepted_pos", "multiple_categories_same_day",
                  "initial_visit_too_soon", "initial_visit_gap_days", "dme_drug_window_days",
-                 "dme_drug_category_match", "locality_source", "locality_rate", "rounding", "doc")
+                 "dme_drug_category_match", "dme_drug_evidence", "locality_source",
+                 "locality_rate", "rounding", "doc")
 
     def __init__(self, doc: dict, where: str = "conventions.json"):
         self.doc = doc

@@ -140,7 +140,8 @@ def price_files(sources, *, rates=None, history=None, conventions=None,
     Every beneficiary's claims are applied in date-of-service order across all the
     sources; memory holds the beneficiaries in flight, not the files. Rejected claims
     (the reader's reject mode) are appended to `rejected` when a list is given.
-    Options as for edi_hit.pricing.price.
+    Options as for edi_hit.pricing.price (suppliers, dme_evidence, dme_drugs ...: any
+    Pricer keyword).
     """
     pricer = Pricer(rates=rates, history=history, conventions=conventions,
                     assume_dme_drug=assume_dme_drug, **pricer_options)

@@ -7,8 +7,10 @@ Four levels, each a source of Issues (Findings with a level and 999 codes):
 2. the implementation guide (TR3: 005010X222A1, 005010X221A1) through pyx12;
 3. balancing and cross-field: CLM02 = sum of SV102, the 835 equations, real dates
    not in the future, HL parent links;
-4. HIT edits (payer rules): NPI check digits, MBI format, G-code valid on the date,
-   home place of service, units, one line per G-code per day.
+4. HIT edits (payer rules): NPI check digits, MBI format, and the pricer's own HIT
+   rules that need only the file (edi_hit.pricing.profile): code valid on the date
+   and billed to the A/B MAC, home place of service (conventions C2), whole units,
+   one day a line, one payment per category per day, the initial-visit gap.
 
     report = validate("claims.837")
     report.ok, report.counts(), report.to_dict()

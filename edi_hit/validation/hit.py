@@ -1,9 +1,13 @@
-# Identifier checks and the HIT payer edits (level 4), as small pure functions.
+# Identifier checks, and how a HIT edit's decision becomes a level-4 finding.
 #
-# Strategy: each check takes plain values and returns None when the value passes or
-# a sentence saying what is wrong, so the 837P checker (x837.py) only decides where
-# to report. The HIT code table is helper B's dated table (edi_hit/data/hit_codes.json
-# through edi_hit.pricing.codes); nothing here embeds a code list.
+# Strategy: each identifier check takes plain values and returns None when the value
+# passes or a sentence saying what is wrong, so the 837P checker (x837.py) only decides
+# where to report. The HIT edits themselves are not here: `validate` runs the pricer's
+# own rule functions (edi_hit.pricing.rules, in the order of pricing.profile), so the
+# code table, the home POS set (conventions C2), units and days mean the same in both.
+# FINDINGS maps the conventions key of a denying decision to the finding it becomes:
+# its code, where it points (the code SV101-2, the place of service SV105 or CLM05-1,
+# the units SV104, the dates DTP03) and the 999 element error.
 #
 #   NPI: 10 digits whose last digit is the Luhn check digit of "80840" + the first 9
 #        (the ISO 7812 card-issuer prefix for US health applications).
@@ -13,11 +17,21 @@
 from __future__ import annotations
 
 import re
-from datetime import date
 
-__all__ = ["npi_problem", "mbi_problem", "luhn_ok", "hit_code_problem", "HOME_POS"]
+__all__ = ["npi_problem", "mbi_problem", "luhn_ok", "npi_check_digit", "FINDINGS"]
 
-HOME_POS = frozenset({"12"})   # hit-rules C2: the accepted place-of-service set
+# conventions key of the denial -> (finding code, where it points, 999 IK403 element error)
+FINDINGS = {
+    "E1": ("hit-code", "code", "7"),
+    "E11": ("hit-wrong-contractor", "code", "7"),
+    "E2": ("pos-not-home", "pos", "7"),
+    "E9": ("units-missing", "units", "I12"),
+    "E8": ("hit-line-span", "dates", "I12"),
+    "E6_duplicate": ("duplicate-code-day", "code", "I12"),
+    "E6": ("same-category-day", "code", "I12"),
+    "E7": ("same-day-lower-category", "code", "I12"),
+    "E5": ("initial-visit-too-soon", "code", "I12"),
+}
 
 _MBI_LETTER = "AC-HJKMNP-RT-Y"
 _MBI_RE = re.compile(
@@ -69,12 +83,3 @@ def mbi_problem(mbi: str) -> str | None:
             if mbi[p - 1] not in allowed:
                 return f"MBI {mbi!r}: position {p} is {mbi[p - 1]!r}, expected {words}"
     return f"MBI {mbi!r} is not in the CMS MBI format"  # pragma: no cover
-
-
-def hit_code_problem(codes, code: str, day: date | None) -> str | None:
-    """E1: the code is an HIT G-code and valid on the date of service."""
-    if not codes.hit_code_known(code):
-        return f"{code} is not a home infusion therapy G-code (G0068-G0070, G0088-G0090)"
-    if day is not None and codes.hit_code(code, day) is None:
-        return f"{code} is not valid on the date of service {day.isoformat()}"
-    return None

@@ -12,9 +12,19 @@
 #            CLM02 = sum of SV102, dates real (D8/RD8, DMG02, BHT04), ranges ordered,
 #            service and birth dates not in the future, line dates not before birth.
 #   level 4: every NPI (NM108 XX) passes its check digit; the MBI (NM1*IL, NM108 MI,
-#            SBR09 MB) has the CMS format; on HIT claims: G-code known and valid on
-#            the date (E1), place of service home (E2), units >= 1 (E9), one line per
-#            G-code per day (E6), the line is one day.
+#            SBR09 MB) has the CMS format; on HIT claims the pricer's own rules
+#            (edi_hit.pricing.rules, in the Medicare HIT profile's order) that need
+#            nothing but the file: code valid on the date and billed to the A/B MAC
+#            (E1, E11), home place of service (E2, conventions C2), whole units (E9),
+#            one day a line (E8) on each line; then, when the transaction set ends,
+#            one payment per category per day (E6, E7) and the initial-visit gap (E5)
+#            over the lines that passed, beneficiary by beneficiary in the pricer's
+#            order (claims by first date of service, lines by date), with the file's
+#            own lines as the visit history. A replacement or void (CLM05-3 7, 8) is
+#            checked line by line only: its visit edits depend on the original the
+#            payer holds. Supplier enrolment (E3), the DME drug (E4) and the rate (E12)
+#            need inputs a file does not carry: `price` runs them.
+#            Memory for these: one small record per HIT line that passed.
 from __future__ import annotations
 
 import re
@@ -22,7 +32,12 @@ from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
 
-from .hit import hit_code_problem, mbi_problem
+from edi_hit.pricing.conventions import load_conventions
+from edi_hit.pricing.history import BeneficiaryHistory, Visit
+from edi_hit.pricing.profile import LINE, VISITS, medicare_hit
+from edi_hit.pricing.rules import LineView, Tables
+
+from .hit import FINDINGS, mbi_problem
 from .report import ClaimResult
 from .syntax import parse_date8
 
@@ -49,6 +64,7 @@ class _Line:
     index: int
     number: str
     code: str = ""
+    modifiers: tuple[str, ...] = ()
     charge: Decimal | None = None
     units: str = ""
     pos: str = ""
@@ -71,20 +87,34 @@ class _Claim:
     admission: date | None = None
     discharge: date | None = None
     discharge_index: int | None = None
+    frequency: str = "1"   # CLM05-3: 7 replaces, 8 voids an earlier claim
 
 
 class Checker837:
-    """Feed it the segments between ST and SE; call finish() at SE."""
+    """Feed it the segments between ST and SE; call finish() at SE.
+
+    codes: the HIT code table (None: no HIT edits); conventions: as for the pricer (None:
+    the shipped defaults), whose POS set and denial codes the HIT edits use; home_pos,
+    when given, replaces that POS set."""
 
     def __init__(self, add, *, tx, levels, today: date, hit_mode: str = "auto", codes=None,
-                 home_pos=frozenset({"12"})):
+                 home_pos=None, conventions=None):
         self.add = add            # add(severity, code, message, index, seg_id, element, level=, ...)
         self.tx = tx              # TransactionResult: claims are appended to it
         self.levels = levels
         self.today = today
         self.hit_mode = hit_mode
         self.codes = codes
-        self.home_pos = home_pos
+        conv = load_conventions(conventions)
+        if codes is not None and home_pos is not None and frozenset(home_pos) != conv.accepted_pos:
+            conv = conv.merged({"accepted_place_of_service": sorted(home_pos)}, "home_pos")
+        self.conv = conv
+        self.tables = Tables(codes, conv) if codes is not None else None
+        profile = medicare_hit(self.tables) if codes is not None else None
+        self.line_rules = profile.reading(LINE) if profile else ()
+        self.visit_rules = profile.reading(VISITS) if profile else ()
+        self.visits: list[tuple] = []   # HIT lines that passed the line rules (E6/E5 at SE)
+        self.claims_seen = 0
         self.delims = None
         self.hl: dict[str, str] = {}        # HL01 -> HL03
         self.hl_count = 0
@@ -94,7 +124,6 @@ class Checker837:
         self.birth: date | None = None
         self.claim: _Claim | None = None
         self.line: _Line | None = None
-        self.billed: dict[tuple[str, str, date], int] = {}
 
     # -- dispatch ------------------------------------------------------------
     def feed(self, seg: list[str], index: int) -> None:
@@ -104,6 +133,7 @@ class Checker837:
 
     def finish(self, index: int) -> None:
         self._end_claim(index - 1)
+        self._visit_edits()
         if self.prev_hl and self.prev_hl[1] == "1" and 3 in self.levels:
             self.add("warning", "hl-child",
                      f"HL {self.prev_hl[0]} says it has children (HL04 1) but none follow",
@@ -182,7 +212,8 @@ class Checker837:
     def _clm(self, seg, index):
         self._end_claim(index - 1)
         pcn = _el(seg, 1)
-        pos = _el(seg, 5).split(self.delims.component)[0] if self.delims else _el(seg, 5)
+        clm05 = _el(seg, 5).split(self.delims.component) if self.delims else [_el(seg, 5)]
+        pos = clm05[0]
         result = ClaimResult(pcn, index, index)
         self.tx.claims.append(result)
         charge = parse_amount(_el(seg, 2))
@@ -191,7 +222,8 @@ class Checker837:
                      index, "CLM", "CLM02", level=3, claim=pcn, element_error="6",
                      bad_value=_el(seg, 2), element_ref="782")
         self.claim = _Claim(result, charge, _el(seg, 2), pos, self.member,
-                            self.sbr09 == "MB", self.birth)
+                            self.sbr09 == "MB", self.birth,
+                            frequency=clm05[2] if len(clm05) > 2 and clm05[2] else "1")
         self.line = None
 
     def _lx(self, seg, index):
@@ -208,6 +240,7 @@ class Checker837:
         comp = self.delims.component
         proc = _el(seg, 1).split(comp)
         line.code = proc[1] if len(proc) > 1 else ""
+        line.modifiers = tuple(m for m in proc[2:6] if m)
         line.charge = parse_amount(_el(seg, 2))
         if line.charge is None and 3 in self.levels:
             self.add("error", "amount-invalid", f"SV102 {_el(seg, 2)!r} is not an amount",
@@ -275,63 +308,87 @@ class Checker837:
 
     # -- level 4: HIT edits --------------------------------------------------
     def _hit_edits(self, claim: _Claim) -> None:
-        if self.hit_mode == "none" or self.codes is None:
+        if self.hit_mode == "none" or self.tables is None:
             return
         codes = self.codes
         is_hit = self.hit_mode == "all" or any(codes.hit_code_known(ln.code) for ln in claim.lines)
         if not is_hit:
             return
-        pcn = claim.result.claim_id
-        for ln in claim.lines:
-            if not ln.code:
-                continue
-            known = codes.hit_code_known(ln.code)
-            if known or self.hit_mode == "all" or ln.code.upper().startswith("G"):
-                problem = hit_code_problem(codes, ln.code, ln.start)
-                if problem:
-                    self.add("error", "hit-code", f"claim {pcn} line {ln.number}: {problem}",
-                             ln.index, "SV1", "SV101-2", level=4, claim=pcn, element_error="7",
-                             bad_value=ln.code, element_ref="234")
+        self.claims_seen += 1
+        days = [ln.start for ln in claim.lines if ln.start]
+        order = (min(days) if days else date.max, self.claims_seen)  # the pricer's claim order
+        for n, ln in enumerate(claim.lines):
+            if not ln.code or ln.start is None:
+                continue   # no code, no date: level 3 says so
+            view = self._view(claim, ln, n)
+            hit_line = (self.hit_mode == "all" or codes.hit_code_known(ln.code)
+                        or ln.code.upper().startswith("G"))
+            rules = self.line_rules if hit_line else self.line_rules[:1]
+            passed, hit = True, None
+            for rule in rules:
+                d = rule.check(view, hit, (), self.tables)
+                if not d.passed:
+                    self._report(d, claim, ln, "error" if hit_line else "warning")
+                    passed = False
+                elif hit is None and d.value is not None:
+                    hit = d.value
+            if passed and hit is not None and claim.frequency not in ("7", "8"):
+                self.visits.append((claim.member, order, (ln.start, n), view, hit, claim, ln))
+
+    def _visit_edits(self) -> None:
+        """E6/E7 and E5 over the HIT lines that passed, per beneficiary, in the pricer's
+        order, the lines found before being the visit history of the later ones."""
+        visits, self.visits = self.visits, []
+        histories: dict[str, BeneficiaryHistory] = {}
+        t = self.tables
+        for member, _, _, view, hit, claim, ln in sorted(visits, key=lambda v: v[:3]):
+            bh = histories.get(member)
+            if bh is None:
+                bh = histories[member] = BeneficiaryHistory(member)
+            for rule in self.visit_rules:
+                found = rule.window(view, hit, bh, t)
+                d = rule.check(view, hit, found or (), t)
+                if not d.passed:
+                    self._report(d, claim, ln, "error")
+                    break
             else:
-                what = "a drug code" if codes.drug_code_known(ln.code) else "not an HIT G-code"
-                self.add("warning", "hit-other-code",
-                         f"claim {pcn} line {ln.number}: {ln.code} on an HIT claim is {what}; "
-                         "drugs are billed to the DME MAC", ln.index, "SV1", "SV101-2", level=4,
-                         claim=pcn, bad_value=ln.code)
-                continue
-            pos = ln.pos or claim.pos
-            element = "SV105" if ln.pos else "CLM05-1"
-            if pos not in self.home_pos:
-                self.add("error", "pos-not-home",
-                         f"claim {pcn} line {ln.number}: place of service {pos or 'missing'} is "
-                         f"not a home ({', '.join(sorted(self.home_pos))})",
-                         ln.index if ln.pos else claim.result.segment_index,
-                         "SV1" if ln.pos else "CLM", element, level=4, claim=pcn,
-                         element_error="7", bad_value=pos, element_ref="1331")
-            units = parse_amount(ln.units) if ln.units else None
-            if units is None or units < 1:
-                self.add("error", "units-missing",
-                         f"claim {pcn} line {ln.number}: units (SV104) "
-                         f"{'missing' if not ln.units else repr(ln.units)}; an HIT visit is "
-                         "billed in 15-minute units, at least 1", ln.index, "SV1", "SV104",
-                         level=4, claim=pcn, element_error="1" if not ln.units else "I12",
-                         bad_value=ln.units or None, element_ref="380")
-            if ln.start and ln.end and ln.end != ln.start:
-                self.add("error", "hit-line-span",
-                         f"claim {pcn} line {ln.number}: an HIT line is one infusion day, "
-                         f"but the dates run {ln.start} to {ln.end}", ln.date_index, "DTP",
-                         "DTP03", level=4, claim=pcn, element_error="I12")
-            if ln.start:
-                key = (claim.member, ln.code.upper(), ln.start)
-                first = self.billed.get(key)
-                if first is not None:
-                    self.add("error", "duplicate-code-day",
-                             f"claim {pcn} line {ln.number}: {ln.code} is billed again for "
-                             f"{ln.start} (first at segment {first}); one line per G-code per day",
-                             ln.index, "SV1", "SV101-2", level=4, claim=pcn, element_error="I12",
-                             bad_value=ln.code)
-                else:
-                    self.billed[key] = ln.index
+                bh.add_visit(Visit(member, view.day, hit.category, hit.code, view.npi,
+                                   view.charge, claim.result.claim_id, view.line_number))
+
+    def _view(self, claim: _Claim, ln: _Line, n: int) -> LineView:
+        units = parse_amount(ln.units) if ln.units else None
+        return LineView(claim.member, ln.start, ln.code.upper(), ln.charge or Decimal(0), units,
+                        ln.pos or claim.pos or None, "SV105" if ln.pos else "CLM05-1", "",
+                        int(ln.number) if ln.number.isdigit() else n + 1, ln.modifiers, ln.end)
+
+    def _report(self, d, claim: _Claim, ln: _Line, severity: str) -> None:
+        """A denying decision of a HIT rule as a level-4 finding (hit.FINDINGS)."""
+        pcn = claim.result.claim_id
+        e = self.conv.edit(d.edit)
+        payer = " ".join([f"{e.group}-{e.reason}", *e.remarks])
+        message = f"claim {pcn} line {ln.number}: {d.trace} (payer: {payer})"
+        code, where, element_error = FINDINGS[d.edit]
+        if severity == "warning":
+            self.add("warning", "hit-other-code", message, ln.index, "SV1", "SV101-2", level=4,
+                     claim=pcn, bad_value=ln.code)
+            return
+        if where == "pos":
+            on_line = bool(ln.pos)
+            self.add("error", code, message, ln.index if on_line else claim.result.segment_index,
+                     "SV1" if on_line else "CLM", "SV105" if on_line else "CLM05-1", level=4,
+                     claim=pcn, element_error=element_error, bad_value=ln.pos or claim.pos or None,
+                     element_ref="1331")
+        elif where == "units":
+            self.add("error", code, message, ln.index, "SV1", "SV104", level=4, claim=pcn,
+                     element_error=element_error if ln.units else "1",
+                     bad_value=ln.units or None, element_ref="380")
+        elif where == "dates":
+            self.add("error", code, message, ln.date_index, "DTP", "DTP03", level=4, claim=pcn,
+                     element_error=element_error)
+        else:
+            self.add("error", code, message, ln.index, "SV1", "SV101-2", level=4, claim=pcn,
+                     element_error=element_error, bad_value=ln.code,
+                     **({"element_ref": "234"} if element_error == "7" else {}))
 
     # -- dates -----------------------------------------------------------------
     def _date(self, seg, n, index, *, future=None) -> date | None:

@@ -16,12 +16,21 @@
 # a negative amount (reversals larger than payments) gets a PLB forward balance (FB) that
 # brings BPR02 to zero, as the TR3 prescribes; a zero payment is BPR*H*0*C*NON.
 #
+# Medicare practice (hit-rules 11): CLP02 is 1, 2 or 3 by the claim's SBR01 for every
+# processed claim, also when no line is paid; 4 only for a claim whose patient is not
+# recognized (no member id: never forwarded), 22 for a reversal. A denied line carries
+# no AMT*B6 (nothing allowed). Unprocessable lines (MA130) go back on a claim of their
+# own, split from the processed lines: CLP01 as billed, CLP07 a payer claim control
+# number derived from the claim's. ISA15 mirrors the input's usage indicator (T when any
+# claim came in a test interchange) unless PayerInfo sets it.
+#
 # Determinism: `now` fixes every date and time, `control_number` fixes ISA13/GS06 (ST02
 # counts 0001, 0002 ... and TRN02 derives from both), so the same input gives the same
 # bytes.
 
 from __future__ import annotations
 
+import hashlib
 import io
 import tempfile
 from array import array
@@ -45,11 +54,17 @@ __all__ = [
     "build_835",
     "IMPLEMENTATION",
     "CLAIM_STATUS_CODES",
+    "UNPROCESSABLE",
+    "split_icn",
 ]
 
 IMPLEMENTATION = "005010X221A1"
-# PricedClaim.status -> CLP02 (hit-rules 11).
-CLAIM_STATUS_CODES = {"processed": "1", "denied": "4", "reversal": "22"}
+# CLP02 (hit-rules 11, the 005010X221A1 note on code 4, X12 RFIs 1423 and 1885): a
+# processed claim by the payer's place in the claim's SBR01 (also when every line is
+# denied); 4 only when the patient is not recognized; 22 a reversal.
+CLAIM_STATUS_CODES = {"P": "1", "S": "2", "T": "3", "not recognized": "4", "reversal": "22"}
+_STATUSES = ("processed", "denied", "reversal")
+UNPROCESSABLE = "MA130"  # the RARC of an unprocessable line: returned on its own claim
 # CAS segments are written in this group order; within a group, in the pricer's order.
 _GROUP_ORDER = {"CO": 0, "OA": 1, "PI": 2, "PR": 3}
 _ZERO = Decimal(0)
@@ -84,7 +99,7 @@ class PayerInfo:
     interchange_qualifier: str = "ZZ"
     interchange_id: str | None = None  # ISA06 / GS02
     payment_method: str = "CHK"  # BPR04 when the payment is not zero
-    usage_indicator: str = "P"  # ISA15
+    usage_indicator: str | None = None  # ISA15; None: the input's (T if any claim's is T)
 
     @classmethod
     def from_dict(cls, d: Mapping[str, Any]) -> PayerInfo:
@@ -168,14 +183,38 @@ class _Payee:
     ranges: array = field(default_factory=lambda: array("q"))
 
 
-def _status_code(status: str, pcn: str) -> str:
-    try:
-        return CLAIM_STATUS_CODES[status]
-    except KeyError:
+def _status_code(priced: Any, pcn: str) -> str:
+    """CLP02 of a priced claim (see CLAIM_STATUS_CODES)."""
+    status = priced.status
+    if status not in _STATUSES:
         raise BalanceError(
-            f"claim {pcn}: unknown status {status!r}; expected one of "
-            f"{', '.join(CLAIM_STATUS_CODES)}"
-        ) from None
+            f"claim {pcn}: unknown status {status!r}; expected one of {', '.join(_STATUSES)}"
+        )
+    if status == "reversal":
+        return CLAIM_STATUS_CODES["reversal"]
+    subscriber = priced.claim.subscriber
+    if subscriber is None or not subscriber.member_id:
+        return CLAIM_STATUS_CODES["not recognized"]
+    return CLAIM_STATUS_CODES.get(subscriber.payer_responsibility or "P", "1")
+
+
+def _parts(priced: Any) -> list[tuple[list, list, str]]:
+    """(lines, claim adjustments, CLP07) of each 2100 loop a priced claim becomes: the
+    unprocessable (MA130) lines on a claim of their own when other lines were processed."""
+    lines = priced.lines
+    icn = priced.payer_claim_control_number
+    returned = [pl for pl in lines if UNPROCESSABLE in pl.remarks]
+    if not returned or len(returned) == len(lines):
+        return [(lines, priced.claim_adjustments, icn)]
+    processed = [pl for pl in lines if UNPROCESSABLE not in pl.remarks]
+    return [(processed, priced.claim_adjustments, icn), (returned, [], split_icn(icn))]
+
+
+def split_icn(icn: str) -> str:
+    """The payer claim control number of the unprocessable part of claim `icn`: 13 digits,
+    the same for the claim and its reversal."""
+    digest = hashlib.sha256(f"{icn}:{UNPROCESSABLE}".encode()).hexdigest()
+    return str(int(digest[:16], 16) % 10**13).zfill(13)
 
 
 def _cas_segments(adjustments: Iterable[Any], amount=format_amount) -> list[list[str]]:
@@ -265,6 +304,7 @@ class RemittanceBuilder:
         self._dates: dict[date, str] = {}
         self._claim_paid = _ZERO
         self._first_claim: Any = None
+        self._usage = "P"  # ISA15 unless PayerInfo says: T when any claim came in as T
         self._date = _d8(self.now.date())
         self.claims = 0
 
@@ -275,7 +315,18 @@ class RemittanceBuilder:
         if self._first_claim is None:
             self._first_claim = claim
         payee = self._payee_for(claim)
-        segments, texts = self._claim_segments(priced)
+        env = getattr(claim, "envelope", None)
+        if env is not None and env.usage_indicator == "T":
+            self._usage = "T"
+        segments: list[list[str]] = []
+        texts: list[str] = []
+        paid = _ZERO
+        parts = _parts(priced)
+        for lines, claim_adjustments, icn in parts:
+            segs, more = self._claim_segments(priced, lines, claim_adjustments, icn)
+            segments += segs
+            texts += more
+            paid += self._claim_paid
         if not self._forbidden.isdisjoint("".join(texts)):
             self._refuse(claim, segments)
         # Fast path (the writer's checks are done above, once per claim): join the
@@ -292,9 +343,9 @@ class RemittanceBuilder:
         else:
             ranges.append(start)
             ranges.append(end_offset)
-        payee.claims += 1
+        payee.claims += len(parts)
         payee.segments += len(segments)
-        payee.paid += self._claim_paid
+        payee.paid += paid
         self.claims += 1
 
     def _refuse(self, claim: Any, segments: list[list[str]]) -> None:
@@ -356,12 +407,13 @@ class RemittanceBuilder:
             self._payees[key] = found
         return found
 
-    def _claim_segments(self, priced: Any) -> tuple[list[list[str]], list[str]]:
-        """The claim's segments (no trailing empty elements) and its free-text values."""
+    def _claim_segments(self, priced: Any, lines: list, claim_adjustments: list,
+                        icn: str) -> tuple[list[list[str]], list[str]]:
+        """One 2100 loop of the claim (its `lines`, CLP07 `icn`): its segments (no
+        trailing empty elements) and its free-text values."""
         claim = priced.claim
         pcn = claim.patient_control_number or ""
-        status = _status_code(priced.status, pcn)
-        icn = priced.payer_claim_control_number
+        status = _status_code(priced, pcn)
         if not icn:
             raise BalanceError(f"claim {pcn}: no payer claim control number (CLP07 is required)")
         amt, d8, comp = self._amount, self._d8, self.delimiters.component
@@ -370,7 +422,6 @@ class RemittanceBuilder:
         texts = [pcn, icn, claim.place_of_service or "", claim.frequency_code or "", last_name,
                  first_name, middle, member_id]
         line_segs: list[list[str]] = []
-        claim_adjustments = priced.claim_adjustments
         adjusted = _ZERO  # claim CAS plus every line CAS
         responsibility = _ZERO  # every PR amount
         for a in claim_adjustments:
@@ -382,7 +433,7 @@ class RemittanceBuilder:
         paid = _ZERO
         first: date | None = None
         last: date | None = None
-        for pl in priced.lines:
+        for pl in lines:
             line = pl.line
             line_adjusted = _ZERO
             for a in pl.adjustments:
@@ -436,7 +487,8 @@ class RemittanceBuilder:
             if line.control_number:
                 texts.append(line.control_number)
                 line_segs.append(["REF", "6R", line.control_number])
-            line_segs.append(["AMT", "B6", amt(pl.allowed)])
+            if pl.status != "denied":  # nothing is allowed for a denied service
+                line_segs.append(["AMT", "B6", amt(pl.allowed)])
             for remark in pl.remarks:
                 texts.append(remark)
                 line_segs.append(["LQ", "HE", remark])
@@ -482,7 +534,7 @@ class RemittanceBuilder:
         out.begin_interchange(
             first_payer.interchange_qualifier, first_payer.interchange_id or "EDIHIT",
             self.receiver_qualifier, receiver, self.control_number, now=self.now,
-            usage=first_payer.usage_indicator,
+            usage=first_payer.usage_indicator or self._usage,
         )
         out.begin_group("HP", first_payer.interchange_id or "EDIHIT", receiver,
                         self.control_number, IMPLEMENTATION, now=self.now)
