@@ -14,6 +14,7 @@ from test_report_html import Page
 pytest.importorskip("matplotlib")
 
 DEMO = FIXTURES / "demo"
+EVIDENCE = ["--dme-drugs", str(DEMO / "dme-mac.835"), "--suppliers", str(DEMO / "hit-suppliers.csv")]
 WORKED = FIXTURES / "scenarios" / "worked_example.835"
 
 
@@ -39,9 +40,11 @@ def test_report_from_stdin_to_stdout():
 
 @pytest.fixture(scope="module")
 def demo_835(tmp_path_factory):
-    """The demo's two 837Ps adjudicated with the shipped defaults (illustrative rates)."""
+    """The demo's two 837Ps adjudicated with the shipped defaults (illustrative rates), the
+    DME MAC's 835 as drug evidence and the supplier enrolment list."""
     out = tmp_path_factory.mktemp("demo") / "demo.835"
-    result = run(["adjudicate", str(DEMO), "-o", str(out), "--now", "2026-06-01"])
+    result = run(["adjudicate", str(DEMO / "dme-supplier.837"), str(DEMO / "hit-supplier.837"),
+                  *EVIDENCE, "-o", str(out), "--now", "2026-06-01"])
     assert result.exit_code == 0, result.output
     return out
 
@@ -49,7 +52,7 @@ def demo_835(tmp_path_factory):
 def test_claims_priced_the_same_way_match_to_the_cent(demo_835, tmp_path):
     out = tmp_path / "r.html"
     result = run(["report", str(demo_835), "--claims", str(DEMO / "dme-supplier.837"),
-                  "--claims", str(DEMO / "hit-supplier.837"), "-o", str(out)])
+                  "--claims", str(DEMO / "hit-supplier.837"), *EVIDENCE, "-o", str(out)])
     assert result.exit_code == 0, result.output
     page = Page(out.read_text(encoding="utf-8"))
     assert page.totals["expected"] == page.totals["remitted"] == page.totals["bpr02"]
@@ -81,7 +84,7 @@ def test_an_underpaid_line_shows_up(demo_835, tmp_path):
     short.write_text("~".join(segs))
     out = tmp_path / "r.html"
     result = run(["report", str(short), "--claims", str(DEMO / "dme-supplier.837"),
-                  "--claims", str(DEMO / "hit-supplier.837"), "-o", str(out)])
+                  "--claims", str(DEMO / "hit-supplier.837"), *EVIDENCE, "-o", str(out)])
     assert result.exit_code == 0, result.output
     page = Page(out.read_text(encoding="utf-8"))
     assert page.totals["difference"].startswith("-10.00")

@@ -189,7 +189,7 @@ def test_line_level_reasons_get_a_2220d():
     # HIT-7-1 line 2 without units (SV104 empty): the TR3 rejects the set (A3); the line
     # is named in 2220D (SVC, STC, DTP). HIT-7-2 billed from an office (POS 11): A7:249 at
     # the claim's CLM05-1. Both claims rejected: totals 0 accepted, 550 + 425.50 rejected.
-    text = HIT.read_text().replace("SV1*HC:G0089*250*UN*6***1", "SV1*HC:G0089*250*UN****1") \
+    text = HIT.read_text().replace("SV1*HC:G0069*250*UN*6***1", "SV1*HC:G0069*250*UN****1") \
         .replace("CLM*HIT-7-2*425.5***12:B:1", "CLM*HIT-7-2*425.5***11:B:1")
     data, report = ack(text)
     b = body(data)
@@ -198,7 +198,7 @@ def test_line_level_reasons_get_a_2220d():
     assert b[i + 1:i + 6] == [
         "STC*A3:476*20260601*U*550********LOOP 2400 SEGMENT 24 SV1 ELEMENT SV104",
         "DTP*472*RD8*20260202-20260203",
-        "SVC*HC:G0089*250", "STC*A3:476*20260601*U", "DTP*472*D8*20260203"]
+        "SVC*HC:G0069*250", "STC*A3:476*20260601*U", "DTP*472*D8*20260203"]
     j = b.index("TRN*2*HIT-7-2")
     assert b[j + 1] == "STC*A7:249*20260601*U*425.5********LOOP 2300 SEGMENT 33 CLM ELEMENT CLM05-1"
     assert pyx12_errors(data) == []
@@ -210,16 +210,21 @@ def test_line_level_reasons_get_a_2220d():
     (("SV1*HC:G0068*300*UN*8***1", "SV1*HC:G0068*300*UN*0***1"), "A7:476"),
     # a G-code that is not an HIT code: procedure code (the 999 has accepted the set)
     (("SV1*HC:G0068*300*UN*8***1", "SV1*HC:G9999*300*UN*8***1"), "A7:454"),
-    # the same G-code twice on one day for one beneficiary: duplicate line (relational)
-    (("SV1*HC:G0089*250*UN*6***1~\nDTP*472*D8*20260203", "SV1*HC:G0068*250*UN*6***1~\nDTP*472*D8*20260202"),
-     "A8:54"),
+    # the same line twice on one day for one beneficiary: duplicate line (relational)
+    (("SV1*HC:G0069*250*UN*6***1~\nDTP*472*D8*20260203", "SV1*HC:G0068*300*UN*8***1~\nDTP*472*D8*20260202",
+      "CLM*HIT-7-1*550*", "CLM*HIT-7-1*600*"), "A8:54"),
+    # another line of the same payment category on that day: the procedure code set
+    # against the other line (relational)
+    (("SV1*HC:G0069*250*UN*6***1~\nDTP*472*D8*20260203", "SV1*HC:G0088*250*UN*6***1~\nDTP*472*D8*20260202"),
+     "A8:454"),
     # a date of service in the future: the date (187) and "future date" (510)
     (("DTP*472*D8*20260202", "DTP*472*D8*20270202"), "A7:187"),
 ])
 def test_payer_edit_reasons(edit, expected):
     text = HIT.read_text()
-    assert edit[0] in text
-    text = text.replace(edit[0], edit[1].replace("~\n", "~\n"))
+    for old, new in zip(edit[::2], edit[1::2]):
+        assert old in text
+        text = text.replace(old, new)
     report = validate(text.encode(), name="t.837", levels=(1, 3, 4), today=TODAY)
     data = write_277ca(report, text.encode(), now=NOW)
     b = body(data)

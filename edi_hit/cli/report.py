@@ -17,7 +17,7 @@ from datetime import date
 
 import click
 
-from .common import expand_inputs, open_output, pricing_options
+from .common import evidence_options, expand_inputs, open_output, pricing_options
 
 
 def _remittances(sources):
@@ -45,7 +45,7 @@ def _remittances(sources):
               help="Leave patient names and member ids out of the report.")
 @pricing_options
 def report_command(remit_files, claims_files, output, title, no_phi, rates, history,
-                   conventions, assume_dme_drug):
+                   conventions, suppliers, dme_drugs, dme_evidence, assume_dme_drug):
     """Write an HTML remittance report a billing office can open and print.
 
     \b
@@ -78,7 +78,8 @@ def report_command(remit_files, claims_files, output, title, no_phi, rates, hist
         reconciliation = None
         if claims_files:
             reconciliation = _reconcile(claims_files, sources, rates=rates, history=history,
-                                        conventions=conventions, assume_dme_drug=assume_dme_drug)
+                                        conventions=conventions, assume_dme_drug=assume_dme_drug,
+                                        **evidence_options(suppliers, dme_drugs, dme_evidence))
         with open_output(output) as out:
             tally = write_report(_remittances(sources), out, reconciliation=reconciliation,
                                  sources=[n for n, _ in sources], title=title,

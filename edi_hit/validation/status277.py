@@ -74,7 +74,8 @@ _BY_CODE = {"claim-total": "400", "duplicate-code-day": "54", "line-date-missing
 _SECOND = {"date-future": "510"}
 # Findings that set one field against another (A8).
 _RELATIONAL = frozenset({"claim-total", "date-before-birth", "date-order",
-                         "duplicate-code-day"})
+                         "duplicate-code-day", "same-category-day", "same-day-lower-category",
+                         "initial-visit-too-soon"})
 
 _BY_ELEMENT = {
     "CLM01": "538", "CLM02": "178", "CLM05-1": "249", "CLM05-3": "535",
