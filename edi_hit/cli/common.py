@@ -80,6 +80,19 @@ def expand_inputs(paths) -> list[str]:
     return out
 
 
+def readonly_history(path):
+    """The history at `path` opened to read, never to decide (price, reconcile); None
+    when no path is given."""
+    if not path:
+        return None
+    from edi_hit.pricing.history import open_history
+
+    store = open_history(path, readonly=True)
+    for note in getattr(store, "notes", ()):
+        click.echo(f"edi-hit: {note}", err=True)
+    return store
+
+
 def pricing_options(command):
     """The options every pricing command shares: --rates, --history, --conventions,
     --assume-dme-drug (parameters rates, history, conventions, assume_dme_drug)."""
@@ -87,8 +100,10 @@ def pricing_options(command):
         click.option("--rates", type=click.Path(exists=True, dir_okay=False),
                      help="Rate table JSON (default: the shipped ILLUSTRATIVE table)."),
         click.option("--history", type=click.Path(dir_okay=False),
-                     help="SQLite beneficiary history, created if missing and updated "
-                          "(default: in memory, forgotten after the run)."),
+                     help="SQLite beneficiary history and ledger. adjudicate creates it if "
+                          "missing and updates it in one transaction with its outputs; price "
+                          "and reconcile only read it (default: in memory, forgotten after "
+                          "the run)."),
         click.option("--conventions", type=click.Path(exists=True, dir_okay=False),
                      help="Conventions JSON laid over the defaults (codes per edit, POS set, ...)."),
         click.option("--assume-dme-drug", is_flag=True,

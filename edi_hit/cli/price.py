@@ -10,7 +10,8 @@ import sys
 
 import click
 
-from edi_hit.cli.common import expand_inputs, open_output, pricing_options, progress_claims, warn
+from edi_hit.cli.common import (expand_inputs, open_output, pricing_options, progress_claims,
+                                readonly_history, warn)
 from edi_hit.pricing import Pricer, load_conventions, load_rates
 from edi_hit.pricing.explain import explain_claim
 from edi_hit.pricing.jsonio import write_priced
@@ -58,7 +59,8 @@ def price_command(files, rates, history, conventions, assume_dme_drug, output,
     initial visit only after 60 days (E5), DME drug 0-30 days before (E4), then
     allowed = min(charge, rate), deductible, 20% coinsurance, sequestration.
     History (--history) carries visits, DME drug claims and the deductible
-    across runs; pricing the same claim again does not record it twice.
+    across runs; price reads it and never writes it (only adjudicate decides),
+    and a claim adjudicated already is shown with its recorded decision.
     All FILES are one run: each beneficiary's claims are applied in date
     order whatever file they are in. A claim the reader cannot accept is
     rejected (listed on stderr and under "rejected" in the JSON); the
@@ -71,7 +73,8 @@ def price_command(files, rates, history, conventions, assume_dme_drug, output,
                    f"amounts are not CMS rates", err=True)
     if assume_dme_drug:
         click.echo("edi-hit: note: DME drug rule off (--assume-dme-drug)", err=True)
-    pricer = Pricer(rates=rates, history=history, conventions=conventions,
+    store = readonly_history(history)
+    pricer = Pricer(rates=rates, history=store, conventions=conventions,
                     assume_dme_drug=assume_dme_drug)
     sources, names = _sources(files)
     feed = PricedFeed(pricer, sources, names=names,
@@ -95,6 +98,8 @@ def price_command(files, rates, history, conventions, assume_dme_drug, output,
         _report_rejects(feed)
     finally:
         pricer.close()
+        if store is not None:
+            store.close()
 
 
 def _report_rejects(feed: PricedFeed) -> None:

@@ -12,7 +12,7 @@ import json
 
 import click
 
-from .common import expand_inputs, open_output, pricing_options
+from .common import expand_inputs, open_output, pricing_options, readonly_history
 
 
 @click.command("read-835")
@@ -92,8 +92,13 @@ def reconcile_command(claims_file, remit_files, rates, history, conventions, ass
     from ..x837p.read import read_837p
 
     claims = list(read_837p(claims_file))
-    priced = list(price(claims, rates=rates, history=history, conventions=conventions,
-                        assume_dme_drug=assume_dme_drug))
+    store = readonly_history(history)
+    try:
+        priced = list(price(claims, rates=rates, history=store, conventions=conventions,
+                            assume_dme_drug=assume_dme_drug))
+    finally:
+        if store is not None:
+            store.close()
     remits = [r for name in remit_files for r in read_835(name)]
     report = reconcile(priced, remits)
     with open_output(output) as out:

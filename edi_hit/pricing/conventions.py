@@ -25,7 +25,7 @@ CHOICES = {
     "locality_rate": {"locality_file", "national_x_gaf"},
     "rounding": {"half_up_each_amount"},
 }
-REQUIRED_EDITS = ("E1", "E2", "E4", "E5", "E6", "E6_duplicate", "E7", "E9", "E11", "E12")
+REQUIRED_EDITS = ("E1", "E2", "E4", "E5", "E6", "E6_duplicate", "E7", "E9", "E11", "E12", "C28")
 
 
 @dataclass(slots=True, frozen=True)

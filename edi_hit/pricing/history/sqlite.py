@@ -1,0 +1,488 @@
+# The history store on SQLite: one file (or ':memory:'), shared safely by many runs.
+#
+# Strategy: the file is in WAL mode with synchronous=FULL (a commit survives a power
+# loss before the outputs are renamed) and is created 0600 (it holds member ids and the
+# 835s). The connection runs in autocommit mode and every write goes through an
+# explicit transaction: begin() is BEGIN IMMEDIATE, retried in short slices until the
+# caller's deadline so a second run waits (and says so once) instead of failing with
+# "database is locked"; readers never wait. Staged writes go straight into the open
+# transaction, so a run that loads a beneficiary again sees its own uncommitted
+# decisions. The schema and its migrations live in sqlite_schema.py.
+from __future__ import annotations
+
+import json
+import os
+import socket
+import sqlite3
+import time
+import zlib
+from datetime import date, datetime
+from decimal import Decimal, InvalidOperation
+from pathlib import Path
+from typing import Callable, Iterable
+
+from edi_hit.errors import DataError
+
+from . import sqlite_schema
+from .ledger import (ABORTED, COMMITTED, DONE, OPEN, BalanceEntry, ClaimTrail, InputFile,
+                     OpenBalance, OutputFile, Remit, RunRecord)
+from .model import BeneficiaryHistory, DrugClaim, HistoryBatch, StoredClaim, Visit
+from .store import HistoryBusy, HistoryStore
+
+__all__ = ["SQLiteHistory"]
+
+_CHUNK = 500
+_SLICE = 0.2          # seconds one BEGIN IMMEDIATE attempt waits
+_OPEN_WAIT = 120.0    # seconds opening a file waits for another process's migration
+_CLAIM_COLUMNS = ("icn, npi, pcn, digest, mbi, frequency, state, replaced_by, seq, outcome, "
+                  "original_icn, run_id")
+
+
+def _create_private(path: str) -> None:
+    """Create the file 0600 if it is missing (SQLite gives its WAL the same mode)."""
+    try:
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    except FileExistsError:
+        return
+    except OSError as e:
+        raise DataError(f"{path}: cannot create the history file: {e.strerror}") from None
+    os.close(fd)
+
+
+def _money(text: str, where: str) -> Decimal:
+    try:
+        value = Decimal(text)
+    except (InvalidOperation, TypeError):
+        value = None
+    if value is None or not value.is_finite():
+        raise DataError(f"{where}: an amount in the history is not a number ({text!r})")
+    return value
+
+
+def _locked(exc: sqlite3.OperationalError) -> bool:
+    text = str(exc).lower()
+    return "locked" in text or "busy" in text
+
+
+class SQLiteHistory(HistoryStore):
+    """History and ledger in SQLite: a file that persists between runs, or ':memory:'."""
+
+    def __init__(self, path: str | Path = ":memory:", *, readonly: bool = False,
+                 wait: float | None = _OPEN_WAIT):
+        text = str(path)
+        memory = text == ":memory:"
+        self.location = text
+        self.persistent = not memory
+        self.readonly = readonly
+        self.path = None if memory else os.path.abspath(text)
+        self.notes: list[str] = []  # what opening the file did (a migration), for the user
+        self._run_id: int | None = None
+        if not memory:
+            if readonly and not os.path.exists(text):
+                raise DataError(f"{text}: no such history file")
+            _create_private(text)
+        try:
+            self.db = sqlite3.connect(text, isolation_level=None, timeout=_SLICE)
+        except sqlite3.Error as e:
+            raise DataError(f"{text}: cannot open the history: {e}") from None
+        try:
+            self._retry(self._prepare, wait)
+        except sqlite3.DatabaseError as e:
+            self.db.close()
+            raise DataError(f"{text}: not an edi-hit history database ({e})") from None
+        except BaseException:
+            self.db.close()
+            raise
+
+    # -- opening ---------------------------------------------------------------------------
+    def _retry(self, fn, wait: float | None):
+        deadline = None if wait is None else time.monotonic() + wait
+        while True:
+            try:
+                return fn()
+            except sqlite3.OperationalError as e:
+                if not _locked(e) or (deadline is not None and time.monotonic() >= deadline):
+                    raise
+                if self.db.in_transaction:
+                    self.db.execute("ROLLBACK")
+
+    def _prepare(self) -> None:
+        db = self.db
+        if self.persistent:
+            if db.execute("PRAGMA journal_mode = WAL").fetchone()[0].lower() != "wal":
+                raise sqlite3.OperationalError("database is locked (cannot enter WAL mode)")
+            db.execute("PRAGMA synchronous = FULL")
+        try:
+            version = sqlite_schema.version_of(db)
+        except DataError as e:
+            raise DataError(f"{self.location}: {e}") from None
+        if version == sqlite_schema.CURRENT:
+            return
+        db.execute("BEGIN IMMEDIATE")
+        try:
+            version = sqlite_schema.version_of(db)
+            if version is None:
+                sqlite_schema.create(db)
+            elif version != sqlite_schema.CURRENT:
+                self.notes = sqlite_schema.migrate(db, version, self.location)
+            db.execute("COMMIT")
+        except BaseException:
+            if db.in_transaction:
+                db.execute("ROLLBACK")
+            raise
+        if self.notes and self.persistent:
+            db.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+            try:
+                db.execute("VACUUM")  # the old JSON is gone from the file, not only unlinked
+            except sqlite3.OperationalError:
+                pass  # another reader holds it open; secure_delete already zeroed the pages
+
+    def close(self) -> None:
+        self.db.close()
+
+    # -- transactions --------------------------------------------------------------------------
+    def begin(self, wait=None, on_wait: Callable[[str], None] | None = None) -> None:
+        if self.db.in_transaction:
+            raise RuntimeError("history transaction already open")
+        if self.readonly:
+            self.db.execute("BEGIN")
+            return
+        deadline = None if wait is None else time.monotonic() + max(0.0, wait)
+        told = False
+        while True:
+            try:
+                self.db.execute("BEGIN IMMEDIATE")
+                return
+            except sqlite3.OperationalError as e:
+                if not _locked(e):
+                    raise DataError(f"{self.location}: cannot start a transaction: {e}") from None
+                if deadline is not None and time.monotonic() >= deadline:
+                    raise HistoryBusy(
+                        f"{self.location}: another run is using the history; gave up after "
+                        f"{wait:g} s (--wait)") from None
+                if not told and on_wait is not None:
+                    limit = "" if wait is None else f" (up to {wait:g} s, --wait)"
+                    on_wait(f"{self.location}: another run is using the history; waiting for "
+                            f"it to finish{limit}")
+                    told = True
+
+    @property
+    def in_transaction(self) -> bool:
+        return self.db.in_transaction
+
+    def commit(self) -> None:
+        self._run_id = None
+        if self.db.in_transaction:
+            self.db.execute("ROLLBACK" if self.readonly else "COMMIT")
+
+    def rollback(self) -> None:
+        self._run_id = None
+        if self.db.in_transaction:
+            self.db.execute("ROLLBACK")
+
+    def _own_transaction(self):
+        """A short write transaction of its own (import-dme, deductible, mark done)."""
+        store = self
+
+        class _Txn:
+            def __enter__(self):
+                store.begin(wait=_OPEN_WAIT)
+                return store.db
+
+            def __exit__(self, kind, *_):
+                if kind is None:
+                    store.db.execute("COMMIT")
+                else:
+                    store.rollback()
+
+        return _Txn()
+
+    # -- history for pricing ---------------------------------------------------------------------
+    def _chunks(self, keys):
+        keys = sorted(set(keys))
+        for i in range(0, len(keys), _CHUNK):
+            part = keys[i:i + _CHUNK]
+            yield part, ",".join("?" * len(part))
+
+    def load(self, mbis, since=None):
+        out: dict[str, BeneficiaryHistory] = {}
+        lo = since.isoformat() if since else ""
+        fromiso = date.fromisoformat
+        where = self.location
+        for part, marks in self._chunks(mbis):
+            for m in part:
+                out[m] = BeneficiaryHistory(m)
+            for row in self.db.execute(
+                    f"SELECT mbi, day, category, code, npi, charge, icn, line_number, line_control "
+                    f"FROM visits WHERE mbi IN ({marks}) AND day >= ? ORDER BY mbi, day", (*part, lo)):
+                b = out[row[0]]
+                d = fromiso(row[1])
+                b.visit_days.append(d)
+                b.visits.append(Visit(row[0], d, row[2], row[3], row[4], _money(row[5], where),
+                                      row[6], row[7], row[8]))
+            for row in self.db.execute(
+                    f"SELECT mbi, day, code, category, icn, source FROM drugs "
+                    f"WHERE mbi IN ({marks}) AND day >= ? ORDER BY mbi, day", (*part, lo)):
+                b = out[row[0]]
+                d = fromiso(row[1])
+                b.drug_days.append(d)
+                b.drugs.append(DrugClaim(row[0], d, row[2], row[3], row[4], row[5]))
+            for mbi, year, icn, amount in self.db.execute(
+                    f"SELECT mbi, year, icn, amount FROM deductible WHERE mbi IN ({marks})", part):
+                out[mbi].deductible.setdefault(year, {})[icn] = _money(amount, where)
+            for row in self.db.execute(
+                    f"SELECT {_CLAIM_COLUMNS} FROM claims WHERE mbi IN ({marks}) ORDER BY seq", part):
+                out[row[4]].add_claim(StoredClaim(*row))
+        return out
+
+    def stage(self, batch: HistoryBatch) -> None:
+        if self.readonly or not batch:
+            return
+        if not self.db.in_transaction:
+            raise RuntimeError("stage() outside a transaction: call begin() first")
+        db = self.db
+        for i in range(0, len(batch.delete_entries), _CHUNK):
+            part = batch.delete_entries[i:i + _CHUNK]
+            marks = ",".join("?" * len(part))
+            db.execute(f"DELETE FROM visits WHERE icn IN ({marks})", part)
+            db.execute(f"DELETE FROM drugs WHERE icn IN ({marks})", part)
+            db.execute(f"DELETE FROM deductible WHERE icn IN ({marks})", part)
+        run_id = self._run_id
+        try:
+            db.executemany(
+                "INSERT INTO claims (icn, run_id, npi, pcn, mbi, frequency, digest, state, outcome,"
+                " replaced_by, original_icn, seq, charge, paid, lines) "
+                "VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
+                [(c.icn, c.run_id if c.run_id is not None else run_id, c.npi, c.pcn, c.mbi,
+                  c.frequency, c.digest, c.state, c.outcome, c.replaced_by, c.original_icn, c.seq,
+                  str(c.charge), str(c.paid), c.lines) for c in batch.claims])
+        except sqlite3.IntegrityError as e:
+            raise DataError(f"{self.location}: a claim decision conflicts with the ledger ({e}): "
+                            f"an identical claim is already standing") from None
+        db.executemany("UPDATE claims SET state = ?, replaced_by = ? WHERE icn = ?",
+                       [(s, by, icn) for icn, s, by in batch.states])
+        db.executemany("INSERT INTO visits VALUES (?,?,?,?,?,?,?,?,?)",
+                       [(v.mbi, v.day.isoformat(), v.category, v.code, v.npi, str(v.charge),
+                         v.icn, v.line_number, v.line_control) for v in batch.visits])
+        db.executemany("INSERT OR IGNORE INTO drugs VALUES (?,?,?,?,?,?)",
+                       [(d.mbi, d.day.isoformat(), d.code, d.category, d.icn, d.source)
+                        for d in batch.drugs])
+        db.executemany(
+            "INSERT INTO deductible VALUES (?,?,?,?) ON CONFLICT(mbi, year, icn) DO UPDATE "
+            "SET amount = excluded.amount",
+            [(mbi, year, icn, str(amount)) for mbi, year, icn, amount in batch.deductible])
+
+    def claim_lines(self, icn):
+        row = self.db.execute("SELECT lines FROM claims WHERE icn = ?", (icn,)).fetchone()
+        return row[0] if row else None
+
+    def icns_in_use(self, icns):
+        found: set[str] = set()
+        for part, marks in self._chunks(icns):
+            found.update(r[0] for r in self.db.execute(
+                f"SELECT icn FROM claims WHERE icn IN ({marks})", part))
+        return found
+
+    def import_dme(self, drugs):
+        rows = [(d.mbi, d.day.isoformat(), d.code, d.category, d.icn, d.source) for d in drugs]
+        with self._own_transaction() as db:
+            before = db.total_changes
+            db.executemany("INSERT OR IGNORE INTO drugs VALUES (?,?,?,?,?,?)", rows)
+            return db.total_changes - before
+
+    def set_deductible_met(self, mbi, year, amount):
+        if not isinstance(amount, Decimal) or not amount.is_finite() or amount < 0 \
+                or amount != amount.quantize(Decimal("0.01")):
+            raise DataError(f"{self.location}: deductible met must be a non-negative amount in "
+                            f"cents, got {amount!r}")
+        with self._own_transaction() as db:
+            db.execute("INSERT INTO deductible VALUES (?,?,'',?) ON CONFLICT(mbi, year, icn) DO "
+                       "UPDATE SET amount = excluded.amount", (mbi, int(year), str(amount)))
+
+    # -- the ledger of runs --------------------------------------------------------------------------
+    def committed_inputs(self, sha256s):
+        out: dict[str, RunRecord] = {}
+        runs: dict[int, RunRecord] = {}
+        for part, marks in self._chunks(sha256s):
+            for sha, run_id in self.db.execute(
+                    f"SELECT sha256, run_id FROM run_inputs WHERE sha256 IN ({marks})", part):
+                if run_id not in runs:
+                    runs[run_id] = self.run(run_id)
+                out[sha] = runs[run_id]
+        return out
+
+    def open_run(self, started, inputs):
+        if self.readonly:
+            raise RuntimeError("a read-only history cannot open a run")
+        cur = self.db.execute(
+            "INSERT INTO runs (started, status, pid, host, inputs) VALUES (?,?,?,?,?)",
+            (started.isoformat(timespec="seconds"), OPEN, os.getpid(), socket.gethostname(),
+             json.dumps([i.to_dict() for i in inputs])))
+        self._run_id = cur.lastrowid
+        return self._run_id
+
+    def stage_remits(self, run_id, remits):
+        if self.readonly:
+            return
+        self.db.executemany("INSERT INTO remits VALUES (?,?,?,?,?,?)",
+                            [(run_id, r.trn, r.position, r.icn, r.status, str(r.paid))
+                             for r in remits])
+
+    def open_balances(self, payees):
+        out: dict[str, list[OpenBalance]] = {}
+        sums: dict[tuple[str, str], list] = {}
+        for part, marks in self._chunks(payees):
+            for payee, ref, run_id, amount in self.db.execute(
+                    f"SELECT payee, reference, run_id, amount FROM balances WHERE payee IN "
+                    f"({marks}) ORDER BY id", part):
+                entry = sums.setdefault((payee, ref), [Decimal("0.00"), run_id])
+                entry[0] += _money(amount, self.location)
+        for (payee, ref), (amount, since) in sums.items():
+            if amount > 0:
+                out.setdefault(payee, []).append(OpenBalance(payee, ref, amount, since))
+        for balances in out.values():
+            balances.sort(key=lambda b: (b.since_run or 0, b.reference))
+        return out
+
+    def stage_balances(self, run_id, entries):
+        if self.readonly:
+            return
+        self.db.executemany(
+            "INSERT INTO balances (payee, reference, run_id, amount) VALUES (?,?,?,?)",
+            [(e.payee, e.reference, run_id, str(e.amount)) for e in entries])
+
+    def commit_run(self, run_id, finished, inputs, outputs, totals, blobs):
+        db = self.db
+        try:
+            db.executemany(
+                "INSERT INTO run_inputs VALUES (?,?,?,?,?,?,?)",
+                [(i.sha256, run_id, n, i.path, i.size, i.sender, i.control)
+                 for n, i in enumerate(inputs, start=1)])
+        except sqlite3.IntegrityError:
+            self.rollback()
+            raise DataError(f"{self.location}: an input of this run was adjudicated by another "
+                            f"run meanwhile; nothing was committed") from None
+        db.executemany("INSERT INTO run_outputs VALUES (?,?,?,?,?,?,?)",
+                       [(run_id, o.role, o.path, o.temp, o.sha256, o.size, o.state)
+                        for o in outputs])
+        db.executemany("INSERT INTO run_blobs VALUES (?,?,?)",
+                       [(run_id, role, zlib.compress(data, 6)) for role, data in blobs.items()])
+        db.execute("UPDATE runs SET status = ?, finished = ?, totals = ? WHERE id = ?",
+                   (COMMITTED, finished.isoformat(timespec="seconds"),
+                    json.dumps(dict(totals), separators=(",", ":")), run_id))
+        self.commit()
+
+    def mark_done(self, run_id, outputs):
+        with self._own_transaction() as db:
+            db.executemany("UPDATE run_outputs SET state = ? WHERE run_id = ? AND role = ?",
+                           [(o.state, run_id, o.role) for o in outputs])
+            db.execute("UPDATE runs SET status = ? WHERE id = ? AND status = ?",
+                       (DONE, run_id, COMMITTED))
+
+    def record_aborted(self, started, error, inputs):
+        with self._own_transaction() as db:
+            cur = db.execute(
+                "INSERT INTO runs (started, finished, status, pid, host, error, inputs) "
+                "VALUES (?,?,?,?,?,?,?)",
+                (started.isoformat(timespec="seconds"),
+                 datetime.now().isoformat(timespec="seconds"), ABORTED, os.getpid(),
+                 socket.gethostname(), error, json.dumps([i.to_dict() for i in inputs])))
+            return cur.lastrowid
+
+    def unfinished_runs(self):
+        ids = [r[0] for r in self.db.execute(
+            "SELECT id FROM runs WHERE status = ? ORDER BY id", (COMMITTED,))]
+        return [self.run(i) for i in ids]
+
+    def _record(self, row) -> RunRecord:
+        run_id, started, finished, status, totals, error, inputs = row
+        rec = RunRecord(run_id, datetime.fromisoformat(started), status,
+                        datetime.fromisoformat(finished) if finished else None,
+                        totals=json.loads(totals) if totals else {}, error=error)
+        if status in (COMMITTED, DONE):
+            rec.inputs = [InputFile(p, s, h, snd, ctl) for h, p, s, snd, ctl in self.db.execute(
+                "SELECT sha256, path, size, sender, control FROM run_inputs WHERE run_id = ? "
+                "ORDER BY seq", (run_id,))]
+        elif inputs:
+            rec.inputs = [InputFile.from_dict(d) for d in json.loads(inputs)]
+        rec.outputs = [OutputFile(*r) for r in self.db.execute(
+            "SELECT role, path, sha256, size, temp, state FROM run_outputs WHERE run_id = ? "
+            "ORDER BY rowid", (run_id,))]
+        return rec
+
+    _RUN = "SELECT id, started, finished, status, totals, error, inputs FROM runs"
+
+    def runs(self, limit=None):
+        sql = f"{self._RUN} WHERE status != '{OPEN}' ORDER BY id DESC"
+        rows = self.db.execute(sql + (" LIMIT ?" if limit else ""),
+                               (limit,) if limit else ()).fetchall()
+        return [self._record(r) for r in rows]
+
+    def run(self, run_id):
+        row = self.db.execute(f"{self._RUN} WHERE id = ?", (run_id,)).fetchone()
+        return self._record(row) if row else None
+
+    def run_blob(self, run_id, role):
+        row = self.db.execute("SELECT data FROM run_blobs WHERE run_id = ? AND role = ?",
+                              (run_id, role)).fetchone()
+        return zlib.decompress(row[0]) if row else None
+
+    def claim_trail(self, reference):
+        rows = self.db.execute(
+            "SELECT icn, pcn, npi, frequency, outcome, state, charge, paid, run_id, original_icn, "
+            "replaced_by FROM claims WHERE icn = ? OR pcn = ? ORDER BY seq, rowid",
+            (reference, reference)).fetchall()
+        out = []
+        for icn, pcn, npi, freq, outcome, state, charge, paid, run_id, orig, by in rows:
+            trail = ClaimTrail(icn, pcn, npi, freq, outcome, state, _money(charge, self.location),
+                               _money(paid, self.location), run_id, orig, by)
+            remitted = {icn} | ({orig} if freq in ("7", "8") and orig else set())
+            for r_run, trn, pos, r_icn, status, r_paid in self.db.execute(
+                    "SELECT run_id, trn, position, icn, status, paid FROM remits WHERE icn IN "
+                    f"({','.join('?' * len(remitted))}) AND run_id IS ? ORDER BY trn, position",
+                    (*sorted(remitted), run_id)):
+                trail.remits.append((r_run, Remit(trn, pos, r_icn, status,
+                                                  _money(r_paid, self.location))))
+            out.append(trail)
+        return out
+
+    def check(self):
+        db, problems = self.db, []
+        for digest, n in db.execute(
+                "SELECT digest, COUNT(*) FROM claims WHERE state IN ('active', 'void') "
+                "GROUP BY digest HAVING COUNT(*) > 1"):
+            problems.append(f"{n} standing claims with one digest {digest[:12]}")
+        for day, category, n, icns in db.execute(
+                "SELECT day, category, COUNT(*), group_concat(icn) FROM visits "
+                "GROUP BY mbi, day, category HAVING COUNT(*) > 1"):
+            problems.append(f"{n} paid visits of one member on {day} in category {category} "
+                            f"(ICNs {icns})")
+        for table in ("visits", "deductible", "drugs"):
+            for icn, n in db.execute(
+                    f"SELECT icn, COUNT(*) FROM {table} WHERE icn != '' AND icn NOT IN "
+                    f"(SELECT icn FROM claims WHERE state IN ('active', 'void')) GROUP BY icn"):
+                problems.append(f"{n} {table} row(s) of ICN {icn}, which is not a standing claim")
+        paid: dict[int, Decimal] = {}
+        for run_id, amount in db.execute("SELECT run_id, paid FROM remits"):
+            paid[run_id] = paid.get(run_id, Decimal(0)) + _money(amount, self.location)
+        moves: dict[int, Decimal] = {}
+        balance: dict[tuple, Decimal] = {}
+        for run_id, payee, ref, amount in db.execute(
+                "SELECT run_id, payee, reference, amount FROM balances ORDER BY id"):
+            value = _money(amount, self.location)
+            moves[run_id] = moves.get(run_id, Decimal(0)) + value
+            balance[(payee, ref)] = balance.get((payee, ref), Decimal(0)) + value
+        for (payee, ref), amount in balance.items():
+            if amount < 0:
+                problems.append(f"balance of payee {payee} for ICN {ref} is below zero ({amount})")
+        for run_id, status, totals in db.execute(
+                "SELECT id, status, totals FROM runs WHERE status IN (?, ?)", (COMMITTED, DONE)):
+            payment = Decimal(json.loads(totals or "{}").get("payment", "0"))
+            expected = paid.get(run_id, Decimal(0)) + moves.get(run_id, Decimal(0))
+            if payment != expected:
+                problems.append(f"run {run_id}: payment {payment} != claims paid + balance moves "
+                                f"{expected}")
+            if status == COMMITTED:
+                problems.append(f"run {run_id} is committed but its outputs are not all in place "
+                                f"(edi-hit ledger repair)")
+        return problems
