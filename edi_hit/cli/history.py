@@ -1,12 +1,14 @@
 # `edi-hit history ...`: the beneficiary history store the pricer reads and writes.
 #
 # Strategy: a thin shell over edi_hit.pricing.history (SQLiteHistory, read_dme_csv).
+# Amounts are validated where they enter (money.money_value); messages do not echo the
+# member id.
 from __future__ import annotations
 
 import click
 
 from edi_hit.pricing.history import SQLiteHistory, read_dme_csv
-from edi_hit.pricing.money import to_money
+from edi_hit.pricing.money import money_value
 
 __all__ = ["history"]
 
@@ -51,7 +53,9 @@ def import_dme(file, history_path):
               help="SQLite history file (created if missing).")
 @click.option("--mbi", required=True, help="Beneficiary (MBI).")
 @click.option("--year", type=click.IntRange(2019, 2099), required=True)
-@click.option("--met", required=True, help="Part B deductible already met that year, e.g. 120.00.")
+@click.option("--met", required=True,
+              help="Part B deductible already met that year, e.g. 120.00 (plain decimal, "
+                   "not negative).")
 def deductible(history_path, mbi, year, met):
     """Record Part B deductible already met outside these claims (C10).
 
@@ -59,10 +63,8 @@ def deductible(history_path, mbi, year, met):
     Example:
       edi-hit history deductible --history hit.db --mbi 1EG4TE5MK73 --year 2024 --met 240.00
     """
-    try:
-        amount = to_money(met)
-    except ValueError:
-        raise click.BadParameter(f"{met!r} is not an amount", param_hint="--met") from None
+    amount = money_value(met, "--met")
     with SQLiteHistory(history_path) as store:
         store.set_deductible_met(mbi, year, amount)
-    click.echo(f"edi-hit: {mbi} {year} deductible met {amount}", err=True)
+    click.echo(f"edi-hit: deductible met in {year} recorded for the beneficiary: {amount}",
+               err=True)

@@ -93,7 +93,8 @@ def price_command(files, rates, history, conventions, assume_dme_drug, output,
                     pass
                 _report_rejects(feed)
                 return
-        with open_output(output or "-") as stream:
+        with open_output(output or "-", inputs=names,
+                         history=store.path if store is not None else None) as stream:
             write_priced(priced, stream, rates=rates, rejected=feed.rejected)
         _report_rejects(feed)
     finally:

@@ -50,7 +50,7 @@ def read_835_command(files, output, strict):
         "remittances": [r.to_dict() for r in remittances],
         "findings": [f.to_dict() for f in findings],
     }
-    with open_output(output) as out:
+    with open_output(output, inputs=expand_inputs(files)) as out:
         json.dump(doc, out, indent=1)
         out.write("\n")
     unbalanced = [f for r in remittances for f in r.findings if f.code.startswith("balance-")]
@@ -101,7 +101,7 @@ def reconcile_command(claims_file, remit_files, rates, history, conventions, ass
             store.close()
     remits = [r for name in remit_files for r in read_835(name)]
     report = reconcile(priced, remits)
-    with open_output(output) as out:
+    with open_output(output, inputs=[claims_file, *remit_files], history=history) as out:
         if fmt == "json":
             json.dump(report.to_dict(), out, indent=1)
             out.write("\n")

@@ -132,11 +132,11 @@ def validate_command(files, fmt, levels, no_tr3, hit_mode, ack, ack_output, toda
                "files": [r.to_dict() for r in reports]}
         click.echo(json.dumps(doc, indent=2), file=out)
     if ack:
-        _write_ack(ack, ack_output, reports)
+        _write_ack(ack, ack_output, reports, files)
     sys.exit(0 if all(r.ok for r in reports) else 1)
 
 
-def _write_ack(kind, path, reports) -> None:
+def _write_ack(kind, path, reports, inputs=()) -> None:
     writer = write_999 if kind == "999" else write_ta1
     usable = [r for r in reports if r.interchanges]
     for r in reports:
@@ -146,7 +146,7 @@ def _write_ack(kind, path, reports) -> None:
     if not usable:
         return
     control = 1
-    with open_output(path, binary=True) as stream:
+    with open_output(path, binary=True, inputs=inputs) as stream:
         for r in usable:
             try:
                 writer(r, stream, control_number=control)

@@ -10,6 +10,7 @@
 # decisions. The schema and its migrations live in sqlite_schema.py.
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import socket
@@ -34,6 +35,7 @@ __all__ = ["SQLiteHistory"]
 _CHUNK = 500
 _SLICE = 0.2          # seconds one BEGIN IMMEDIATE attempt waits
 _OPEN_WAIT = 120.0    # seconds opening a file waits for another process's migration
+_ZLIB_LEVEL = 1       # X12 text shrinks about 8x even at the fastest level
 _CLAIM_COLUMNS = ("icn, npi, pcn, digest, mbi, frequency, state, replaced_by, seq, outcome, "
                   "original_icn, run_id")
 
@@ -62,6 +64,16 @@ def _money(text: str, where: str) -> Decimal:
 def _locked(exc: sqlite3.OperationalError) -> bool:
     text = str(exc).lower()
     return "locked" in text or "busy" in text
+
+
+def _compress(data) -> bytes:
+    """bytes, or an iterable of byte chunks, compressed as one zlib stream."""
+    if isinstance(data, (bytes, bytearray, memoryview)):
+        data = (bytes(data),)
+    co = zlib.compressobj(_ZLIB_LEVEL)
+    parts = [co.compress(chunk) for chunk in data]
+    parts.append(co.flush())
+    return b"".join(parts)
 
 
 class SQLiteHistory(HistoryStore):
@@ -180,22 +192,20 @@ class SQLiteHistory(HistoryStore):
         if self.db.in_transaction:
             self.db.execute("ROLLBACK")
 
-    def _own_transaction(self):
-        """A short write transaction of its own (import-dme, deductible, mark done)."""
-        store = self
-
-        class _Txn:
-            def __enter__(self):
-                store.begin(wait=_OPEN_WAIT)
-                return store.db
-
-            def __exit__(self, kind, *_):
-                if kind is None:
-                    store.db.execute("COMMIT")
-                else:
-                    store.rollback()
-
-        return _Txn()
+    @contextlib.contextmanager
+    def _own_transaction(self, wait: float | None = _OPEN_WAIT):
+        """A short write transaction of its own (import-dme, deductible, mark done), or
+        a part of the caller's when one is open."""
+        if self.db.in_transaction:
+            yield self.db
+            return
+        self.begin(wait=wait)
+        try:
+            yield self.db
+        except BaseException:
+            self.rollback()
+            raise
+        self.db.execute("COMMIT")
 
     # -- history for pricing ---------------------------------------------------------------------
     def _chunks(self, keys):
@@ -365,8 +375,8 @@ class SQLiteHistory(HistoryStore):
         db.executemany("INSERT INTO run_outputs VALUES (?,?,?,?,?,?,?)",
                        [(run_id, o.role, o.path, o.temp, o.sha256, o.size, o.state)
                         for o in outputs])
-        db.executemany("INSERT INTO run_blobs VALUES (?,?,?)",
-                       [(run_id, role, zlib.compress(data, 6)) for role, data in blobs.items()])
+        for role, data in blobs.items():
+            db.execute("INSERT INTO run_blobs VALUES (?,?,?)", (run_id, role, _compress(data)))
         db.execute("UPDATE runs SET status = ?, finished = ?, totals = ? WHERE id = ?",
                    (COMMITTED, finished.isoformat(timespec="seconds"),
                     json.dumps(dict(totals), separators=(",", ":")), run_id))
@@ -380,7 +390,7 @@ class SQLiteHistory(HistoryStore):
                        (DONE, run_id, COMMITTED))
 
     def record_aborted(self, started, error, inputs):
-        with self._own_transaction() as db:
+        with self._own_transaction(wait=5.0) as db:
             cur = db.execute(
                 "INSERT INTO runs (started, finished, status, pid, host, error, inputs) "
                 "VALUES (?,?,?,?,?,?,?)",

@@ -123,7 +123,7 @@ class HistoryStore(ABC):
     def commit_run(self, run_id: int, finished: datetime, inputs: list[InputFile],
                    outputs: list[OutputFile], totals: Mapping, blobs: Mapping[str, bytes]) -> None:
         """Record the run as committed (inputs, outputs, totals, the 835 bytes under
-        blobs['835']) and commit the transaction with everything it staged. An input
+        blobs['835'], as bytes or an iterable of byte chunks) and commit the transaction with everything it staged. An input
         digest already in a committed run violates the store's unique constraint:
         DataError, nothing committed."""
 
