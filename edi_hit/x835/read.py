@@ -106,8 +106,9 @@ class RemittanceReader:
                 raise self._error(seg, n, "a required amount is missing", "a decimal amount", "")
             return None
         if not _REAL.fullmatch(text):
-            raise self._error(seg, n, "", "a decimal amount in X12 R notation (no exponent)",
-                              text[:40])
+            exponent = "e" in text.lower() and text.lower() not in ("nan", "-nan")
+            raise self._error(seg, n, "X12 R has no exponent notation" if exponent else "",
+                              "a decimal amount", text[:40])
         if sum(ch.isdigit() for ch in text) > 18:
             raise self._error(seg, n, "amount too long", "at most the 18 digits X12 R allows",
                               text[:40])
