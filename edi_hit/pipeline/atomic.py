@@ -111,6 +111,14 @@ class RunOutputs:
                 outs.items[role] = _StreamOutput(value, defer)
             outs.labels[role] = label
         check_outputs(named, inputs=inputs, history=history)
+        for label, target in named:  # fail before the history lock, not after pricing
+            folder = os.path.dirname(target.path) if target.path else None
+            if target.kind == FILE and not os.path.isdir(folder):
+                raise EdiHitError(f"{target.name}: cannot write: the folder {folder} does not "
+                                  f"exist")
+            if target.kind == FILE and not os.access(folder, os.W_OK):
+                raise EdiHitError(f"{target.name}: cannot write: the folder {folder} is not "
+                                  f"writable")
         return outs
 
     def open(self) -> None:

@@ -251,12 +251,6 @@ class SQLiteHistory(HistoryStore):
         if not self.db.in_transaction:
             raise RuntimeError("stage() outside a transaction: call begin() first")
         db = self.db
-        for i in range(0, len(batch.delete_entries), _CHUNK):
-            part = batch.delete_entries[i:i + _CHUNK]
-            marks = ",".join("?" * len(part))
-            db.execute(f"DELETE FROM visits WHERE icn IN ({marks})", part)
-            db.execute(f"DELETE FROM drugs WHERE icn IN ({marks})", part)
-            db.execute(f"DELETE FROM deductible WHERE icn IN ({marks})", part)
         run_id = self._run_id
         try:
             db.executemany(
@@ -281,6 +275,13 @@ class SQLiteHistory(HistoryStore):
             "INSERT INTO deductible VALUES (?,?,?,?) ON CONFLICT(mbi, year, icn) DO UPDATE "
             "SET amount = excluded.amount",
             [(mbi, year, icn, str(amount)) for mbi, year, icn, amount in batch.deductible])
+        # Reversals last: a claim decided and reversed in the same batch leaves nothing.
+        for i in range(0, len(batch.delete_entries), _CHUNK):
+            part = batch.delete_entries[i:i + _CHUNK]
+            marks = ",".join("?" * len(part))
+            db.execute(f"DELETE FROM visits WHERE icn IN ({marks})", part)
+            db.execute(f"DELETE FROM drugs WHERE icn IN ({marks})", part)
+            db.execute(f"DELETE FROM deductible WHERE icn IN ({marks})", part)
 
     def claim_lines(self, icn):
         row = self.db.execute("SELECT lines FROM claims WHERE icn = ?", (icn,)).fetchone()

@@ -156,6 +156,17 @@ def _v1_to_v2(db: sqlite3.Connection, where: str) -> list[str]:
                    "outcome, replaced_by, original_icn, seq, charge, paid, lines) VALUES "
                    "(?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)", out)
     db.execute("DROP TABLE claims_v1")
+    # Version 1 wrote a reversal's deletes before the inserts of the same batch, so a claim
+    # replaced or voided in the run that decided it kept its visits: take them out now.
+    stale = 0
+    for table in ("visits", "deductible", "drugs"):
+        stale += db.execute(
+            f"DELETE FROM {table} WHERE icn != '' AND icn IN "
+            f"(SELECT icn FROM claims WHERE state IN ('replaced', 'voided'))").rowcount
+    if stale:
+        notes.append(f"{where}: removed {stale} history entr{'y' if stale == 1 else 'ies'} of "
+                     f"claims already replaced or voided (left behind by edi-hit before the "
+                     f"ledger)")
     bad = [r for r in db.execute("SELECT rowid, amount FROM deductible")
            if not _money_ok(r[1])]
     if bad:
