@@ -90,3 +90,19 @@ def test_a_read_only_history_answers_a_decided_claim_with_its_decision(tmp_path)
     assert "the recorded decision" in again.lines[0].trace[0]
     with SQLiteHistory(db) as h:  # and nothing was written
         assert h.db.execute("SELECT COUNT(*) FROM claims").fetchone()[0] == 2
+
+
+def test_a_void_and_the_resubmission_in_one_run(tmp_path):
+    # found by tools/chaos.py: the resubmission's row was written while the voided
+    # original still stood in the ledger (one standing claim per digest)
+    db = _history(tmp_path)
+    original = claim(line("G0068", "2024-03-05"), pcn="VR")
+    (_, first) = run(drug("2024-03-01"), original, history=db)
+    void = claim(line("G0068", "2024-03-05"), pcn="VR", freq="8",
+                 f8=first.payer_claim_control_number)
+    rev, again = run(void, original, history=db)
+    assert rev.status == "reversal" and rev.total_paid == D("-125.44")
+    assert again.duplicate_of is None and again.total_paid == D("125.44")
+    assert _visits(db) == [again.payer_claim_control_number]
+    with SQLiteHistory(db) as h:
+        assert h.check() == []

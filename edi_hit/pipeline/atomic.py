@@ -15,8 +15,10 @@
 # the commit rolls back, removes every temporary file, and records the run as aborted.
 from __future__ import annotations
 
+import fcntl
 import hashlib
 import os
+import socket
 import stat
 from datetime import datetime
 from typing import Any, BinaryIO, Callable
@@ -187,8 +189,8 @@ class LedgerRun:
         replay) or None for a new run; AlreadyAdjudicated when some were."""
         store = self.store
         store.begin(wait, on_wait)
-        point("locked")
         try:
+            point("locked")
             self.notes = repair(store)
             for note in self.notes:
                 self.notify(note)
@@ -196,8 +198,9 @@ class LedgerRun:
                 store.commit()
                 store.begin(wait, on_wait)
             done = store.committed_inputs([i.sha256 for i in self.inputs])
-        except BaseException:
-            store.rollback()
+        except BaseException as exc:
+            if store.in_transaction:
+                self.abort(exc)
             raise
         if not done:
             return None
@@ -221,8 +224,8 @@ class LedgerRun:
             store.commit_run(self.run_id, datetime.now(), self.inputs, records, totals,
                              {"835": outputs.chunks("835")})
             self.committed = True
-            point("committed")
             try:
+                point("committed")
                 outputs.publish()
                 point("published")
             except BaseException as exc:
@@ -305,11 +308,43 @@ def _restore(store: HistoryStore, rec: RunRecord, o: OutputFile) -> str:
     return "lost"
 
 
+def _in_progress(rec: RunRecord) -> bool:
+    """Whether the run that committed is still putting its outputs in place: it holds the
+    lock on its temporary files until it is done (the kernel drops it when a process
+    dies), or, for outputs written through, its process is still alive on this host."""
+    for o in rec.outputs:
+        if o.temp is None:
+            continue
+        try:
+            fd = os.open(o.temp, os.O_RDONLY)
+        except OSError:
+            continue  # renamed into place already, or gone
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except OSError:
+            return True
+        finally:
+            os.close(fd)
+    if any(o.temp is None for o in rec.outputs) and rec.pid and rec.host == socket.gethostname():
+        try:
+            os.kill(rec.pid, 0)
+        except ProcessLookupError:
+            return False
+        except PermissionError:
+            return True
+        return rec.pid != os.getpid()
+    return False
+
+
 def repair(store: HistoryStore) -> list[str]:
     """Put in place the outputs of committed runs that were not marked done (inside the
-    caller's write transaction); one note per run repaired."""
+    caller's write transaction); one note per run repaired. A run still putting its
+    outputs in place (its process alive: it committed, then released the history's lock
+    before renaming) is left to finish."""
     notes = []
     for rec in store.unfinished_runs():
+        if _in_progress(rec):
+            continue
         try:
             states = [(o, _restore(store, rec, o)) for o in rec.outputs]
         except OutputBusy:

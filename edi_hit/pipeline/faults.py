@@ -39,6 +39,6 @@ def point(step: str) -> None:
         os.kill(os.getpid(), signal.SIGKILL)
     elif mode == "term":
         os.kill(os.getpid(), signal.SIGTERM)
-        time.sleep(1)  # the handler raises here (or after a deferred section ends)
+        time.sleep(0.2)  # the handler raises here (or after a deferred section ends)
         return
     raise OSError(errno.EIO, f"injected fault at step {step!r} ({ENV})")

@@ -114,7 +114,11 @@ def adjudicate(
             return _run(sources, names, outputs, summary, store, None, opts)
         sources, inputs, temps = identify(sources, names)
         ledger = LedgerRun(store, inputs, started=datetime.now(), notify=notify)
-        done = ledger.begin(wait, on_wait)
+        try:
+            done = ledger.begin(wait, on_wait)
+        except OSError as exc:
+            raise EdiHitError(f"run failed: {_why(exc)}; nothing was committed and no output "
+                              f"was written") from None
         summary.notes.extend(ledger.notes)
         if replay:
             store.rollback()
@@ -205,14 +209,11 @@ def _run(sources, names, outputs: RunOutputs, summary: Summary, store, ledger: L
                 outputs.publish()
                 point("published")
     except BaseException as exc:
-        committed = ledger is not None and ledger.committed
-        if not committed:
-            if ledger is not None:
-                ledger.abort(exc)
-            outputs.discard()
-        if isinstance(exc, KeyboardInterrupt) and committed:
-            raise RunInterrupted(f"interrupted after run {ledger.run_id} was committed and its "
-                                 f"outputs put in place; nothing was lost") from None
+        if ledger is not None and ledger.committed:
+            raise _after_commit(exc, ledger) from None
+        if ledger is not None:
+            ledger.abort(exc)
+        outputs.discard()
         if isinstance(exc, OSError):
             raise EdiHitError(f"run failed: {_why(exc)}; nothing was committed and no output "
                               f"was written") from None
@@ -222,6 +223,18 @@ def _run(sources, names, outputs: RunOutputs, summary: Summary, store, ledger: L
         if pricer is not None:
             pricer.close()
     return summary
+
+
+def _after_commit(exc: BaseException, ledger: LedgerRun) -> BaseException:
+    """What to say when something stops a run that is committed already (its money is
+    decided; its outputs are in place, or the next run puts them there)."""
+    if isinstance(exc, EdiHitError):
+        return exc
+    if isinstance(exc, KeyboardInterrupt):
+        return RunInterrupted(f"interrupted after run {ledger.run_id} was committed and its "
+                              f"outputs put in place; nothing was lost")
+    return EdiHitError(f"run {ledger.run_id} is committed and its outputs are in place, but "
+                       f"then: {_why(exc)}")
 
 
 def _manifest_writer(outputs: RunOutputs, manifest):

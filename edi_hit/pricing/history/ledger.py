@@ -71,6 +71,8 @@ class RunRecord:
     outputs: list[OutputFile] = field(default_factory=list)
     totals: dict[str, Any] = field(default_factory=dict)
     error: str | None = None
+    pid: int | None = None    # the process that ran it, and where (a repair leaves a run
+    host: str | None = None   # alone while that process still puts its outputs in place)
 
     def output(self, role: str) -> OutputFile | None:
         return next((o for o in self.outputs if o.role == role), None)

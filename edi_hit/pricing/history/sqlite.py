@@ -34,6 +34,7 @@ __all__ = ["SQLiteHistory"]
 
 _CHUNK = 500
 _SLICE = 0.2          # seconds one BEGIN IMMEDIATE attempt waits
+_FIRST_TRY = 0.05     # ... the first one, before the caller is told it waits
 _OPEN_WAIT = 120.0    # seconds opening a file waits for another process's migration
 _ZLIB_LEVEL = 1       # X12 text shrinks about 8x even at the fastest level
 _CLAIM_COLUMNS = ("icn, npi, pcn, digest, mbi, frequency, state, replaced_by, seq, outcome, "
@@ -161,13 +162,16 @@ class SQLiteHistory(HistoryStore):
             return
         deadline = None if wait is None else time.monotonic() + max(0.0, wait)
         told = False
+        self._busy_timeout(_FIRST_TRY)  # say so soon when another run holds the lock
         while True:
             try:
                 self.db.execute("BEGIN IMMEDIATE")
+                self._busy_timeout(_SLICE)
                 return
             except sqlite3.OperationalError as e:
                 if not _locked(e):
                     raise DataError(f"{self.location}: cannot start a transaction: {e}") from None
+                self._busy_timeout(_SLICE)
                 if deadline is not None and time.monotonic() >= deadline:
                     raise HistoryBusy(
                         f"{self.location}: another run is using the history; gave up after "
@@ -177,6 +181,9 @@ class SQLiteHistory(HistoryStore):
                     on_wait(f"{self.location}: another run is using the history; waiting for "
                             f"it to finish{limit}")
                     told = True
+
+    def _busy_timeout(self, seconds: float) -> None:
+        self.db.execute(f"PRAGMA busy_timeout = {int(seconds * 1000)}")
 
     @property
     def in_transaction(self) -> bool:
@@ -252,6 +259,12 @@ class SQLiteHistory(HistoryStore):
             raise RuntimeError("stage() outside a transaction: call begin() first")
         db = self.db
         run_id = self._run_id
+        # Order matters. States first: a claim reversed here frees its digest for a
+        # resubmission decided later in the same batch (a claim decided in this batch
+        # carries its final state in its own row). Reversals' deletes last: a claim
+        # decided and reversed in the same batch leaves nothing.
+        db.executemany("UPDATE claims SET state = ?, replaced_by = ? WHERE icn = ?",
+                       [(s, by, icn) for icn, s, by in batch.states])
         try:
             db.executemany(
                 "INSERT INTO claims (icn, run_id, npi, pcn, mbi, frequency, digest, state, outcome,"
@@ -263,8 +276,6 @@ class SQLiteHistory(HistoryStore):
         except sqlite3.IntegrityError as e:
             raise DataError(f"{self.location}: a claim decision conflicts with the ledger ({e}): "
                             f"an identical claim is already standing") from None
-        db.executemany("UPDATE claims SET state = ?, replaced_by = ? WHERE icn = ?",
-                       [(s, by, icn) for icn, s, by in batch.states])
         db.executemany("INSERT INTO visits VALUES (?,?,?,?,?,?,?,?,?)",
                        [(v.mbi, v.day.isoformat(), v.category, v.code, v.npi, str(v.charge),
                          v.icn, v.line_number, v.line_control) for v in batch.visits])
@@ -275,7 +286,6 @@ class SQLiteHistory(HistoryStore):
             "INSERT INTO deductible VALUES (?,?,?,?) ON CONFLICT(mbi, year, icn) DO UPDATE "
             "SET amount = excluded.amount",
             [(mbi, year, icn, str(amount)) for mbi, year, icn, amount in batch.deductible])
-        # Reversals last: a claim decided and reversed in the same batch leaves nothing.
         for i in range(0, len(batch.delete_entries), _CHUNK):
             part = batch.delete_entries[i:i + _CHUNK]
             marks = ",".join("?" * len(part))
@@ -406,10 +416,11 @@ class SQLiteHistory(HistoryStore):
         return [self.run(i) for i in ids]
 
     def _record(self, row) -> RunRecord:
-        run_id, started, finished, status, totals, error, inputs = row
+        run_id, started, finished, status, totals, error, inputs, pid, host = row
         rec = RunRecord(run_id, datetime.fromisoformat(started), status,
                         datetime.fromisoformat(finished) if finished else None,
-                        totals=json.loads(totals) if totals else {}, error=error)
+                        totals=json.loads(totals) if totals else {}, error=error, pid=pid,
+                        host=host)
         if status in (COMMITTED, DONE):
             rec.inputs = [InputFile(p, s, h, snd, ctl) for h, p, s, snd, ctl in self.db.execute(
                 "SELECT sha256, path, size, sender, control FROM run_inputs WHERE run_id = ? "
@@ -421,7 +432,7 @@ class SQLiteHistory(HistoryStore):
             "ORDER BY rowid", (run_id,))]
         return rec
 
-    _RUN = "SELECT id, started, finished, status, totals, error, inputs FROM runs"
+    _RUN = "SELECT id, started, finished, status, totals, error, inputs, pid, host FROM runs"
 
     def runs(self, limit=None):
         sql = f"{self._RUN} WHERE status != '{OPEN}' ORDER BY id DESC"
