@@ -205,14 +205,16 @@ class StagedOutput:
         return self._raw if self.binary else self._text
 
     # -- finishing ----------------------------------------------------------------
-    def complete(self, consumer: Callable[[bytes], None] | None = None) -> tuple[str, int] | None:
-        """Flush and fsync what was written; hash it (and hand each chunk to consumer).
-        Written-through outputs have nothing to hash: None."""
+    def complete(self, consumer: Callable[[bytes], None] | None = None, *,
+                 durable: bool = True) -> tuple[str, int] | None:
+        """Flush what was written; when durable (a ledger commit follows), also fsync and
+        hash it (handing each chunk to consumer). Written-through outputs have nothing to
+        hash: None."""
         if self._text is not None and self._text is not sys.stdout:
             self._text.flush()
         elif self._text is sys.stdout:
             sys.stdout.flush()
-        if self.target.kind != FILE and not self.defer:
+        if (self.target.kind != FILE and not self.defer) or not durable:
             self._raw.flush()
             return None
         raw = self._raw
@@ -314,7 +316,7 @@ def open_output(name: str, *, binary: bool = False, label: str = "-o", inputs: I
     out = StagedOutput(target, binary=binary, label=label).open()
     try:
         yield out.stream
-        out.complete()
+        out.complete(durable=False)
         out.publish()
     except BaseException:
         out.discard()

@@ -64,10 +64,10 @@ class _StreamOutput:
     def readable_copy(self):
         return None if self._spool is None else self._spool.readable_copy()
 
-    def complete(self, consumer=None):
+    def complete(self, consumer=None, *, durable: bool = True):
         if self._spool is None:
             return None
-        result = self._spool.complete(consumer)
+        result = self._spool.complete(consumer, durable=durable)
         self.sha256, self.size = self._spool.sha256, self._spool.size
         return result
 
@@ -142,11 +142,12 @@ class RunOutputs:
         while chunk := raw.read(1 << 20):
             yield chunk
 
-    def complete(self) -> list[OutputFile]:
-        """Every output flushed, fsynced and hashed; what the ledger records of them."""
+    def complete(self, durable: bool = True) -> list[OutputFile]:
+        """Every output flushed (durable: fsynced and hashed too); what the ledger records
+        of them."""
         records = []
         for role, out in self.items.items():
-            out.complete()
+            out.complete(durable=durable)
             t = out.target
             if out.sha256 is None:  # written through: nothing kept to compare
                 continue

@@ -94,7 +94,7 @@ def adjudicate(
 
     names = [source_name(s) for s in sources]
     notify = notify or _quiet
-    opts = dict(output=output, manifest=manifest, no_phi=no_phi, rates=rates,
+    opts = dict(output=output, manifest=manifest, no_phi=no_phi, rates=rates, history=history,
                 conventions=conventions, assume_dme_drug=assume_dme_drug, now=now,
                 control_number=control_number, payer=payer, batch_size=batch_size,
                 progress=progress)
@@ -166,7 +166,9 @@ def _run(sources, names, outputs: RunOutputs, summary: Summary, store, ledger: L
         outputs.open()
         builder = RemittanceBuilder(payer=opts["payer"], now=opts["now"],
                                     control_number=opts["control_number"])
-        pricer = Pricer(rates=opts["rates"], history=store, conventions=opts["conventions"],
+        # without a history the pricer keeps a private one in memory (and writes nothing)
+        pricer = Pricer(rates=opts["rates"], history=store if ledger is not None else
+                        opts["history"], conventions=opts["conventions"],
                         assume_dme_drug=opts["assume_dme_drug"],
                         group_size=max(1, opts["batch_size"]))
         tally = Tally(summary, _manifest_writer(outputs, opts["manifest"]), no_phi=opts["no_phi"])
@@ -200,7 +202,7 @@ def _run(sources, names, outputs: RunOutputs, summary: Summary, store, ledger: L
         if report is not None:
             json.dump(summary.to_dict(), report, indent=1)
             report.write("\n")
-        records = outputs.complete()
+        records = outputs.complete(durable=ledger is not None)
         point("written")
         if ledger is not None:
             ledger.commit(outputs, summary.to_dict(), records)

@@ -36,9 +36,8 @@ _STATUS = {"processed": PROCESSED, "denied": CLAIM_DENIED, "reversal": REVERSAL}
 
 class ClaimLifecycle:
     """Claim-level decisions of the Pricer (a mixin: it uses the Pricer's history,
-    rates, conventions, _price_lines and _deny; PricingRun sets _run_icns and _track)."""
+    rates, conventions, _price_lines and _deny; PricingRun sets _track)."""
 
-    _run_icns: set
     _track: bool = False
 
     def _claim(self, it: ClaimItem, bh: BeneficiaryHistory, batch: HistoryBatch) -> list[PricedClaim]:
@@ -75,7 +74,8 @@ class ClaimLifecycle:
     # -- identity --------------------------------------------------------------------------
     def _assign_icns(self, groups: list[list[ClaimItem]], histories) -> None:
         """Before a ready set is priced: give every claim the ICN of its digest unless a
-        different claim holds that number already (in the ledger or in this run)."""
+        different claim holds that number already (in the ledger, which holds this run's
+        earlier decisions too, or in this ready set)."""
         if not self._track:
             return  # a private in-memory history: nothing outlives the run
         taken = self.history.icns_in_use({it.icn for g in groups for it in g})
@@ -89,7 +89,7 @@ class ClaimLifecycle:
                     if digest is None:
                         held = bh.claims.get(icn)
                         digest = held.digest if held is not None else (
-                            "" if icn in taken or icn in self._run_icns else None)
+                            "" if icn in taken else None)
                     if digest is None or digest == it.fingerprint:
                         break
                     variant += 1
@@ -102,8 +102,7 @@ class ClaimLifecycle:
         """The claim's ICN, or the next variant when this member's ledger already has it
         (a duplicate, or a resubmission of a claim that was voided or replaced)."""
         icn, variant = it.icn, 0
-        while icn in bh.claims or (variant and self._track and (
-                icn in self._run_icns or self.history.icns_in_use([icn]))):
+        while icn in bh.claims or (variant and self._track and self.history.icns_in_use([icn])):
             variant += 1
             icn = claim_icn(it.fingerprint, variant)
         return icn
@@ -117,8 +116,6 @@ class ClaimLifecycle:
                           it.claim.frequency_code or "1", state, None, self._next_seq(it.mbi),
                           outcome, original, None, priced.total_charge, priced.total_paid)
         bh.add_claim(row)
-        if self._track:
-            self._run_icns.add(it.icn)
         if self._writes:
             row.lines = encode_lines(priced.lines)
             batch.claims.append(row)

@@ -113,7 +113,6 @@ class PricingRun:
         self.late = 0            # claims that came after their member was priced
         self.done = False
         history = pricer.history
-        pricer._run_icns = set()
         pricer._track = pricer._writes and not history.readonly
         self.owns_transaction = not history.in_transaction
         if self.owns_transaction:

@@ -329,6 +329,7 @@ class RemittanceBuilder:
         if not self._forbidden.isdisjoint("0123456789.-+ "):
             raise EdiHitError(f"delimiters {delimiters.chars()!r} collide with amounts or dates")
         self._collides = False  # some value holds a preferred delimiter: choose others
+        self._payee_checked: dict[int, tuple[Any, str | None]] = {}
         self._amounts: dict[Decimal, str] = {}
         self._dates: dict[date, str] = {}
         self._claim_paid = _ZERO
@@ -342,15 +343,34 @@ class RemittanceBuilder:
         character, a value longer or shorter than its element allows, no payee id), or
         None. The reason names the element, never its value."""
         last, first, middle = _patient_name(claim)
-        sub = getattr(claim, "subscriber", None)
-        values = (claim.patient_control_number, last, first, middle,
-                  getattr(sub, "member_id", None), claim.place_of_service, claim.frequency_code)
+        sub = claim.subscriber
+        member = (sub.member_id if sub is not None else None) or ""
+        pcn = claim.patient_control_number or ""
+        pos, freq = claim.place_of_service or "", claim.frequency_code or ""
+        values = [pcn, last, first, middle, member, pos, freq]
+        fits = (0 < len(pcn) <= 38 and len(last) <= 60 and len(first) <= 35
+                and len(middle) <= 25 and len(member) != 1 and len(member) <= 80
+                and len(pos) <= 2 and len(freq) <= 1)
+        for line in claim.lines:  # the common claim passes these few comparisons
+            qualifier, code, control = line.qualifier or "HC", line.code or "", \
+                line.control_number or ""
+            values += (qualifier, code, control, *line.modifiers)
+            fits = fits and len(qualifier) == 2 and len(code) <= 48 and len(control) <= 50 \
+                and all(len(m) == 2 for m in line.modifiers)
+        if not fits or _CONTROL.search("".join(values)):
+            return self._claim_problem(claim, last, first, middle, member)
+        return self._payee_problem(claim.billing_provider)
+
+    def _claim_problem(self, claim, last, first, middle, member) -> str | None:
+        """The exact reason, element by element (the rare path)."""
+        if not claim.patient_control_number:
+            return "CLP01 (patient control number) is required and the claim has none"
+        values = (claim.patient_control_number, last, first, middle, member,
+                  claim.place_of_service, claim.frequency_code)
         for (element, what, low, high), value in zip(_CLAIM_FIELDS, values):
             problem = _field_problem(element, what, low, high, value)
             if problem:
                 return problem
-        if not claim.patient_control_number:
-            return "CLP01 (patient control number) is required and the claim has none"
         for line in claim.lines:
             for (element, what, low, high), value in zip(
                     _LINE_FIELDS, (line.qualifier or "HC", line.code, line.control_number)):
@@ -361,19 +381,31 @@ class RemittanceBuilder:
                 problem = _field_problem("SVC01-3", "procedure modifier", 2, 2, m)
                 if problem:
                     return f"line {line.line_number}: {problem}"
-        bp = claim.billing_provider
-        if bp is None or not (bp.npi or getattr(bp, "tax_id", None)):
-            return "N104: billing provider has neither NPI nor tax id; the 835 payee needs one"
-        addr = getattr(bp, "address", None)
-        values = (bp.name, bp.npi or bp.tax_id, getattr(addr, "line1", None),
-                  getattr(addr, "line2", None), getattr(addr, "city", None),
-                  getattr(addr, "state", None), getattr(addr, "postal_code", None),
-                  getattr(bp, "tax_id", None))
-        for (element, what, low, high), value in zip(_PAYEE_FIELDS, values):
-            problem = _field_problem(element, what, low, high, value)
-            if problem:
-                return problem
         return None
+
+    def _payee_problem(self, bp: Any) -> str | None:
+        """Billing providers are shared by many claims: each is checked once."""
+        cache = self._payee_checked
+        hit = cache.get(id(bp))
+        if hit is not None and hit[0] is bp:
+            return hit[1]
+        problem = None
+        if bp is None or not (bp.npi or getattr(bp, "tax_id", None)):
+            problem = "N104: billing provider has neither NPI nor tax id; the 835 payee needs one"
+        else:
+            addr = getattr(bp, "address", None)
+            values = (bp.name, bp.npi or bp.tax_id, getattr(addr, "line1", None),
+                      getattr(addr, "line2", None), getattr(addr, "city", None),
+                      getattr(addr, "state", None), getattr(addr, "postal_code", None),
+                      getattr(bp, "tax_id", None))
+            for (element, what, low, high), value in zip(_PAYEE_FIELDS, values):
+                problem = _field_problem(element, what, low, high, value)
+                if problem:
+                    break
+        if len(cache) > 10_000:
+            cache.clear()
+        cache[id(bp)] = (bp, problem)
+        return problem
 
     def add(self, priced: Any) -> tuple[int, int]:
         """Render one PricedClaim into the spill (checks line and claim balancing).

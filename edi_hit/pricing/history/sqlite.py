@@ -15,6 +15,7 @@ import json
 import os
 import socket
 import sqlite3
+import tempfile
 import time
 import zlib
 from datetime import date, datetime
@@ -65,16 +66,6 @@ def _money(text: str, where: str) -> Decimal:
 def _locked(exc: sqlite3.OperationalError) -> bool:
     text = str(exc).lower()
     return "locked" in text or "busy" in text
-
-
-def _compress(data) -> bytes:
-    """bytes, or an iterable of byte chunks, compressed as one zlib stream."""
-    if isinstance(data, (bytes, bytearray, memoryview)):
-        data = (bytes(data),)
-    co = zlib.compressobj(_ZLIB_LEVEL)
-    parts = [co.compress(chunk) for chunk in data]
-    parts.append(co.flush())
-    return b"".join(parts)
 
 
 class SQLiteHistory(HistoryStore):
@@ -387,11 +378,30 @@ class SQLiteHistory(HistoryStore):
                        [(run_id, o.role, o.path, o.temp, o.sha256, o.size, o.state)
                         for o in outputs])
         for role, data in blobs.items():
-            db.execute("INSERT INTO run_blobs VALUES (?,?,?)", (run_id, role, _compress(data)))
+            self._store_blob(run_id, role, data)
         db.execute("UPDATE runs SET status = ?, finished = ?, totals = ? WHERE id = ?",
                    (COMMITTED, finished.isoformat(timespec="seconds"),
                     json.dumps(dict(totals), separators=(",", ":")), run_id))
         self.commit()
+
+    def _store_blob(self, run_id: int, role: str, data) -> None:
+        """bytes, or an iterable of byte chunks, stored as one zlib stream; compressed
+        to a temporary file first and written in slices, so memory holds neither the
+        output nor its compressed copy."""
+        if isinstance(data, (bytes, bytearray, memoryview)):
+            data = (bytes(data),)
+        co = zlib.compressobj(_ZLIB_LEVEL)
+        with tempfile.TemporaryFile() as tmp:
+            for chunk in data:
+                tmp.write(co.compress(chunk))
+            tmp.write(co.flush())
+            size = tmp.tell()
+            tmp.seek(0)
+            cur = self.db.execute("INSERT INTO run_blobs VALUES (?, ?, zeroblob(?))",
+                                  (run_id, role, size))
+            with self.db.blobopen("run_blobs", "data", cur.lastrowid) as blob:
+                while chunk := tmp.read(1 << 20):
+                    blob.write(chunk)
 
     def mark_done(self, run_id, outputs):
         with self._own_transaction() as db:
