@@ -61,10 +61,11 @@ def cli_process(*args, env=None, timeout=60, **popen):
                           timeout=timeout, cwd=str(ROOT), **popen)
 
 
-def cli_fork(*args, env=None):
+def start_fork(*args, env=None, gate: int | None = None):
     """edi-hit in a forked child process: a real process (real locks, real SIGKILL) that
-    starts in milliseconds because the parent has imported everything already.
-    Returns (returncode, stdout, stderr) with -N for death by signal N, as subprocess."""
+    starts in milliseconds because the parent has imported everything already. The child
+    waits for a byte on `gate` (a pipe's read end) when one is given. Returns a handle
+    for finish_fork."""
     import tempfile
 
     out, err = tempfile.TemporaryFile(), tempfile.TemporaryFile()
@@ -78,6 +79,8 @@ def cli_fork(*args, env=None):
             sys.stderr = open(2, "w", closefd=False)
             os.environ.pop("EDI_HIT_FAULT", None)
             os.environ.update(env or {})
+            if gate is not None:
+                os.read(gate, 1)
             main([str(a) for a in args], standalone_mode=True)
             code = 0
         except SystemExit as e:
@@ -86,11 +89,22 @@ def cli_fork(*args, env=None):
             sys.stdout.flush()
             sys.stderr.flush()
             os._exit(code)
+    return pid, out, err
+
+
+def finish_fork(handle):
+    """(returncode, stdout, stderr) of a start_fork child, -N for death by signal N."""
+    pid, out, err = handle
     _, status = os.waitpid(pid, 0)
     code = -os.WTERMSIG(status) if os.WIFSIGNALED(status) else os.WEXITSTATUS(status)
     out.seek(0)
     err.seek(0)
     return code, out.read().decode(), err.read().decode()
+
+
+def cli_fork(*args, env=None):
+    """edi-hit in a forked child, waited for: (returncode, stdout, stderr)."""
+    return finish_fork(start_fork(*args, env=env))
 
 
 def adjudicate_args(inputs, out: Path, history: Path, *extra):
@@ -121,5 +135,5 @@ def one_line_error(text: str) -> bool:
 
 
 __all__ = ["write_claims", "paid_visit", "history_with_deductible_met", "drugs", "cli",
-           "cli_process", "cli_fork", "adjudicate_args", "counts", "temp_files", "sha256", "NOW",
+           "cli_process", "cli_fork", "start_fork", "finish_fork", "adjudicate_args", "counts", "temp_files", "sha256", "NOW",
            "one_line_error", "SYNTHETIC_RATES", "MBI"]

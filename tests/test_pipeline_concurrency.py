@@ -10,7 +10,7 @@ from decimal import Decimal as D
 from edi_hit.pricing.history import SQLiteHistory
 from edi_hit.x835 import read_835
 from helpers_pricing import claim, drug, line
-from helpers_runs import adjudicate_args, cli_fork, write_claims
+from helpers_runs import adjudicate_args, finish_fork, start_fork, write_claims
 
 PAIRS = 40
 _AT_ONCE = 5  # pairs started together (each pair on its own history)
@@ -26,42 +26,6 @@ def _files(folder):
     b = write_claims(folder / "b.837", [*drugs, claim(line("G0068", "2024-03-06"), pcn="B1", mbi=M1),
                                         claim(line("G0068", "2024-03-05"), pcn="B2", mbi=M2)], 2)
     return a, b
-
-
-def _start(args, gate):
-    """cli_fork without waiting: (pid, stderr file); the child starts when `gate` (a
-    pipe's read end) gets a byte, so both runs of a pair start together."""
-    import sys
-    import tempfile
-
-    from edi_hit.cli import main
-
-    err = tempfile.TemporaryFile()
-    pid = os.fork()
-    if pid == 0:
-        code = 1
-        try:
-            os.dup2(err.fileno(), 2)
-            devnull_out = tempfile.TemporaryFile()
-            os.dup2(devnull_out.fileno(), 1)
-            sys.stdout = open(1, "w", closefd=False)
-            sys.stderr = open(2, "w", closefd=False)
-            os.read(gate, 1)
-            main([str(a) for a in args], standalone_mode=True)
-            code = 0
-        except SystemExit as e:
-            code = e.code if isinstance(e.code, int) else 1
-        finally:
-            sys.stderr.flush()
-            os._exit(code)
-    return pid, err
-
-
-def _finish(pid, err):
-    _, status = os.waitpid(pid, 0)
-    err.seek(0)
-    return os.WEXITSTATUS(status) if os.WIFEXITED(status) else -os.WTERMSIG(status), \
-        err.read().decode()
 
 
 def _check(folder, hist, results):
@@ -99,15 +63,15 @@ def test_forty_concurrent_pairs_never_pay_twice(tmp_path):
             hist = folder / "h.db"
             a, b = _files(folder)
             gate, go = os.pipe()
-            procs = [_start(adjudicate_args([src], folder / f"{src.stem}.835", hist), gate)
-                     for src in (a, b)]
+            procs = [start_fork(*adjudicate_args([src], folder / f"{src.stem}.835", hist),
+                                gate=gate) for src in (a, b)]
             pairs.append((folder, hist, procs, gate, go))
         for *_, gate, go in pairs:  # each pair's two runs start together
             os.write(go, b"xx")
             os.close(gate)
             os.close(go)
         for folder, hist, procs, _, _ in pairs:
-            results = [_finish(*p) for p in procs]
+            results = [finish_fork(p)[::2] for p in procs]  # (code, stderr)
             waited += any("waiting for it to finish" in err for _, err in results)
             _check(folder, hist, results)
     # the runs overlapped: in some pairs the second run had to wait for the first

@@ -54,8 +54,8 @@ def _say(message: str) -> None:
 
 @click.command("adjudicate")
 @click.argument("files", nargs=-1, required=True, type=click.Path(exists=True))
-@click.option("-o", "--output", required=True, type=click.Path(dir_okay=False),
-              help="The 835 to write.")
+@click.option("-o", "--output", required=True, type=click.Path(dir_okay=False, allow_dash=True),
+              help="The 835 to write ('-': stdout, after the history's commit).")
 @click.option("--payer", "payer_file", type=click.Path(exists=True, dir_okay=False),
               help="Payer identity JSON for the 835 (name, id, address_line1, city, state, "
                    "postal_code, contact_phone, trace_id ...).")
@@ -114,9 +114,10 @@ def adjudicate_command(files, output, rates, history, conventions, assume_dme_dr
         now=_parse_now(now), control_number=control_number, payer=_load_payer(payer_file),
         progress=lambda items: progress_claims(items, "adjudicate"), wait=wait, on_wait=_say,
         replay=replay, notify=_say)
+    to_stderr = output == "-"  # the 835 itself went to stdout
     if summary.replayed_run is not None:
         click.echo(f"replayed run {summary.replayed_run}: wrote {output} again, byte for byte "
-                   f"(nothing priced, nothing recorded)")
+                   f"(nothing priced, nothing recorded)", err=to_stderr)
         return
-    click.echo(summary.table())
-    click.echo(f"wrote {output}")
+    click.echo(summary.table(), err=to_stderr)
+    click.echo(f"wrote {output}", err=to_stderr)

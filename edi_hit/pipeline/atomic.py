@@ -296,15 +296,7 @@ def _restore(store: HistoryStore, rec: RunRecord, o: OutputFile) -> str:
     if o.role == "835":
         data = store.run_blob(rec.id, "835")
         if data is not None and hashlib.sha256(data).hexdigest() == o.sha256:
-            out = StagedOutput(resolve(o.path), binary=True).open()
-            try:
-                out.stream.write(data)
-                out.complete()
-                out.publish()
-            except BaseException:
-                out.discard()
-                raise
-            out.close()
+            _place(StagedOutput(resolve(o.path), binary=True), data)
             return "placed"
     return "lost"
 
@@ -368,12 +360,18 @@ def replay(store: HistoryStore, rec: RunRecord, output, *, inputs, history: str 
     if data is None or (out_rec is not None and hashlib.sha256(data).hexdigest() != out_rec.sha256):
         raise EdiHitError(f"run {rec.id}: the ledger has no copy of its 835 to replay")
     outs = RunOutputs.plan(output, None, None, inputs=inputs, history=history, defer=False)
-    outs.open()
+    _place(outs.items["835"], data)
+
+
+def _place(out, data: bytes) -> None:
+    """Write bytes to one output (a StagedOutput or a caller's stream) and put them in
+    place, or leave nothing behind."""
+    out.open()
     try:
-        outs.stream("835").write(data)
-        outs.complete()
-        outs.publish()
+        out.stream.write(data)
+        out.complete()
+        out.publish()
     except BaseException:
-        outs.discard()
+        out.discard()
         raise
-    outs.close()
+    out.close()
