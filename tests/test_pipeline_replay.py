@@ -55,7 +55,7 @@ def test_replay_of_a_file_never_adjudicated_is_refused(tmp_path):
     other = write_claims(tmp_path / "other.837", [paid_visit("C9", day="2024-04-01")], 9)
     r = cli(*adjudicate_args([other], tmp_path / "x.835", hist, "--replay"))
     assert r.exit_code == 1 and one_line_error(r.output)
-    assert "not adjudicated together by a committed run" in r.output
+    assert "other.837 was not adjudicated by a committed run of" in r.output
     assert not (tmp_path / "x.835").exists()
 
 
@@ -99,3 +99,15 @@ def test_a_resubmitted_claim_is_an_exact_duplicate_never_paid_twice(tmp_path):
     with SQLiteHistory(hist, readonly=True) as h:
         assert h.check() == []
         assert h.db.execute("SELECT COUNT(*) FROM visits").fetchone()[0] == 2  # C1 once, C2
+
+
+def test_replay_of_inputs_from_different_runs_is_refused(tmp_path):
+    hist, src = _first_run(tmp_path)
+    other = write_claims(tmp_path / "other.837", [paid_visit("C9", day="2024-04-01")], 9)
+    assert cli(*adjudicate_args([other], tmp_path / "b.835", hist)).exit_code == 0
+    r = cli(*adjudicate_args([src, other], tmp_path / "x.835", hist, "--replay"))
+    assert r.exit_code == 1 and "adjudicated by different runs (1, 2)" in r.output
+    # and a new run with one adjudicated input among new ones names the old one
+    new = write_claims(tmp_path / "new.837", [paid_visit("C8", day="2024-05-01")], 8)
+    r = cli(*adjudicate_args([new, other], tmp_path / "y.835", hist))
+    assert r.exit_code == 1 and "other.837 was adjudicated already, in run 2" in r.output

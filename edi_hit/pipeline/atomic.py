@@ -45,8 +45,8 @@ class _StreamOutput:
     or (when a ledger commit must come first) spooled and delivered after it."""
 
     def __init__(self, stream: BinaryIO, defer: bool):
-        self.target = Target(getattr(stream, "name", "<stream>") if isinstance(
-            getattr(stream, "name", None), str) else "<stream>", None, STDOUT)
+        name = getattr(stream, "name", None)
+        self.target = Target(name if isinstance(name, str) else "<stream>", None, STDOUT)
         self._dest = stream
         self._spool = StagedOutput(self.target, binary=True, defer=True) if defer else None
         self.sha256 = self.size = None
@@ -185,9 +185,9 @@ class LedgerRun:
         self.notes: list[str] = []
         self.committed = False
 
-    def begin(self, wait: float | None, on_wait) -> RunRecord | None:
-        """Steps 1-3. Returns the committed run that adjudicated every input (for a
-        replay) or None for a new run; AlreadyAdjudicated when some were."""
+    def begin(self, wait: float | None, on_wait) -> dict[str, RunRecord]:
+        """Steps 1-3 (the caller refuses or replays): take the lock, repair, and return
+        the committed runs that adjudicated any of the inputs, by input sha256."""
         store = self.store
         store.begin(wait, on_wait)
         try:
@@ -198,19 +198,17 @@ class LedgerRun:
             if self.notes:
                 store.commit()
                 store.begin(wait, on_wait)
-            done = store.committed_inputs([i.sha256 for i in self.inputs])
+            return store.committed_inputs([i.sha256 for i in self.inputs])
         except BaseException as exc:
             if store.in_transaction:
                 self.abort(exc)
             raise
-        if not done:
-            return None
-        runs = {rec.id: rec for rec in done.values()}
-        if len(done) == len(self.inputs) and len(runs) == 1:
-            return next(iter(runs.values()))
-        store.rollback()
+
+    def refuse(self, done: dict[str, RunRecord]) -> AlreadyAdjudicated:
+        """Release the lock; the error that names the first input adjudicated before."""
+        self.store.rollback()
         first = next(i for i in self.inputs if i.sha256 in done)
-        raise AlreadyAdjudicated(_already(first, done[first.sha256]))
+        return AlreadyAdjudicated(_already(first, done[first.sha256]))
 
     def open(self) -> int:
         self.run_id = self.store.open_run(self.started, self.inputs)

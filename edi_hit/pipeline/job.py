@@ -30,7 +30,7 @@ from edi_hit.interrupts import deferred
 from edi_hit.pricing.history import BalanceEntry, Remit, open_history
 from edi_hit.x835.build import PayerInfo, ProviderLevelAdjustment, RemittanceBuilder
 
-from .atomic import AlreadyAdjudicated, LedgerRun, RunOutputs, _already, _why, replay as _replay
+from .atomic import LedgerRun, RunOutputs, _why, replay as _replay
 from .faults import point
 from .inputs import identify
 from .summary import Summary, Tally
@@ -98,20 +98,26 @@ def adjudicate(
                 conventions=conventions, assume_dme_drug=assume_dme_drug, now=now,
                 control_number=control_number, payer=payer, batch_size=batch_size,
                 progress=progress)
+    if history is None:  # no ledger: the pricer keeps a private history in memory
+        outputs = RunOutputs.plan(output, report, manifest, inputs=sources, history=None,
+                                  defer=False)
+        if replay:
+            raise EdiHitError("--replay needs the history (--history) that recorded the run")
+        return _run(sources, names, outputs, Summary(files=names), None, None, opts)
     store = open_history(history)
     owned = store is not history
-    keep = history is not None and not store.readonly  # a ledger: the run is exactly once
     temps: list = []
     try:
-        for note in getattr(store, "notes", ()):
+        summary = Summary(files=names, notes=list(getattr(store, "notes", ())))
+        for note in summary.notes:
             notify(note)
-        outputs = RunOutputs.plan(output, report, manifest, inputs=sources,
-                                  history=store.path, defer=keep)
-        summary = Summary(files=names, history=store.location if keep else None)
-        if not keep:
-            if replay:
-                raise EdiHitError("--replay needs the history (--history) that recorded the run")
-            return _run(sources, names, outputs, summary, store, None, opts)
+        if store.readonly:  # look, never decide
+            outputs = RunOutputs.plan(output, report, manifest, inputs=sources,
+                                      history=store.path, defer=False)
+            return _run(sources, names, outputs, summary, None, None, opts)
+        summary.history = store.location
+        outputs = RunOutputs.plan(output, report, manifest, inputs=sources, history=store.path,
+                                  defer=True)
         sources, inputs, temps = identify(sources, names)
         ledger = LedgerRun(store, inputs, started=datetime.now(), notify=notify)
         try:
@@ -122,10 +128,9 @@ def adjudicate(
         summary.notes.extend(ledger.notes)
         if replay:
             store.rollback()
-            return _replayed(done, store, output, report, sources, names, summary)
-        if done is not None:
-            store.rollback()
-            raise AlreadyAdjudicated(_already(inputs[0], done))
+            return _replayed(done, inputs, store, output, report, sources, summary)
+        if done:
+            raise ledger.refuse(done)
         ledger.open()
         summary.run_id = ledger.run_id
         return _run(sources, names, outputs, summary, store, ledger, opts)
@@ -136,14 +141,19 @@ def adjudicate(
             store.close()
 
 
-def _replayed(done, store, output, report, sources, names, summary) -> Summary:
-    if done is None:
-        raise EdiHitError(f"--replay: {', '.join(names)} {'was' if len(names) == 1 else 'were'} "
-                          f"not adjudicated together by a committed run of {store.location}; "
-                          f"nothing to replay")
-    _replay(store, done, output, inputs=sources, history=store.path)
-    out = Summary.from_dict(done.totals)
-    out.run_id, out.replayed_run, out.history = None, done.id, store.location
+def _replayed(done, inputs, store, output, report, sources, summary) -> Summary:
+    runs = {rec.id: rec for rec in done.values()}
+    if len(done) != len(inputs) or len(runs) != 1:
+        missing = [i.path for i in inputs if i.sha256 not in done]
+        raise EdiHitError(
+            f"--replay: {', '.join(missing)} {'was' if len(missing) == 1 else 'were'} not "
+            f"adjudicated by a committed run of {store.location}; nothing to replay" if missing
+            else f"--replay: the inputs were adjudicated by different runs "
+                 f"({', '.join(map(str, sorted(runs)))}); replay one run at a time")
+    (rec,) = runs.values()
+    _replay(store, rec, output, inputs=sources, history=store.path)
+    out = Summary.from_dict(rec.totals)
+    out.run_id, out.replayed_run, out.history = None, rec.id, store.location
     out.notes = summary.notes
     out.output = os.fspath(output) if isinstance(output, (str, os.PathLike)) else None
     if report is not None:
@@ -151,7 +161,7 @@ def _replayed(done, store, output, report, sources, names, summary) -> Summary:
 
         with open_output(os.fspath(report), label="--report", inputs=sources,
                          history=store.path, others=[("-o", out.output)]) as fh:
-            json.dump({**done.totals, "replayed_run": done.id}, fh, indent=1)
+            json.dump({**rec.totals, "replayed_run": rec.id}, fh, indent=1)
             fh.write("\n")
     return out
 
@@ -166,7 +176,6 @@ def _run(sources, names, outputs: RunOutputs, summary: Summary, store, ledger: L
         outputs.open()
         builder = RemittanceBuilder(payer=opts["payer"], now=opts["now"],
                                     control_number=opts["control_number"])
-        # without a history the pricer keeps a private one in memory (and writes nothing)
         pricer = Pricer(rates=opts["rates"], history=store if ledger is not None else
                         opts["history"], conventions=opts["conventions"],
                         assume_dme_drug=opts["assume_dme_drug"],
