@@ -37,7 +37,6 @@
 from __future__ import annotations
 
 import io
-import re
 import tempfile
 from array import array
 from collections.abc import Iterable, Mapping, Sequence
@@ -50,6 +49,7 @@ from edi_hit.errors import EdiHitError, X12Error
 from edi_hit.x12 import Delimiters, SegmentWriter, format_amount
 
 from .balance import claim_discrepancy, line_discrepancy, transaction_discrepancy
+from .carry import _COMP, _CONTROL, _ELEM, _SEG, _patient_name, choose_delimiters, refusal
 
 __all__ = [
     "PayerInfo",
@@ -69,56 +69,6 @@ CLAIM_STATUS_CODES = {"processed": "1", "denied": "4", "reversal": "22"}
 _GROUP_ORDER = {"CO": 0, "OA": 1, "PI": 2, "PR": 3}
 _ZERO = Decimal(0)
 _SPILL_IN_MEMORY = 16 << 20
-# Internal separators of the spill (element, component, segment): no X12 value holds them.
-_ELEM, _COMP, _SEG = "\x1d", "\x1f", "\x1c"
-_CONTROL = re.compile(r"[\x00-\x1f\x7f]")
-# Delimiters to choose from when a value holds a preferred one; never digits, '.', '-',
-# '+' or space (amounts and dates use them).
-_CANDIDATES = {
-    "element": "*|!`{}[]<>#@",
-    "segment": "~'!#;$`@",
-    "component": ":>\\<{}@#",
-    "repetition": "^{}`[]@#",
-}
-# The 835 elements a claim's own values go into: (element, what, min, max) - TR3 lengths.
-_CLAIM_FIELDS = (
-    ("CLP01", "patient control number", 1, 38),
-    ("NM103", "patient last name", 1, 60),
-    ("NM104", "patient first name", 1, 35),
-    ("NM105", "patient middle name", 1, 25),
-    ("NM109", "member id", 2, 80),
-    ("CLP08", "place of service", 1, 2),
-    ("CLP09", "claim frequency", 1, 1),
-)
-_LINE_FIELDS = (
-    ("SVC01-1", "procedure code qualifier", 2, 2),
-    ("SVC01-2", "procedure code", 1, 48),
-    ("REF02", "line control number (REF*6R)", 1, 50),
-)
-_PAYEE_FIELDS = (
-    ("N102", "billing provider name", 1, 60),
-    ("N104", "billing provider id", 2, 80),
-    ("N301", "billing provider address", 1, 55),
-    ("N302", "billing provider address line 2", 1, 55),
-    ("N401", "billing provider city", 2, 30),
-    ("N402", "billing provider state", 2, 2),
-    ("N403", "billing provider postal code", 3, 15),
-    ("REF02", "billing provider tax id (REF*TJ)", 1, 50),
-)
-
-
-def _field_problem(element: str, what: str, low: int, high: int, value) -> str | None:
-    if value is None or value == "":
-        return None
-    value = str(value)
-    if _CONTROL.search(value):
-        return f"{element} ({what}) contains a control character, which no 835 can carry"
-    if not low <= len(value) <= high:
-        return (f"{element} ({what}) is {len(value)} characters long; the 835 allows "
-                f"{low} to {high}")
-    return None
-
-
 class BalanceError(EdiHitError):
     """A priced claim whose amounts cannot make a balanced 835."""
 
@@ -282,15 +232,6 @@ def _d8(d: date) -> str:
     return d.strftime("%Y%m%d")
 
 
-def _patient_name(claim: Any) -> tuple[str, str, str]:
-    person = getattr(claim, "patient", None) or claim.subscriber
-    return (
-        getattr(person, "last_name", None) or "",
-        getattr(person, "first_name", None) or "",
-        getattr(person, "middle_name", None) or "",
-    )
-
-
 class RemittanceBuilder:
     """Collect priced claims (add), then write the 835 interchange (finish).
 
@@ -341,71 +282,8 @@ class RemittanceBuilder:
     def refusal(self, claim: Any) -> str | None:
         """Why this claim cannot be written to an 835 whatever the delimiters (a control
         character, a value longer or shorter than its element allows, no payee id), or
-        None. The reason names the element, never its value."""
-        last, first, middle = _patient_name(claim)
-        sub = claim.subscriber
-        member = (sub.member_id if sub is not None else None) or ""
-        pcn = claim.patient_control_number or ""
-        pos, freq = claim.place_of_service or "", claim.frequency_code or ""
-        values = [pcn, last, first, middle, member, pos, freq]
-        fits = (0 < len(pcn) <= 38 and len(last) <= 60 and len(first) <= 35
-                and len(middle) <= 25 and len(member) != 1 and len(member) <= 80
-                and len(pos) <= 2 and len(freq) <= 1)
-        for line in claim.lines:  # the common claim passes these few comparisons
-            qualifier, code, control = line.qualifier or "HC", line.code or "", \
-                line.control_number or ""
-            values += (qualifier, code, control, *line.modifiers)
-            fits = fits and len(qualifier) == 2 and len(code) <= 48 and len(control) <= 50 \
-                and all(len(m) == 2 for m in line.modifiers)
-        if not fits or _CONTROL.search("".join(values)):
-            return self._claim_problem(claim, last, first, middle, member)
-        return self._payee_problem(claim.billing_provider)
-
-    def _claim_problem(self, claim, last, first, middle, member) -> str | None:
-        """The exact reason, element by element (the rare path)."""
-        if not claim.patient_control_number:
-            return "CLP01 (patient control number) is required and the claim has none"
-        values = (claim.patient_control_number, last, first, middle, member,
-                  claim.place_of_service, claim.frequency_code)
-        for (element, what, low, high), value in zip(_CLAIM_FIELDS, values):
-            problem = _field_problem(element, what, low, high, value)
-            if problem:
-                return problem
-        for line in claim.lines:
-            for (element, what, low, high), value in zip(
-                    _LINE_FIELDS, (line.qualifier or "HC", line.code, line.control_number)):
-                problem = _field_problem(element, what, low, high, value)
-                if problem:
-                    return f"line {line.line_number}: {problem}"
-            for m in line.modifiers:
-                problem = _field_problem("SVC01-3", "procedure modifier", 2, 2, m)
-                if problem:
-                    return f"line {line.line_number}: {problem}"
-        return None
-
-    def _payee_problem(self, bp: Any) -> str | None:
-        """Billing providers are shared by many claims: each is checked once."""
-        cache = self._payee_checked
-        hit = cache.get(id(bp))
-        if hit is not None and hit[0] is bp:
-            return hit[1]
-        problem = None
-        if bp is None or not (bp.npi or getattr(bp, "tax_id", None)):
-            problem = "N104: billing provider has neither NPI nor tax id; the 835 payee needs one"
-        else:
-            addr = getattr(bp, "address", None)
-            values = (bp.name, bp.npi or bp.tax_id, getattr(addr, "line1", None),
-                      getattr(addr, "line2", None), getattr(addr, "city", None),
-                      getattr(addr, "state", None), getattr(addr, "postal_code", None),
-                      getattr(bp, "tax_id", None))
-            for (element, what, low, high), value in zip(_PAYEE_FIELDS, values):
-                problem = _field_problem(element, what, low, high, value)
-                if problem:
-                    break
-        if len(cache) > 10_000:
-            cache.clear()
-        cache[id(bp)] = (bp, problem)
-        return problem
+        None (carry.refusal; each billing provider is checked once)."""
+        return refusal(claim, self._payee_checked)
 
     def add(self, priced: Any) -> tuple[int, int]:
         """Render one PricedClaim into the spill (checks line and claim balancing).
@@ -661,8 +539,8 @@ class RemittanceBuilder:
         return summaries
 
     def _choose_delimiters(self, receiver: str) -> Delimiters:
-        """The preferred delimiters, unless a value uses one of them: then, per role, the
-        first candidate no value uses (the spill is scanned; this is the rare path)."""
+        """The preferred delimiters, unless a value uses one of them: then others that no
+        value uses (the spill is scanned for them; this is the rare path)."""
         header = [receiver]
         for p in self._payees.values():
             header += [p.name, p.id, p.tax_id]
@@ -677,18 +555,7 @@ class RemittanceBuilder:
         spill.seek(0)
         while chunk := spill.read(1 << 20):
             used.update(chr(b) for b in set(chunk) if b < 128)
-        chosen: dict[str, str] = {}
-        preferred = self.delimiters._asdict()
-        for role in ("element", "segment", "component", "repetition"):
-            for c in (preferred.get(role) or "") + _CANDIDATES[role]:
-                if c not in used and c not in chosen.values():
-                    chosen[role] = c
-                    break
-            else:
-                raise X12Error(f"no {role} delimiter left: the claims' values use every "
-                               f"candidate ({_CANDIDATES[role]!r})")
-        return Delimiters(chosen["element"], chosen["repetition"], chosen["component"],
-                          chosen["segment"])
+        return choose_delimiters(self.delimiters, used)
 
     def _default_receiver(self) -> str:
         env = getattr(self._first_claim, "envelope", None)
