@@ -114,9 +114,10 @@ class ClaimLifecycle:
         self._run_priced[it.icn] = priced
         row = StoredClaim(it.icn, it.npi, it.pcn, it.fingerprint, it.mbi,
                           it.claim.frequency_code or "1", state, None, self._next_seq(it.mbi),
-                          outcome, original, None, priced.total_charge, priced.total_paid)
+                          outcome, original)
         bh.add_claim(row)
-        if self._writes:
+        if self._writes:  # what the ledger keeps (a private in-memory history needs none)
+            row.charge, row.paid = priced.total_charge, priced.total_paid
             row.lines = encode_lines(priced.lines)
             batch.claims.append(row)
 

@@ -49,7 +49,7 @@ from edi_hit.errors import EdiHitError, X12Error
 from edi_hit.x12 import Delimiters, SegmentWriter, format_amount
 
 from .balance import claim_discrepancy, line_discrepancy, transaction_discrepancy
-from .carry import _COMP, _CONTROL, _ELEM, _SEG, _patient_name, choose_delimiters, refusal
+from .carry import _COMP, _ELEM, _SEG, _patient_name, choose_delimiters, refusal
 
 __all__ = [
     "PayerInfo",
@@ -295,7 +295,7 @@ class RemittanceBuilder:
         payee = self._payee_for(claim)
         segments, texts = self._claim_segments(priced)
         joined = "".join(texts)
-        if _CONTROL.search(joined):
+        if not joined.isprintable():  # a control character (refusal() says which)
             self._refuse(claim)
         if not self._collides and not self._forbidden.isdisjoint(joined):
             self._collides = True

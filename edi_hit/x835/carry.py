@@ -61,7 +61,7 @@ def _field_problem(element: str, what: str, low: int, high: int, value) -> str |
     if value is None or value == "":
         return None
     value = str(value)
-    if _CONTROL.search(value):
+    if _CONTROL.search(value) or not value.isprintable():
         return f"{element} ({what}) contains a control character, which no 835 can carry"
     if not low <= len(value) <= high:
         return (f"{element} ({what}) is {len(value)} characters long; the 835 allows "
@@ -74,23 +74,29 @@ def refusal(claim: Any, payee_checked: dict | None = None) -> str | None:
     character, a value longer or shorter than its element allows, no payee id), or None.
     The reason names the element, never its value. payee_checked: a dict that remembers
     billing providers checked already (they are shared by many claims)."""
-    last, first, middle = _patient_name(claim)
     sub = claim.subscriber
+    person = claim.patient or sub
+    if person is not None:
+        last, first, middle = person.last_name or "", person.first_name or "", \
+            person.middle_name or ""
+    else:
+        last = first = middle = ""
     member = (sub.member_id if sub is not None else None) or ""
     pcn = claim.patient_control_number or ""
     pos, freq = claim.place_of_service or "", claim.frequency_code or ""
-    values = [pcn, last, first, middle, member, pos, freq]
-    fits = (0 < len(pcn) <= 38 and len(last) <= 60 and len(first) <= 35
+    # the usual claim: a few length comparisons and one C-level scan per line
+    if not (0 < len(pcn) <= 38 and len(last) <= 60 and len(first) <= 35
             and len(middle) <= 25 and len(member) != 1 and len(member) <= 80
-            and len(pos) <= 2 and len(freq) <= 1)
-    for line in claim.lines:  # the common claim passes these few comparisons
-        qualifier, code, control = line.qualifier or "HC", line.code or "", \
-            line.control_number or ""
-        values += (qualifier, code, control, *line.modifiers)
-        fits = fits and len(qualifier) == 2 and len(code) <= 48 and len(control) <= 50 \
-            and all(len(m) == 2 for m in line.modifiers)
-    if not fits or _CONTROL.search("".join(values)):
+            and len(pos) <= 2 and len(freq) <= 1
+            and f"{pcn}{last}{first}{middle}{member}{pos}{freq}".isprintable()):
         return _claim_problem(claim, last, first, middle, member)
+    for line in claim.lines:
+        code, control, mods = line.code or "", line.control_number or "", line.modifiers
+        qualifier = line.qualifier
+        if (len(code) > 48 or len(control) > 50 or (qualifier and len(qualifier) != 2)
+                or not f"{code}{control}{qualifier or ''}".isprintable()
+                or (mods and not all(len(m) == 2 and m.isprintable() for m in mods))):
+            return _claim_problem(claim, last, first, middle, member)
     return _payee_problem(claim.billing_provider, payee_checked)
 
 
