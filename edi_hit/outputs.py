@@ -147,12 +147,31 @@ class StagedOutput:
         self._raw = None        # binary file object we write to (temp, spool or target)
         self._text = None
         self._placed = False
+        self._created = False   # we made the temporary file (or only reserved a leftover)
+        self._opened = False    # its old content is gone: it is ours to remove
 
     # -- opening ------------------------------------------------------------------
+    def reserve(self) -> "StagedOutput":
+        """Take the temporary file's lock now (fail fast when another command writes the
+        same output) without touching what it holds: a run that must first repair an
+        earlier, interrupted run (which may have left this very file) reserves, repairs,
+        then opens."""
+        if self.target.kind == FILE and self._fd is None:
+            self._lock_temp()
+        return self
+
     def open(self) -> "StagedOutput":
         t = self.target
         if t.kind == FILE:
-            self._open_temp()
+            if self._fd is not None and not self._still_ours():
+                os.close(self._fd)  # a repair put the file we reserved in place
+                self._fd = None
+            if self._fd is None:
+                self._lock_temp()
+            os.ftruncate(self._fd, 0)
+            os.fchmod(self._fd, 0o600)
+            self._raw = os.fdopen(self._fd, "r+b", closefd=False)
+            self._opened = True
         elif self.defer:
             self._raw = tempfile.TemporaryFile()  # 0600, unlinked: delivered after the commit
         elif t.kind == STDOUT:
@@ -170,16 +189,27 @@ class StagedOutput:
                                               write_through=False)
         return self
 
-    def _open_temp(self) -> None:
+    def _still_ours(self) -> bool:
+        return self._fd is not None and _identity(self.temp) == (
+            os.fstat(self._fd).st_dev, os.fstat(self._fd).st_ino)
+
+    def _lock_temp(self) -> None:
         t = self.target
         self.temp = temp_name(t.path)
+        cloexec = getattr(os, "O_CLOEXEC", 0)
         for _ in range(20):
             try:
-                fd = os.open(self.temp, os.O_RDWR | os.O_CREAT | getattr(os, "O_CLOEXEC", 0),
-                             0o600)
+                try:
+                    fd = os.open(self.temp, os.O_RDWR | os.O_CREAT | os.O_EXCL | cloexec, 0o600)
+                    created = True
+                except FileExistsError:
+                    fd = os.open(self.temp, os.O_RDWR | cloexec)
+                    created = False
             except FileNotFoundError:
-                raise EdiHitError(f"{t.name}: cannot write: the folder "
-                                  f"{os.path.dirname(t.path) or '.'} does not exist") from None
+                if not os.path.isdir(os.path.dirname(t.path) or "."):
+                    raise EdiHitError(f"{t.name}: cannot write: the folder "
+                                      f"{os.path.dirname(t.path) or '.'} does not exist") from None
+                continue  # the leftover we saw was renamed or removed meanwhile
             except OSError as e:
                 raise EdiHitError(f"{t.name}: cannot write: {e.strerror}") from None
             try:
@@ -190,13 +220,11 @@ class StagedOutput:
                     raise OutputBusy(f"{t.name}: another edi-hit command is writing it right "
                                      f"now; run again when it has finished") from None
                 raise
-            if _identity(self.temp) == (os.fstat(fd).st_dev, os.fstat(fd).st_ino):
-                os.ftruncate(fd, 0)
-                os.fchmod(fd, 0o600)
-                self._fd = fd
-                self._raw = os.fdopen(fd, "r+b", closefd=False)
+            self._fd, self._created = fd, created
+            if self._still_ours():
                 return
             os.close(fd)  # renamed away by the run that held it: take the new name
+            self._fd = None
         raise OutputBusy(f"{t.name}: its temporary file keeps changing; is another program "
                          f"writing it?")
 
@@ -262,10 +290,11 @@ class StagedOutput:
         self._placed = True
 
     def discard(self) -> None:
-        """Leave nothing behind: remove the temporary file (if still ours), close."""
-        if self.temp and not self._placed and self._fd is not None:
+        """Leave nothing behind: remove the temporary file if it is ours (made or written
+        by us, not a leftover only reserved, which a repair may still need), close."""
+        if self.temp and not self._placed and (self._created or self._opened):
             try:
-                if _identity(self.temp) == (os.fstat(self._fd).st_dev, os.fstat(self._fd).st_ino):
+                if self._still_ours():
                     os.unlink(self.temp)
             except OSError:
                 pass

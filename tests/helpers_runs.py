@@ -65,7 +65,8 @@ def start_fork(*args, env=None, gate: int | None = None):
     """edi-hit in a forked child process: a real process (real locks, real SIGKILL) that
     starts in milliseconds because the parent has imported everything already. The child
     waits for a byte on `gate` (a pipe's read end) when one is given. Returns a handle
-    for finish_fork."""
+    for finish_fork. Never fork while this process has a history open: the child would
+    inherit SQLite's in-process lock bookkeeping (use cli_process then)."""
     import tempfile
 
     out, err = tempfile.TemporaryFile(), tempfile.TemporaryFile()

@@ -205,3 +205,45 @@ def test_repair_leaves_a_run_that_is_still_publishing_alone(job):
         h.commit()
     assert "repaired: 835" in note
     _assert_complete(folder, hist, out)
+
+
+def test_a_second_run_on_the_same_output_fails_at_once_while_the_first_waits(job):
+    import fcntl
+    import os
+
+    folder, hist, out, args = job
+    holder = SQLiteHistory(hist)
+    holder.begin()  # a third run holds the history: the first waits for it
+    # real processes (exec, not fork: a forked child would inherit this SQLite connection)
+    first = subprocess.Popen([sys.executable, "-c", "from edi_hit.cli import main; main()",
+                              *map(str, args)], stderr=subprocess.PIPE, text=True)
+    try:
+        temp = folder / ".out.835.edi-hit.tmp"
+        deadline = time.monotonic() + 20
+        reserved = False
+        while not reserved and time.monotonic() < deadline:
+            try:
+                fd = os.open(temp, os.O_RDONLY)
+            except FileNotFoundError:
+                time.sleep(0.02)
+                continue
+            try:
+                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                fcntl.flock(fd, fcntl.LOCK_UN)
+                time.sleep(0.02)
+            except OSError:
+                reserved = True  # the first run holds it while it waits
+            finally:
+                os.close(fd)
+        assert reserved
+        other = write_claims(folder / "other.837", [paid_visit("C2", "2024-03-12")], 2)
+        t0 = time.monotonic()
+        second = cli_process(*adjudicate_args([other], out, hist))
+        assert second.returncode == 1, second.stderr
+        assert "another edi-hit command is writing it right now" in second.stderr
+        assert time.monotonic() - t0 < 10  # at once, not after the first run
+    finally:
+        holder.rollback()
+        holder.close()
+    assert first.wait(60) == 0, first.stderr.read()
+    _assert_complete(folder, hist, out)

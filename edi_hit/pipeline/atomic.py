@@ -123,8 +123,20 @@ class RunOutputs:
                                   f"writable")
         return outs
 
+    def reserve(self) -> None:
+        """Take the temporary files' locks now: a second command writing the same output
+        fails at once instead of after waiting for the history."""
+        for out in self.items.values():
+            if isinstance(out, StagedOutput):
+                out.reserve()
+
+    def reserved(self) -> frozenset[str]:
+        """The temporary files this run holds (a repair knows their writer is gone)."""
+        return frozenset(out.temp for out in self.items.values()
+                         if isinstance(out, StagedOutput) and out.temp)
+
     def open(self) -> None:
-        """Create the temporary files (and take their locks): fail fast if busy."""
+        """Create (or take over) the temporary files: fail fast if busy."""
         for out in self.items.values():
             out.open()
 
@@ -185,14 +197,16 @@ class LedgerRun:
         self.notes: list[str] = []
         self.committed = False
 
-    def begin(self, wait: float | None, on_wait) -> dict[str, RunRecord]:
+    def begin(self, wait: float | None, on_wait,
+              held: frozenset[str] = frozenset()) -> dict[str, RunRecord]:
         """Steps 1-3 (the caller refuses or replays): take the lock, repair, and return
-        the committed runs that adjudicated any of the inputs, by input sha256."""
+        the committed runs that adjudicated any of the inputs, by input sha256. held: the
+        temporary files this run has reserved (their earlier writer is gone)."""
         store = self.store
         store.begin(wait, on_wait)
         try:
             point("locked")
-            self.notes = repair(store)
+            self.notes = repair(store, held)
             for note in self.notes:
                 self.notify(note)
             if self.notes:
@@ -299,12 +313,12 @@ def _restore(store: HistoryStore, rec: RunRecord, o: OutputFile) -> str:
     return "lost"
 
 
-def _in_progress(rec: RunRecord) -> bool:
+def _in_progress(rec: RunRecord, held: frozenset[str] = frozenset()) -> bool:
     """Whether the run that committed is still putting its outputs in place: it holds the
     lock on its temporary files until it is done (the kernel drops it when a process
     dies), or, for outputs written through, its process is still alive on this host."""
     for o in rec.outputs:
-        if o.temp is None:
+        if o.temp is None or o.temp in held:
             continue
         try:
             fd = os.open(o.temp, os.O_RDONLY)
@@ -327,14 +341,15 @@ def _in_progress(rec: RunRecord) -> bool:
     return False
 
 
-def repair(store: HistoryStore) -> list[str]:
+def repair(store: HistoryStore, held: frozenset[str] = frozenset()) -> list[str]:
     """Put in place the outputs of committed runs that were not marked done (inside the
     caller's write transaction); one note per run repaired. A run still putting its
     outputs in place (its process alive: it committed, then released the history's lock
-    before renaming) is left to finish."""
+    before renaming) is left to finish. held: temporary files the caller has locked
+    itself (reserved outputs): their writer is gone."""
     notes = []
     for rec in store.unfinished_runs():
-        if _in_progress(rec):
+        if _in_progress(rec, held):
             continue
         try:
             states = [(o, _restore(store, rec, o)) for o in rec.outputs]

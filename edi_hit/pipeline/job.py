@@ -118,20 +118,26 @@ def adjudicate(
         summary.history = store.location
         outputs = RunOutputs.plan(output, report, manifest, inputs=sources, history=store.path,
                                   defer=True)
-        sources, inputs, temps = identify(sources, names)
-        ledger = LedgerRun(store, inputs, started=datetime.now(), notify=notify)
         try:
-            done = ledger.begin(wait, on_wait)
-        except OSError as exc:
-            raise EdiHitError(f"run failed: {_why(exc)}; nothing was committed and no output "
-                              f"was written") from None
-        summary.notes.extend(ledger.notes)
-        if replay:
-            store.rollback()
-            return _replayed(done, inputs, store, output, report, sources, summary)
-        if done:
-            raise ledger.refuse(done)
-        ledger.open()
+            outputs.reserve()  # another command writing one of them: fail now, not later
+            sources, inputs, temps = identify(sources, names)
+            ledger = LedgerRun(store, inputs, started=datetime.now(), notify=notify)
+            try:
+                done = ledger.begin(wait, on_wait, outputs.reserved())
+            except OSError as exc:
+                raise EdiHitError(f"run failed: {_why(exc)}; nothing was committed and no "
+                                  f"output was written") from None
+            summary.notes.extend(ledger.notes)
+            if replay:
+                store.rollback()
+                outputs.discard()  # the replay writes the 835 itself
+                return _replayed(done, inputs, store, output, report, sources, summary)
+            if done:
+                raise ledger.refuse(done)
+            ledger.open()
+        except BaseException:
+            outputs.discard()
+            raise
         summary.run_id = ledger.run_id
         return _run(sources, names, outputs, summary, store, ledger, opts)
     finally:
