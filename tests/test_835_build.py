@@ -213,7 +213,8 @@ def test_reversal_alone_pays_nothing_and_carries_a_forward_balance():
     assert "SVC*HC:G0068*-300*-117.6**-4" in segs
     assert "CAS*CO*45*-150**253*-2.4" in segs
     assert "BPR*H*0*C*NON************20230401" in segs
-    assert "PLB*1234567893*20231231*FB:420001*-117.6" in segs
+    # the debt is carried forward by the ICN of the reversed claim (recouped by later 835s)
+    assert "PLB*1234567893*20231231*FB:ICNPCN4*-117.6" in segs
 
 
 def test_empty_input_is_an_error():
@@ -246,13 +247,23 @@ def test_missing_payer_claim_control_number_raises():
         build([pc])
 
 
-def test_delimiter_in_a_value_names_the_claim_and_element():
+def test_delimiter_in_a_value_chooses_other_delimiters():
     c = make_claim("PCN*7", [make_line(1)])
+    pc = priced(c, [paid_line(c.lines[0])])
+    data = build([pc])
+    # '*' is taken by CLP01: the element separator moves to the next free candidate
+    assert data.startswith(b"ISA|00|") and b"\nCLP|PCN*7|1|" in data
+    assert pyx12_errors(data) == []
+
+
+def test_a_control_character_is_refused_naming_the_element_not_the_value():
+    c = make_claim("PCN8", [make_line(1)])
+    c.subscriber.last_name = "DOE\x07"
     pc = priced(c, [paid_line(c.lines[0])])
     with pytest.raises(X12Error) as err:
         build([pc])
-    assert "claim PCN*7" in str(err.value)
-    assert err.value.element == "CLP01"
+    assert "claim PCN8" in str(err.value) and "NM103 (patient last name)" in str(err.value)
+    assert "DOE" not in str(err.value)
 
 
 # -- determinism, streaming --------------------------------------------------------------

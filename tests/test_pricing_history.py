@@ -36,16 +36,32 @@ def counts(path):
                 for t in ("claims", "visits", "drugs", "deductible")}
 
 
-def test_pricing_the_same_claim_twice_records_it_once(tmp_path):
+def test_an_exact_resubmission_in_a_later_run_is_denied_as_a_duplicate(tmp_path):
+    # C28: a claim identical to one decided in an earlier run is denied whole, OA-18,
+    # with the original's ICN recorded; it is never priced (or paid) again.
     db = history_file(tmp_path)
     c = claim(line("G0068", "2024-02-05"))
     first = run(drug("2024-02-01"), c, history=db)
+    original = first[1]
+    # allowed 160.00 (synthetic 2024 rate) all to the 2024 deductible: PR-1 160.00, CO-45 140.00
+    assert [(a.group, a.reason, a.amount) for a in original.lines[0].adjustments] == [
+        ("CO", "45", d("140.00")), ("PR", "1", d("160.00"))]
     before = counts(db)
-    again = run(c, history=db)
-    assert counts(db) == before == {"claims": 2, "visits": 1, "drugs": 1, "deductible": 1}
-    assert again[0].lines[0].adjustments == first[1].lines[0].adjustments
-    assert again[0].payer_claim_control_number == first[1].payer_claim_control_number
-    assert any("already in history" in t for t in again[0].lines[0].trace)
+    (again,) = run(c, history=db)
+    assert again.status == "denied" and again.duplicate_of == original.payer_claim_control_number
+    assert [(a.group, a.reason, a.amount) for a in again.lines[0].adjustments] == [
+        ("OA", "18", d("300.00"))]
+    assert again.total_paid == d("0.00")
+    assert again.payer_claim_control_number != original.payer_claim_control_number
+    assert len(again.payer_claim_control_number) == 13
+    assert any(f"exact duplicate of claim ICN {original.payer_claim_control_number}" in t
+               for t in again.lines[0].trace)
+    # the duplicate is in the ledger; visits, drugs and the deductible did not move
+    assert counts(db) == {**before, "claims": before["claims"] + 1}
+    (third,) = run(c, history=db)
+    assert third.duplicate_of == original.payer_claim_control_number
+    assert third.payer_claim_control_number not in (again.payer_claim_control_number,
+                                                     original.payer_claim_control_number)
 
 
 def test_same_claim_twice_in_one_run_is_a_duplicate():
@@ -54,6 +70,8 @@ def test_same_claim_twice_in_one_run_is_a_duplicate():
     assert out[1].lines[0].status == "paid"
     assert out[2].lines[0].status == "denied"
     assert [(a.group, a.reason) for a in out[2].lines[0].adjustments] == [("OA", "18")]
+    assert out[2].duplicate_of == out[1].payer_claim_control_number
+    assert out[2].payer_claim_control_number != out[1].payer_claim_control_number
 
 
 def test_claims_are_applied_in_date_of_service_order():
@@ -84,9 +102,9 @@ def test_replacement_reverses_the_original_and_replaces_its_history(tmp_path):
     # the replacement is not a duplicate of its own original: paid on 150.00
     assert new.status == "processed" and new.lines[0].paid == d("117.60")
     assert counts(db)["visits"] == 1
-    # re-running the replacement changes nothing and repeats the same answer
-    again = run(repl, history=db)
-    assert [pc.total_paid for pc in again] == [d("-125.44"), d("117.60")]
+    # re-running the replacement is an exact duplicate: nothing is reversed or paid again
+    (again,) = run(repl, history=db)
+    assert again.duplicate_of == new.payer_claim_control_number and again.total_paid == d("0.00")
     assert counts(db)["visits"] == 1
 
 

@@ -139,7 +139,7 @@ def test_import_cms_csv_needs_a_year_and_a_header(tmp_path):
         import_cms_csv(g)
     h = tmp_path / "2024b.csv"
     h.write_text("Carrier,Locality,G0068\n01112,05,abc\n")
-    with pytest.raises(DataError, match="line 2: G0068 amount 'abc'"):
+    with pytest.raises(DataError, match="line 2: G0068 amount: 'abc' is not"):
         import_cms_csv(h)
 
 

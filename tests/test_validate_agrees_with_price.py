@@ -30,9 +30,11 @@ FIXTURE_FILES = sorted(FIXTURES.rglob("*.837"))
 CORPUS_FILES = corpus_files("837p")
 # finding code -> the conventions key of the edit it reports
 EDIT_OF_FINDING = {code: key for key, (code, _, _) in FINDINGS.items()}
-# (group, CARC, RARCs) of a denial -> the conventions key (unique in the defaults)
+# (group, CARC, RARCs) of a line denial -> the conventions key (unique among the line
+# edits of the defaults; C28, the exact duplicate of a claim decided in an earlier run,
+# shares OA-18 with E6_duplicate but is a claim-level decision validate cannot make)
 EDIT_OF_CODES = {(e.group, e.reason, e.remarks): key
-                 for key, e in default_conventions().edits.items()}
+                 for key, e in default_conventions().edits.items() if not key.startswith("C")}
 _LINE = re.compile(r"^claim .* line (\S+): ")
 # the order the rules run in (validate reports findings in file order: a claim's POS,
 # CLM05-1, comes before its lines); a rule's conventions keys share its place
@@ -69,6 +71,8 @@ def priced_edits(path: Path) -> dict[tuple[int, str], str | None]:
     out: dict[tuple[int, str], str | None] = {}
     for pc in price(claims, assume_dme_drug=True):
         if pc.status == "reversal":   # a void's or replacement's reversal: not its own lines
+            continue
+        if pc.duplicate_of is not None:  # C28: the whole claim repeats one decided already
             continue
         for pl in pc.lines:
             key = None

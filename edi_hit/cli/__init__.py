@@ -5,7 +5,9 @@
 # name to "module:attribute" and the module is imported only when that command runs,
 # so `edi-hit --help` stays fast and one stage's import cost is not paid by another.
 # Bad input raises an EdiHitError in the library; `main` turns it into one line on
-# stderr and exit status 1 (usage errors are click's: status 2). No tracebacks.
+# stderr and exit status 1 (usage errors are click's: status 2, and so is an output
+# that would overwrite an input or the history). No tracebacks. SIGTERM is handled
+# like SIGINT: temporary outputs removed, nothing committed, one line, status 1.
 from __future__ import annotations
 
 import importlib
@@ -14,6 +16,7 @@ import sys
 import click
 
 from ..errors import EdiHitError
+from ..interrupts import Terminated, handle_sigterm
 
 COMMANDS: dict[str, str] = {
     "parse": "edi_hit.cli.convert:parse",
@@ -21,6 +24,7 @@ COMMANDS: dict[str, str] = {
     "price": "edi_hit.cli.price:price_command",
     "rates": "edi_hit.cli.rates:rates",
     "history": "edi_hit.cli.history:history",
+    "ledger": "edi_hit.cli.ledger:ledger",
     "adjudicate": "edi_hit.cli.adjudicate:adjudicate_command",
     "read-835": "edi_hit.cli.remit:read_835_command",
     "reconcile": "edi_hit.cli.remit:reconcile_command",
@@ -43,10 +47,17 @@ class LazyGroup(click.Group):
         return getattr(importlib.import_module(module), attr)
 
     def invoke(self, ctx):
+        handle_sigterm()
         try:
             return super().invoke(ctx)
         except EdiHitError as exc:
-            raise click.ClickException(str(exc)) from None
+            error = click.ClickException(str(exc))
+            error.exit_code = getattr(exc, "exit_code", 1)
+            raise error from None
+        except KeyboardInterrupt as exc:
+            which = "SIGTERM" if isinstance(exc, Terminated) else "SIGINT"
+            raise click.ClickException(f"interrupted ({which}): stopped cleanly; nothing was "
+                                       f"committed and no output was written") from None
 
 
 @click.group(cls=LazyGroup, context_settings={"help_option_names": ["-h", "--help"]})
@@ -65,8 +76,9 @@ def main():
       edi-hit generate claims.json -o claims.837       claim JSON -> 837P
       edi-hit COMMAND --help                           examples for each command
 
-    Exit status: 0 success, 1 bad input (the message names file, segment
-    number, segment id and element), 2 usage error.
+    Exit status: 0 success, 1 bad input or a failed run (the message names
+    file, segment number, segment id and element), 2 usage error (including
+    an output that is an input, the history or another output).
     """
 
 

@@ -1,45 +1,26 @@
-# Small pieces every command shares: output files written atomically, a progress
-# counter on stderr for long runs, and warnings printed once.
+# Small pieces every command shares: outputs written under the one safe rule
+# (edi_hit.outputs), a progress counter on stderr for long runs, warnings printed once.
 from __future__ import annotations
 
-import contextlib
 import os
 import sys
-import tempfile
 import time
 
 import click
 
 
-@contextlib.contextmanager
-def open_output(path: str, *, binary: bool = False):
-    """Yield a writable stream for `path` ('-' is stdout).
+def open_output(path: str, *, binary: bool = False, label: str = "-o", inputs=(),
+                history: str | None = None, others=()):
+    """A writable stream for `path` ('-' is stdout) under the one rule every command
+    follows (edi_hit.outputs): a regular file is written under a temporary name beside
+    it and renamed into place only when the command succeeds; stdout, devices and FIFOs
+    are written through; symlinks are followed. An output that is one of `inputs`, the
+    `history` or one of `others` ((label, path) of the command's other outputs) is
+    refused with exit status 2; a second command writing the same file fails at once."""
+    from edi_hit.outputs import open_output as _open
 
-    A file is written under a temporary name beside it and renamed into place only
-    when the command succeeds, so a failed run never leaves half a file behind.
-    """
-    if path == "-":
-        stream = sys.stdout.buffer if binary else sys.stdout
-        yield stream
-        stream.flush()
-        return
-    folder = os.path.dirname(os.path.abspath(path))
-    fd, tmp = tempfile.mkstemp(prefix=".edi-hit-", dir=folder)
-    try:
-        with os.fdopen(fd, "wb" if binary else "w", **({} if binary else {"encoding": "utf-8"})) as fh:
-            yield fh
-        os.chmod(tmp, 0o666 & ~_umask())  # mkstemp makes 0600; give the usual mode
-        os.replace(tmp, path)
-    except BaseException:
-        with contextlib.suppress(OSError):
-            os.unlink(tmp)
-        raise
-
-
-def _umask() -> int:
-    mask = os.umask(0)
-    os.umask(mask)
-    return mask
+    return _open(path, binary=binary, label=label, inputs=inputs, history=history,
+                 others=others)
 
 
 def progress_claims(items, label: str, *, enabled: bool = True, every: int = 1000):
@@ -80,6 +61,19 @@ def expand_inputs(paths) -> list[str]:
     return out
 
 
+def readonly_history(path):
+    """The history at `path` opened to read, never to decide (price, reconcile); None
+    when no path is given."""
+    if not path:
+        return None
+    from edi_hit.pricing.history import open_history
+
+    store = open_history(path, readonly=True)
+    for note in getattr(store, "notes", ()):
+        click.echo(f"edi-hit: {note}", err=True)
+    return store
+
+
 def pricing_options(command):
     """The options every pricing command shares: --rates, --history, --conventions,
     --suppliers, --dme-drugs, --dme-evidence, --assume-dme-drug (parameters rates,
@@ -88,8 +82,10 @@ def pricing_options(command):
         click.option("--rates", type=click.Path(exists=True, dir_okay=False),
                      help="Rate table JSON (default: the shipped ILLUSTRATIVE table)."),
         click.option("--history", type=click.Path(dir_okay=False),
-                     help="SQLite beneficiary history, created if missing and updated "
-                          "(default: in memory, forgotten after the run)."),
+                     help="SQLite beneficiary history and ledger. adjudicate creates it if "
+                          "missing and updates it in one transaction with its outputs; price "
+                          "and reconcile only read it (default: in memory, forgotten after "
+                          "the run)."),
         click.option("--conventions", type=click.Path(exists=True, dir_okay=False),
                      help="Conventions JSON laid over the defaults (codes per edit, POS set, ...)."),
         click.option("--suppliers", type=click.Path(exists=True, dir_okay=False),

@@ -94,7 +94,8 @@ def parse(files, output, fmt, reject_report, allow_rejects, strict, lenient):
             else:
                 yield from log.accepted(read_837p(name, name=name, **options))
 
-    with open_output(output, binary=(fmt == "xml")) as out:
+    with open_output(output, binary=(fmt == "xml"), inputs=expand_inputs(files),
+                     others=[("--reject-report", reject_report)]) as out:
         stream = progress_claims(claims(), "parsing", enabled=output != "-")
         if fmt == "ndjson":
             for claim in stream:
@@ -110,7 +111,8 @@ def parse(files, output, fmt, reject_report, allow_rejects, strict, lenient):
             from ..x837p.convert import write_claims_xml
             write_claims_xml(stream, out)
     if reject_report:
-        with open_output(reject_report) as fh:
+        with open_output(reject_report, label="--reject-report", inputs=expand_inputs(files),
+                         others=[("-o", output)]) as fh:
             json.dump(log.to_dict(), fh, indent=2)
             fh.write("\n")
     elif not log.clean:
@@ -217,6 +219,6 @@ def generate(files, output, sender, receiver, control_number, now, usage):
     receiver = receiver or (env.receiver_id if env else None)
     if not sender or not receiver:
         raise click.UsageError("the claims carry no envelope: give --sender and --receiver")
-    with open_output(output, binary=True) as out:
+    with open_output(output, binary=True, inputs=files) as out:
         write_837p(claims, out, sender_id=sender, receiver_id=receiver,
                    control_number=control_number, now=now or datetime.now(), usage=usage)

@@ -2,14 +2,15 @@
 #
 # Strategy: a thin shell over edi_hit.pricing.history (SQLiteHistory) and the DME drug
 # evidence readers (edi_hit.pricing.dme for claim-line CSVs, edi_hit.x835.dme for the
-# DME MAC's 835).
+# DME MAC's 835). Amounts are validated where they enter (money.money_value); messages
+# do not echo the member id.
 from __future__ import annotations
 
 import click
 
 from edi_hit.pricing.dme import read_dme_csv
 from edi_hit.pricing.history import SQLiteHistory
-from edi_hit.pricing.money import to_money
+from edi_hit.pricing.money import money_value
 from edi_hit.x835.dme import dme_drugs_from_835
 
 __all__ = ["history"]
@@ -80,7 +81,9 @@ def _import(evidence, history_path) -> None:
               help="SQLite history file (created if missing).")
 @click.option("--mbi", required=True, help="Beneficiary (MBI).")
 @click.option("--year", type=click.IntRange(2019, 2099), required=True)
-@click.option("--met", required=True, help="Part B deductible already met that year, e.g. 120.00.")
+@click.option("--met", required=True,
+              help="Part B deductible already met that year, e.g. 120.00 (plain decimal, "
+                   "not negative).")
 def deductible(history_path, mbi, year, met):
     """Record Part B deductible already met outside these claims (C10).
 
@@ -88,10 +91,8 @@ def deductible(history_path, mbi, year, met):
     Example:
       edi-hit history deductible --history hit.db --mbi 1EG4TE5MK73 --year 2024 --met 240.00
     """
-    try:
-        amount = to_money(met)
-    except ValueError:
-        raise click.BadParameter(f"{met!r} is not an amount", param_hint="--met") from None
+    amount = money_value(met, "--met")
     with SQLiteHistory(history_path) as store:
         store.set_deductible_met(mbi, year, amount)
-    click.echo(f"edi-hit: {mbi} {year} deductible met {amount}", err=True)
+    click.echo(f"edi-hit: deductible met in {year} recorded for the beneficiary: {amount}",
+               err=True)

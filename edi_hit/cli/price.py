@@ -11,7 +11,7 @@ import sys
 import click
 
 from edi_hit.cli.common import (evidence_options, expand_inputs, open_output, pricing_options,
-                                progress_claims, warn)
+                                progress_claims, readonly_history, warn)
 from edi_hit.pricing import Pricer, load_conventions, load_rates
 from edi_hit.pricing.explain import explain_claim
 from edi_hit.pricing.jsonio import write_priced
@@ -63,7 +63,8 @@ def price_command(files, rates, history, conventions, suppliers, dme_drugs, dme_
     lines, --dme-drugs or history), then allowed = min(charge, rate),
     deductible, 20% coinsurance, sequestration.
     History (--history) carries visits, DME drug claims and the deductible
-    across runs; pricing the same claim again does not record it twice.
+    across runs; price reads it and never writes it (only adjudicate decides),
+    and a claim adjudicated already is shown with its recorded decision.
     All FILES are one run: each beneficiary's claims are applied in date
     order whatever file they are in. A claim the reader cannot accept is
     rejected (listed on stderr and under "rejected" in the JSON); the
@@ -74,7 +75,8 @@ def price_command(files, rates, history, conventions, suppliers, dme_drugs, dme_
     if rates.illustrative:
         click.echo(f"edi-hit: note: pricing with an ILLUSTRATIVE rate table ({rates.name}); "
                    f"amounts are not CMS rates", err=True)
-    pricer = Pricer(rates=rates, history=history, conventions=conventions,
+    store = readonly_history(history)
+    pricer = Pricer(rates=rates, history=store, conventions=conventions,
                     assume_dme_drug=assume_dme_drug,
                     **evidence_options(suppliers, dme_drugs, dme_evidence))
     for note in pricer.notes():
@@ -96,11 +98,14 @@ def price_command(files, rates, history, conventions, suppliers, dme_drugs, dme_
                     pass
                 _report_rejects(feed)
                 return
-        with open_output(output or "-") as stream:
+        with open_output(output or "-", inputs=names,
+                         history=store.path if store is not None else None) as stream:
             write_priced(priced, stream, rates=rates, rejected=feed.rejected)
         _report_rejects(feed)
     finally:
         pricer.close()
+        if store is not None:
+            store.close()
 
 
 def _report_rejects(feed: PricedFeed) -> None:

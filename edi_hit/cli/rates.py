@@ -49,7 +49,7 @@ def import_command(file, output, year, name, source, source_date, illustrative):
     """
     doc = import_cms_csv(file, year=year, name=name, source=source, source_date=source_date,
                          illustrative=illustrative)
-    with open_output(output) as stream:
+    with open_output(output, inputs=[file]) as stream:
         json.dump(doc, stream, indent=1)
         stream.write("\n")
     table = RateTable(doc)

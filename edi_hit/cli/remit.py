@@ -12,7 +12,7 @@ import json
 
 import click
 
-from .common import evidence_options, expand_inputs, open_output, pricing_options
+from .common import evidence_options, expand_inputs, open_output, pricing_options, readonly_history
 
 
 @click.command("read-835")
@@ -50,7 +50,7 @@ def read_835_command(files, output, strict):
         "remittances": [r.to_dict() for r in remittances],
         "findings": [f.to_dict() for f in findings],
     }
-    with open_output(output) as out:
+    with open_output(output, inputs=expand_inputs(files)) as out:
         json.dump(doc, out, indent=1)
         out.write("\n")
     unbalanced = [f for r in remittances for f in r.findings if f.code.startswith("balance-")]
@@ -92,12 +92,17 @@ def reconcile_command(claims_file, remit_files, rates, history, conventions, sup
     from ..x837p.read import read_837p
 
     claims = list(read_837p(claims_file))
-    priced = list(price(claims, rates=rates, history=history, conventions=conventions,
-                        assume_dme_drug=assume_dme_drug,
-                        **evidence_options(suppliers, dme_drugs, dme_evidence)))
+    store = readonly_history(history)
+    try:
+        priced = list(price(claims, rates=rates, history=store, conventions=conventions,
+                            assume_dme_drug=assume_dme_drug,
+                            **evidence_options(suppliers, dme_drugs, dme_evidence)))
+    finally:
+        if store is not None:
+            store.close()
     remits = [r for name in remit_files for r in read_835(name)]
     report = reconcile(priced, remits)
-    with open_output(output) as out:
+    with open_output(output, inputs=[claims_file, *remit_files], history=history) as out:
         if fmt == "json":
             json.dump(report.to_dict(), out, indent=1)
             out.write("\n")

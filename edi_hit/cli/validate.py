@@ -146,11 +146,11 @@ def validate_command(files, fmt, levels, no_tr3, hit_mode, ack, ack_output, toda
                "files": [r.to_dict(all_findings) for r in reports]}
         click.echo(json.dumps(doc, indent=2), file=out)
     if ack:
-        _write_ack(ack, ack_output, reports, sources)
+        _write_ack(ack, ack_output, reports, sources, files)
     sys.exit(0 if all(r.ok for r in reports) else 1)
 
 
-def _write_ack(kind, path, reports, sources) -> None:
+def _write_ack(kind, path, reports, sources, inputs=()) -> None:
     source_of = {id(r): s for r, s in zip(reports, sources)}
     writers: dict[str, Callable[..., object]] = {"999": write_999, "ta1": write_ta1,
               "277ca": lambda r, stream, **kw: write_277ca(r, source_of[id(r)], stream, **kw)}
@@ -163,7 +163,7 @@ def _write_ack(kind, path, reports, sources) -> None:
     if not usable:
         return
     control = 1
-    with open_output(path, binary=True) as stream:
+    with open_output(path, binary=True, inputs=inputs) as stream:
         for r in usable:
             try:
                 writer(r, stream, control_number=control)

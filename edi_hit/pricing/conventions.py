@@ -27,7 +27,7 @@ CHOICES = {
     "rounding": {"half_up_each_amount"},
 }
 REQUIRED_EDITS = ("E1", "E2", "E3", "E4", "E5", "E6", "E6_duplicate", "E7", "E8", "E9", "E11",
-                  "E12")
+                  "E12", "C28")
 
 
 @dataclass(slots=True, frozen=True)

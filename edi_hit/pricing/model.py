@@ -142,6 +142,7 @@ class PricedClaim:
     status: str = PROCESSED  # "processed" | "denied" | "reversal"
     payer_claim_control_number: str = ""
     illustrative_rates: bool = False
+    duplicate_of: str | None = None  # ICN of the claim this one exactly repeats (C28)
 
     @property
     def total_charge(self) -> Decimal:
@@ -176,6 +177,7 @@ class PricedClaim:
             "payer_claim_control_number": self.payer_claim_control_number,
             "status": self.status,
             "illustrative_rates": self.illustrative_rates,
+            **({"duplicate_of": self.duplicate_of} if self.duplicate_of else {}),
             "total_charge": _money(self.total_charge),
             "total_allowed": _money(self.total_allowed),
             "total_paid": _money(self.total_paid),
@@ -196,4 +198,5 @@ class PricedClaim:
             status=d["status"],
             payer_claim_control_number=d.get("payer_claim_control_number", ""),
             illustrative_rates=bool(d.get("illustrative_rates", False)),
+            duplicate_of=d.get("duplicate_of"),
         )

@@ -20,7 +20,7 @@ from functools import cache
 from pathlib import Path
 
 from edi_hit.errors import DataError
-from edi_hit.pricing.money import round_money, to_decimal, to_money
+from edi_hit.pricing.money import decimal_value, money_value, round_money
 from edi_hit.pricing.tables import Provenance, in_range, load_json, package_json, parse_date
 
 __all__ = ["Locality", "RateQuote", "RateTable", "default_rates", "load_rates", "import_cms_csv",
@@ -48,10 +48,8 @@ class RateQuote:
 
 
 def _money(value, where):
-    try:
-        return to_money(value)
-    except (TypeError, ValueError):
-        raise DataError(f"{where}: expected an amount as a string, got {value!r}") from None
+    """A rate: a non-negative amount in plain decimal notation (money.money_value)."""
+    return money_value(value, f"{where}: amount")
 
 
 class RateTable:
@@ -81,10 +79,9 @@ class RateTable:
                     _money(r["amount"], w), i))
             for i, r in enumerate(doc.get("gaf", [])):
                 w = f"{where}: gaf[{i}]"
-                try:
-                    gaf = to_decimal(r["gaf"])
-                except (TypeError, ValueError):
-                    raise DataError(f"{w}: gaf must be a decimal string") from None
+                gaf = decimal_value(r["gaf"], f"{w}: gaf", what="a geographic adjustment factor")
+                if not gaf > 0:
+                    raise DataError(f"{w}: gaf must be greater than zero, got {gaf}")
                 self._gaf.setdefault((r["carrier"], r["locality"]), []).append((
                     parse_date(r.get("effective_from"), w), parse_date(r.get("effective_to"), w),
                     gaf, i))
@@ -271,10 +268,7 @@ def import_cms_csv(path: str | Path, *, year: int | None = None, name: str | Non
             raw = raw.replace("$", "").replace(",", "").strip()
             if not raw:
                 continue
-            try:
-                amount = to_money(raw)
-            except ValueError:
-                raise DataError(f"{path}: line {li}: {code} amount {row[i]!r} is not a number") from None
+            amount = money_value(raw, f"{path}: line {li}: {code} amount")
             r = {"code": code, "effective_from": start, "effective_to": end, "amount": str(amount)}
             if not national:
                 r = {"code": code, "carrier": carrier.zfill(5), "locality": locality.zfill(2),

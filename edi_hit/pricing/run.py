@@ -18,7 +18,14 @@
 # held; a file sorted or grouped by beneficiary holds one claim at a time.
 #
 # Claim identity also lives here: every claim gets a deterministic payer claim control
-# number (ICN) from a digest of its billing NPI, member, CLM01, frequency and lines.
+# number (ICN) from a digest of its billing NPI, member, CLM01, frequency and lines; a
+# second claim with the same digest (an exact duplicate, a resubmission after a void) or
+# a digest whose number is taken gets the next variant (lifecycle.py decides which).
+#
+# Transactions: a run that finds no transaction open in the history store begins one
+# (taking the store's write lock) and commits it at finish(); a caller that opened the
+# transaction itself (the pipeline, which commits only once its outputs are complete)
+# keeps it, and commits or rolls back itself.
 from __future__ import annotations
 
 import hashlib
@@ -56,8 +63,11 @@ def claim_fingerprint(claim, mbi: str, npi: str) -> str:
     return hashlib.sha256("\x1f".join(parts).encode()).hexdigest()
 
 
-def claim_icn(fingerprint: str) -> str:
-    """13-digit payer claim control number derived from the fingerprint."""
+def claim_icn(fingerprint: str, variant: int = 0) -> str:
+    """13-digit payer claim control number derived from the fingerprint; variant n > 0
+    gives the n-th alternative number for the same fingerprint."""
+    if variant:
+        fingerprint = hashlib.sha256(f"{fingerprint}#{variant}".encode()).hexdigest()
     return str(int(fingerprint[:16], 16) % 10**13).zfill(13)
 
 
@@ -102,7 +112,11 @@ class PricingRun:
         self.unplanned = 0       # claims of members `expected` did not announce
         self.late = 0            # claims that came after their member was priced
         self.done = False
-        pricer.history.begin()
+        history = pricer.history
+        pricer._track = pricer._writes and not history.readonly
+        self.owns_transaction = not history.in_transaction
+        if self.owns_transaction:
+            history.begin()
 
     def add(self, claim) -> list[PricedClaim]:
         it = self.pricer._item(self.claims_in, claim)
@@ -157,14 +171,16 @@ class PricingRun:
             out.extend(self._price_ready())
         if self.ready:
             out.extend(self._price_ready())
-        self.pricer.history.commit()
+        if self.owns_transaction:
+            self.pricer.history.commit()
         self.done = True
         return out
 
     def abort(self) -> None:
         if not self.done:
             self.done = True
-            self.pricer.history.rollback()
+            if self.owns_transaction:
+                self.pricer.history.rollback()
 
     def stream(self, claims: Iterable) -> Iterator[PricedClaim]:
         """add() every claim, then finish(); abort() if the consumer stops early."""
@@ -185,6 +201,7 @@ class PricingRun:
         out: list[PricedClaim] = []
         batch = HistoryBatch()
         histories = pricer._load(groups)
+        pricer._assign_icns(groups, histories)
         for group in groups:
             out.extend(pricer._price_group(group, histories[group[0].mbi], batch))
             self.claims_priced += len(group)

@@ -16,6 +16,11 @@
 # CLM it was (reader and plan both count one item per CLM, which the feed checks claim by
 # claim; after a disagreement in a file, rejected claims of that file hold their
 # beneficiary until the end of the run instead).
+#
+# `admit`, when given, is asked about every claim the reader accepted before it is
+# priced; a reason (str) turns the claim into a rejection (the pipeline asks the 835
+# builder whether it can carry the claim at all, so a claim that could not be remitted
+# is never decided).
 from __future__ import annotations
 
 import inspect
@@ -67,8 +72,10 @@ class PricedFeed:
 
     def __init__(self, pricer: Pricer, sources: Iterable[Any], *,
                  names: list[str] | None = None,
-                 progress: Callable[[Iterator], Iterator] | None = None):
+                 progress: Callable[[Iterator], Iterator] | None = None,
+                 admit: Callable[[Any], str | None] | None = None):
         self.pricer = pricer
+        self.admit = admit
         self.sources = list(sources)
         self.names = list(names) if names is not None else [source_name(s) for s in self.sources]
         self.progress = progress
@@ -122,7 +129,13 @@ class PricedFeed:
                     if aligned[file_no] and planned != member_id(item):
                         aligned[file_no] = False
                         self.plan_mismatches += 1
-                    out = run.add(item)
+                    refused = self.admit(item) if self.admit is not None else None
+                    if refused:
+                        self.rejected.append(RejectedClaim(
+                            self.names[file_no], refused, item.patient_control_number))
+                        out = run.skip(member_id(item))
+                    else:
+                        out = run.add(item)
                 if out:
                     yield from out
             yield from run.finish()

@@ -16,7 +16,7 @@ from importlib import resources
 from pathlib import Path
 
 from edi_hit.errors import DataError
-from edi_hit.pricing.money import to_decimal, to_money
+from edi_hit.pricing.money import decimal_value, money_value
 
 __all__ = ["Provenance", "PartB", "load_json", "package_json", "parse_date", "part_b"]
 
@@ -72,11 +72,12 @@ def parse_date(value, where: str) -> date | None:
         raise DataError(f"{where}: expected a date YYYY-MM-DD, got {value!r}") from None
 
 
-def _decimal(value, where: str) -> Decimal:
-    try:
-        return to_decimal(value)
-    except (TypeError, ValueError):
-        raise DataError(f"{where}: expected a decimal number as a string, got {value!r}") from None
+def _rate(value, where: str) -> Decimal:
+    """A fraction from 0 to 1 in plain decimal notation (coinsurance, sequestration)."""
+    rate = decimal_value(value, where, what="a rate")
+    if rate > 1:
+        raise DataError(f"{where}: a rate is a fraction from 0 to 1, got {rate}")
+    return rate
 
 
 def in_range(day: date, start: date | None, end: date | None) -> bool:
@@ -99,17 +100,17 @@ class PartB:
         try:
             self.name = doc.get("name", where)
             self.provenance = Provenance.from_dict(doc.get("provenance"), where)
-            self.coinsurance_rate = _decimal(doc["coinsurance_rate"], f"{where}: coinsurance_rate")
+            self.coinsurance_rate = _rate(doc["coinsurance_rate"], f"{where}: coinsurance_rate")
             self.deductibles: dict[int, Decimal] = {}
             for i, row in enumerate(doc["deductibles"]):
-                self.deductibles[int(row["year"])] = to_money(
-                    _decimal(row["amount"], f"{where}: deductibles[{i}]"))
+                self.deductibles[int(row["year"])] = money_value(
+                    row["amount"], f"{where}: deductibles[{i}]")
             self.sequestration = []
             for i, row in enumerate(doc["sequestration"]):
                 w = f"{where}: sequestration[{i}]"
                 self.sequestration.append(SequestrationPeriod(
                     parse_date(row.get("effective_from"), w), parse_date(row.get("effective_to"), w),
-                    _decimal(row["rate"], w)))
+                    _rate(row["rate"], w)))
         except (KeyError, TypeError) as e:
             raise DataError(f"{where}: missing or malformed field {e}") from None
 

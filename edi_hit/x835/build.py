@@ -27,6 +27,20 @@
 # Determinism: `now` fixes every date and time, `control_number` fixes ISA13/GS06 (ST02
 # counts 0001, 0002 ... and TRN02 derives from both), so the same input gives the same
 # bytes.
+#
+# Delimiters: claims are rendered into the spill with internal separators (control
+# characters no X12 value may hold) and translated to the interchange's delimiters as
+# they are copied out. The preferred delimiters are used unless some value contains one
+# of them; then others are chosen that no value uses, so a '*' in a name changes the
+# delimiters, not the run. A claim that no delimiter choice can carry (a control
+# character, a value longer than its 835 element) is refused before it is priced:
+# refusal(claim) says why, naming the element and never the value (it may be PHI).
+#
+# Recoupment: money a payee owes back (`recoverable`, e.g. from an earlier void) is
+# taken from its payment with PLB FB referencing the reversed claim's ICN, as far as the
+# payment allows; a payee whose claims net negative carries the debt forward with a
+# negative PLB FB per reversed ICN. TransactionSummary.plb lists both, so the caller can
+# keep the balance (the ledger does).
 
 from __future__ import annotations
 
@@ -35,7 +49,7 @@ import io
 import tempfile
 from array import array
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field, fields, is_dataclass, replace
 from datetime import date, datetime
 from decimal import Decimal
 from typing import Any, BinaryIO
@@ -44,6 +58,7 @@ from edi_hit.errors import EdiHitError, X12Error
 from edi_hit.x12 import Delimiters, SegmentWriter, format_amount
 
 from .balance import claim_discrepancy, line_discrepancy, transaction_discrepancy
+from .carry import _COMP, _ELEM, _SEG, _patient_name, choose_delimiters, refusal
 
 __all__ = [
     "PayerInfo",
@@ -69,8 +84,6 @@ UNPROCESSABLE = "MA130"  # the RARC of an unprocessable line: returned on its ow
 _GROUP_ORDER = {"CO": 0, "OA": 1, "PI": 2, "PR": 3}
 _ZERO = Decimal(0)
 _SPILL_IN_MEMORY = 16 << 20
-
-
 class BalanceError(EdiHitError):
     """A priced claim whose amounts cannot make a balanced 835."""
 
@@ -165,6 +178,8 @@ class TransactionSummary:
     provider_adjustments: Decimal
     payment: Decimal
     segments: int
+    trace_number: str = ""  # TRN02
+    plb: list = field(default_factory=list)  # ProviderLevelAdjustment written in the PLB
 
 
 @dataclass(slots=True)
@@ -177,10 +192,12 @@ class _Payee:
     id: str
     address: Any
     tax_id: str | None
+    number: int = 0  # the transaction's place in the interchange (ST02, TRN02)
     claims: int = 0
     paid: Decimal = _ZERO
     segments: int = 0
     ranges: array = field(default_factory=lambda: array("q"))
+    reversals: list = field(default_factory=list)  # (ICN reversed, amount owed back)
 
 
 def _status_code(priced: Any, pcn: str) -> str:
@@ -254,15 +271,6 @@ def _d8(d: date) -> str:
     return d.strftime("%Y%m%d")
 
 
-def _patient_name(claim: Any) -> tuple[str, str, str]:
-    person = getattr(claim, "patient", None) or claim.subscriber
-    return (
-        getattr(person, "last_name", None) or "",
-        getattr(person, "first_name", None) or "",
-        getattr(person, "middle_name", None) or "",
-    )
-
-
 class RemittanceBuilder:
     """Collect priced claims (add), then write the 835 interchange (finish).
 
@@ -296,10 +304,12 @@ class RemittanceBuilder:
         self._payees: dict[tuple[str, str, str], _Payee] = {}
         self._spill = tempfile.SpooledTemporaryFile(max_size=_SPILL_IN_MEMORY, mode="w+b")
         self._spill_size = 0
-        self._end = delimiters.segment + ("\n" if line_break else "")
+        self._end = _SEG + ("\n" if line_break else "")
         self._forbidden = frozenset(delimiters.chars())
         if not self._forbidden.isdisjoint("0123456789.-+ "):
             raise EdiHitError(f"delimiters {delimiters.chars()!r} collide with amounts or dates")
+        self._collides = False  # some value holds a preferred delimiter: choose others
+        self._payee_checked: dict[int, tuple[Any, str | None]] = {}
         self._amounts: dict[Decimal, str] = {}
         self._dates: dict[date, str] = {}
         self._claim_paid = _ZERO
@@ -309,8 +319,16 @@ class RemittanceBuilder:
         self.claims = 0
 
     # -- claims ------------------------------------------------------------------
-    def add(self, priced: Any) -> None:
-        """Render one PricedClaim into the spill (checks line and claim balancing)."""
+    def refusal(self, claim: Any) -> str | None:
+        """Why this claim cannot be written to an 835 whatever the delimiters (a control
+        character, a value longer or shorter than its element allows, no payee id), or
+        None (carry.refusal; each billing provider is checked once)."""
+        return refusal(claim, self._payee_checked)
+
+    def add(self, priced: Any) -> tuple[int, int]:
+        """Render one PricedClaim into the spill (checks line and claim balancing).
+        Returns where it goes: (transaction number in the interchange, position of
+        the claim in that transaction, from 1); trace_number(n) is its TRN02."""
         claim = priced.claim
         if self._first_claim is None:
             self._first_claim = claim
@@ -327,12 +345,15 @@ class RemittanceBuilder:
             segments += segs
             texts += more
             paid += self._claim_paid
-        if not self._forbidden.isdisjoint("".join(texts)):
-            self._refuse(claim, segments)
-        # Fast path (the writer's checks are done above, once per claim): join the
-        # segments here; the x12 writer stays in charge of envelopes and counts.
-        ej, end = self.delimiters.element, self._end
-        text = end.join([ej.join(seg) for seg in segments]) + end
+        joined = "".join(texts)
+        if not joined.isprintable():  # a control character (refusal() says which)
+            self._refuse(claim)
+        if not self._collides and not self._forbidden.isdisjoint(joined):
+            self._collides = True
+        # Fast path (values were checked above, once per claim): join the segments with
+        # the spill's internal separators; finish() translates them to the delimiters.
+        end = self._end
+        text = end.join([_ELEM.join(seg) for seg in segments]) + end
         spill = self._spill
         start = self._spill_size
         spill.write(text.encode("utf-8"))
@@ -346,17 +367,25 @@ class RemittanceBuilder:
         payee.claims += len(parts)
         payee.segments += len(segments)
         payee.paid += paid
+        if paid < 0 and priced.status == "reversal":
+            payee.reversals.append((priced.payer_claim_control_number, -paid))
         self.claims += 1
+        return payee.number, payee.claims
 
-    def _refuse(self, claim: Any, segments: list[list[str]]) -> None:
-        """Let the x12 writer find the value with a delimiter in it, and say which claim."""
-        writer = SegmentWriter(io.BytesIO(), self.delimiters)
-        try:
-            for seg in segments:
-                writer.write(seg)
-        except X12Error as exc:
-            raise X12Error(f"claim {claim.patient_control_number}: {exc.describe()}",
-                           segment_id=exc.segment_id, element=exc.element) from None
+    def trace_number(self, transaction: int) -> str:
+        """TRN02 of the n-th transaction of this interchange."""
+        return f"{self.control_number:09d}{transaction:04d}"
+
+    def payee_ids(self) -> list[str]:
+        """The payees (N1*PE ids) of the transactions, in order."""
+        return [p.id for p in self._payees.values()]
+
+    def _refuse(self, claim: Any) -> None:
+        """A value no 835 can carry, found after pricing (callers should have asked
+        refusal() first): name the claim and the element, not the value."""
+        reason = self.refusal(claim) or "a value contains a control character"
+        raise X12Error(f"claim {claim.patient_control_number}: cannot be written to the 835: "
+                       f"{reason}", segment_id="CLP")
 
     def _amount(self, value: Decimal) -> str:
         cache = self._amounts
@@ -403,6 +432,7 @@ class RemittanceBuilder:
                 id=pid,
                 address=getattr(bp, "address", None),
                 tax_id=getattr(bp, "tax_id", None) if qualifier == "XX" else None,
+                number=len(self._payees) + 1,
             )
             self._payees[key] = found
         return found
@@ -416,7 +446,7 @@ class RemittanceBuilder:
         status = _status_code(priced, pcn)
         if not icn:
             raise BalanceError(f"claim {pcn}: no payer claim control number (CLP07 is required)")
-        amt, d8, comp = self._amount, self._d8, self.delimiters.component
+        amt, d8, comp = self._amount, self._d8, _COMP
         last_name, first_name, middle = _patient_name(claim)
         member_id = claim.subscriber.member_id or ""
         texts = [pcn, icn, claim.place_of_service or "", claim.frequency_code or "", last_name,
@@ -517,6 +547,10 @@ class RemittanceBuilder:
             while nm1[-1] == "":
                 nm1.pop()
         segs.append(nm1)
+        duplicate_of = getattr(priced, "duplicate_of", None)
+        if duplicate_of:  # C28: the claim this one exactly repeats (2100 REF*F8)
+            texts.append(duplicate_of)
+            segs.append(["REF", "F8", duplicate_of])
         if first is not None:
             segs.append(["DTM", "232", d8(first)])
             segs.append(["DTM", "233", d8(last)])  # type: ignore[arg-type]
@@ -524,13 +558,24 @@ class RemittanceBuilder:
         return segs, texts
 
     # -- output ------------------------------------------------------------------
-    def finish(self, stream: BinaryIO) -> list[TransactionSummary]:
-        """Write ISA..IEA with one transaction per payer x payee; return what was written."""
+    def finish(self, stream: BinaryIO, *,
+               recoverable: Mapping[str, Sequence[ProviderLevelAdjustment]] | None = None,
+               ) -> list[TransactionSummary]:
+        """Write ISA..IEA with one transaction per payer x payee; return what was written.
+
+        recoverable: per payee id, money it owes back (reason FB, reference = the ICN of
+        the reversed claim, amount > 0), oldest first; each is taken from the payee's
+        payment with a PLB as far as the payment allows (TransactionSummary.plb)."""
         if not self._payees:
             raise EdiHitError("no claims to remit: an 835 needs at least one claim")
         first_payer = next(iter(self._payees.values())).payer
         receiver = self.receiver_id or self._default_receiver()
-        out = SegmentWriter(stream, self.delimiters, line_break=self.line_break)
+        self._recoverable = dict(recoverable or {})
+        delimiters = self._choose_delimiters(receiver)
+        self._out_table = bytes.maketrans(
+            (_ELEM + _COMP + _SEG).encode(),
+            (delimiters.element + delimiters.component + delimiters.segment).encode())
+        out = SegmentWriter(stream, delimiters, line_break=self.line_break)
         out.begin_interchange(
             first_payer.interchange_qualifier, first_payer.interchange_id or "EDIHIT",
             self.receiver_qualifier, receiver, self.control_number, now=self.now,
@@ -545,6 +590,25 @@ class RemittanceBuilder:
         self._spill.close()
         return summaries
 
+    def _choose_delimiters(self, receiver: str) -> Delimiters:
+        """The preferred delimiters, unless a value uses one of them: then others that no
+        value uses (the spill is scanned for them; this is the rare path)."""
+        header = [receiver]
+        for p in self._payees.values():
+            header += [p.name, p.id, p.tax_id]
+            for obj in (p.payer, p.address):
+                if is_dataclass(obj):
+                    header += [getattr(obj, f.name) for f in fields(obj)]
+        text = "".join(v for v in header if isinstance(v, str))
+        if not self._collides and self._forbidden.isdisjoint(text):
+            return self.delimiters
+        used = set(text)
+        spill = self._spill
+        spill.seek(0)
+        while chunk := spill.read(1 << 20):
+            used.update(chr(b) for b in set(chunk) if b < 128)
+        return choose_delimiters(self.delimiters, used)
+
     def _default_receiver(self) -> str:
         env = getattr(self._first_claim, "envelope", None)
         for attr in ("sender_id", "interchange_sender_id", "submitter_id"):
@@ -558,11 +622,26 @@ class RemittanceBuilder:
         payer = payee.payer
         control = f"{number:04d}"
         plb = list(self.provider_adjustments.get(payee.id, ()))
+        available = payee.paid - sum((p.amount for p in plb), _ZERO)
+        for owed in self._recoverable.get(payee.id, ()):
+            if available <= 0:
+                break
+            take = min(owed.amount, available)  # recoup an open balance (positive FB)
+            plb.append(ProviderLevelAdjustment("FB", take, owed.reference))
+            available -= take
+        if available < 0:
+            # Reversals outweigh payments: pay nothing now, carry the debt forward by the
+            # ICN of each reversed claim (negative FB), the rest by this transaction.
+            debt = -available
+            for icn, amount in payee.reversals:
+                if debt <= 0:
+                    break
+                take = min(amount, debt)
+                plb.append(ProviderLevelAdjustment("FB", -take, icn))
+                debt -= take
+            if debt > 0:
+                plb.append(ProviderLevelAdjustment("FB", -debt, f"{self.control_number}{control}"))
         payment = payee.paid - sum((p.amount for p in plb), _ZERO)
-        if payment < 0:
-            # Reversals outweigh payments: carry the debt forward, pay nothing now.
-            plb.append(ProviderLevelAdjustment("FB", payment, f"{self.control_number}{control}"))
-            payment = _ZERO
         if transaction_discrepancy(payment, [payee.paid], [p.amount for p in plb]):
             raise BalanceError(f"payee {payee.id}: BPR02 {payment} does not balance")
         out.begin_transaction("835", control, None)
@@ -571,7 +650,7 @@ class RemittanceBuilder:
         else:
             out.write(["BPR", "I", format_amount(payment), "C", payer.payment_method,
                        *([""] * 11), self._date])
-        out.write(["TRN", "1", f"{self.control_number:09d}{control}", payer.trace_id])
+        out.write(["TRN", "1", self.trace_number(number), payer.trace_id])
         out.write(["DTM", "405", self._date])
         out.write(["N1", "PR", payer.name])
         out.write(["N3", payer.address_line1, payer.address_line2])
@@ -595,12 +674,13 @@ class RemittanceBuilder:
         out.flush()  # the claims are copied byte for byte from the spill
         spill = self._spill
         ranges = payee.ranges
+        table = self._out_table
         for i in range(0, len(ranges), 2):
             spill.seek(ranges[i])
             remaining = ranges[i + 1] - ranges[i]
             while remaining:
                 chunk = spill.read(min(remaining, 1 << 20))
-                stream.write(chunk)
+                stream.write(chunk.translate(table))
                 remaining -= len(chunk)
         out.segments_written += payee.segments
         for start in range(0, len(plb), 6):
@@ -621,6 +701,8 @@ class RemittanceBuilder:
             provider_adjustments=sum((p.amount for p in plb), _ZERO),
             payment=payment,
             segments=segments,
+            trace_number=self.trace_number(number),
+            plb=plb,
         )
 
 

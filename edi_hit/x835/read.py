@@ -15,9 +15,10 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Iterator
 from datetime import date
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 from typing import Any
 
 from edi_hit.errors import Finding, X12Error
@@ -29,6 +30,7 @@ from .model import CasAdjustment, Party, ProviderAdjustment, RemitClaim, RemitLi
 __all__ = ["RemittanceReader", "read_835", "check_balancing"]
 
 _ZERO = Decimal(0)
+_REAL = re.compile(r"-?(?:\d+(?:\.\d*)?|\.\d+)")
 
 # Loop names used as states.
 OUTSIDE, HEADER, L1000A, L1000B, L2000, L2100, L2110, FOOTER = (
@@ -96,18 +98,21 @@ class RemittanceReader:
 
     # -- values -------------------------------------------------------------------
     def _amount(self, seg: list[str], n: int, *, required: bool = True) -> Decimal | None:
+        """An X12 R value: optional '-', digits with at most one '.', at most 18 digits;
+        no exponent (R has none), no '+', no NaN or infinity."""
         text = _el(seg, n).strip()
         if not text:
             if required:
                 raise self._error(seg, n, "a required amount is missing", "a decimal amount", "")
             return None
-        try:
-            value = Decimal(text)
-        except InvalidOperation:
-            value = None
-        if value is None or not value.is_finite():
-            raise self._error(seg, n, "", "a decimal amount", text)
-        return value
+        if not _REAL.fullmatch(text):
+            exponent = "e" in text.lower() and text.lower() not in ("nan", "-nan")
+            raise self._error(seg, n, "X12 R has no exponent notation" if exponent else "",
+                              "a decimal amount", text[:40])
+        if sum(ch.isdigit() for ch in text) > 18:
+            raise self._error(seg, n, "amount too long", "at most the 18 digits X12 R allows",
+                              text[:40])
+        return Decimal(text)
 
     def _date(self, seg: list[str], n: int) -> date | None:
         text = _el(seg, n).strip()
@@ -228,6 +233,9 @@ class RemittanceReader:
         r = self._remit
         r.handling_code = _el(seg, 1)
         r.payment_amount = self._amount(seg, 2)
+        if r.payment_amount < 0:
+            raise self._error(seg, 2, "the total payment cannot be negative (BPR03 says "
+                              "credit or debit)", "an amount of 0 or more", _el(seg, 2))
         r.credit_debit = _el(seg, 3)
         r.payment_method = _el(seg, 4)
         r.payment_date = self._date(seg, 16)

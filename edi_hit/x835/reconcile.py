@@ -10,6 +10,13 @@
 # re-adjudication come out as the net the supplier actually received. What matches
 # nothing is reported, never dropped: claims with no remittance, remittance claims with
 # no 837 claim, and 835 lines with no 837 line.
+#
+# Provider-level adjustments (PLB) change what the payee receives without belonging to a
+# line: each is listed with what it means (FB with a negative amount: a debt carried
+# forward, usually a reversal bigger than the payment; FB positive: an earlier debt
+# recouped from this payment) and, when its reference is the ICN of a claim on either
+# side, that claim. The totals say what was paid on the lines, what the PLBs took or
+# added, and the net the payee received (sum of BPR02).
 
 from __future__ import annotations
 
@@ -21,7 +28,8 @@ from typing import Any
 
 from .model import RemitClaim, Remittance, decimal_to_json
 
-__all__ = ["LineReconciliation", "ClaimRef", "ReconcileReport", "reconcile"]
+__all__ = ["LineReconciliation", "ClaimRef", "ProviderAdjustmentRow", "ReconcileReport",
+           "reconcile"]
 
 _ZERO = Decimal(0)
 
@@ -108,10 +116,40 @@ class ClaimRef:
 
 
 @dataclass(slots=True)
+class ProviderAdjustmentRow:
+    """One PLB adjustment of a remittance (a positive amount reduced the payment)."""
+
+    provider_id: str
+    reason: str
+    reference: str | None
+    amount: Decimal
+    patient_control_number: str | None = None  # the claim whose ICN is the reference
+    file: str | None = None
+
+    @property
+    def meaning(self) -> str:
+        if self.reason == "FB":
+            return "recouped (earlier debt)" if self.amount > 0 else "carried forward (debt)"
+        return {"WO": "overpayment recovery", "L6": "interest"}.get(self.reason, self.reason)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"provider_id": self.provider_id, "reason": self.reason,
+                "reference": self.reference, "amount": decimal_to_json(self.amount),
+                "meaning": self.meaning, "patient_control_number": self.patient_control_number,
+                "file": self.file}
+
+
+@dataclass(slots=True)
 class ReconcileReport:
     lines: list[LineReconciliation] = field(default_factory=list)
     claims_without_remittance: list[ClaimRef] = field(default_factory=list)
     remittances_without_claim: list[ClaimRef] = field(default_factory=list)
+    provider_adjustments: list[ProviderAdjustmentRow] = field(default_factory=list)
+    payments: Decimal = _ZERO  # sum of BPR02 (signed by BPR03)
+
+    @property
+    def provider_adjustment_total(self) -> Decimal:
+        return sum((p.amount for p in self.provider_adjustments), _ZERO)
 
     @property
     def expected_paid(self) -> Decimal:
@@ -136,8 +174,11 @@ class ReconcileReport:
                 "remitted_paid": m(self.remitted_paid),
                 "difference": m(self.remitted_paid - self.expected_paid),
                 "underpaid": m(sum((r.difference for r in self.underpaid), _ZERO)),
+                "provider_adjustments": m(self.provider_adjustment_total),
+                "payments": m(self.payments),
                 "lines": counts,
             },
+            "provider_adjustments": [p.to_dict() for p in self.provider_adjustments],
             "lines": [r.to_dict() for r in self.lines],
             "claims_without_remittance": [c.to_dict() for c in self.claims_without_remittance],
             "remittances_without_claim": [c.to_dict() for c in self.remittances_without_claim],
@@ -168,9 +209,16 @@ class ReconcileReport:
             out.append(f"remittance {c.patient_control_number} (ICN "
                        f"{c.payer_claim_control_number}): no such claim in the 837 (paid "
                        f"{_money(c.paid)})")
+        for p in self.provider_adjustments:
+            claim = f" (claim {p.patient_control_number})" if p.patient_control_number else ""
+            out.append(f"PLB {p.reason}:{p.reference or ''}{claim} {_money(p.amount)}: "
+                       f"{p.meaning}")
         diff = self.remitted_paid - self.expected_paid
         out.append(f"expected {_money(self.expected_paid)}, remitted {_money(self.remitted_paid)}, "
                    f"difference {_money(diff)}")
+        if self.provider_adjustments:
+            out.append(f"provider-level adjustments {_money(self.provider_adjustment_total)}; "
+                       f"paid to the provider (BPR02) {_money(self.payments)}")
         return "\n".join(out)
 
 
@@ -191,8 +239,11 @@ def reconcile(priced_claims: Iterable[Any], remittances: Iterable[Remittance]) -
     by_ctl: dict[tuple[str, str], LineReconciliation] = {}
     by_code_date: dict[tuple[str, str, date | None], list[LineReconciliation]] = {}
     claim_totals: dict[str, list[Decimal]] = {}
+    icn_to_pcn: dict[str, str] = {}
     for pc in priced_claims:
         pcn = pc.claim.patient_control_number or ""
+        if pc.payer_claim_control_number:
+            icn_to_pcn[pc.payer_claim_control_number] = pcn
         rows = rows_by_claim.setdefault(pcn, [])
         totals = claim_totals.setdefault(pcn, [_ZERO, _ZERO])
         totals[0] += pc.total_charge
@@ -223,7 +274,13 @@ def reconcile(priced_claims: Iterable[Any], remittances: Iterable[Remittance]) -
                 row.payer_claim_control_numbers.append(pc.payer_claim_control_number)
 
     remitted_pcns: set[str] = set()
+    plbs = []
     for remit in remittances:
+        report.payments += remit.signed_payment
+        plbs.extend((p, remit.file) for p in remit.provider_adjustments)
+        for rc in remit.claims:
+            if rc.payer_claim_control_number:
+                icn_to_pcn.setdefault(rc.payer_claim_control_number, rc.patient_control_number)
         for rc in remit.claims:
             pcn = rc.patient_control_number
             if pcn not in rows_by_claim:
@@ -234,6 +291,10 @@ def reconcile(priced_claims: Iterable[Any], remittances: Iterable[Remittance]) -
             remitted_pcns.add(pcn)
             _match_claim(pcn, rc, rows_by_claim[pcn], by_ctl, by_code_date)
 
+    for p, file in plbs:
+        report.provider_adjustments.append(ProviderAdjustmentRow(
+            p.provider_id, p.reason, p.reference, p.amount, icn_to_pcn.get(p.reference or ""),
+            file))
     for pcn, rows in rows_by_claim.items():
         report.lines.extend(rows)
         if pcn not in remitted_pcns:

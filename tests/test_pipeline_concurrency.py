@@ -1,0 +1,80 @@
+"""Concurrent runs on one history serialize where their decisions depend on it: 40 pairs
+of real processes, started together, with overlapping beneficiaries - never a double
+payment, the deductible taken once, never a traceback."""
+from __future__ import annotations
+
+import os
+from collections import defaultdict
+from decimal import Decimal as D
+
+from edi_hit.pricing.history import SQLiteHistory
+from edi_hit.x835 import read_835
+from helpers_pricing import claim, dme, drug, line
+from helpers_runs import adjudicate_args, finish_fork, start_fork, write_claims
+
+PAIRS = 40
+_AT_ONCE = 5  # pairs started together (each pair on its own history)
+M1, M2 = "1AA1AA1AA11", "2BB2BB2BB22"
+
+
+def _files(folder):
+    """A: M1 and M2 on 03-05. B: M1 on 03-06 (the deductible is shared) and M2 on 03-05
+    again under another CLM01 (same member, day and category: one of them is paid)."""
+    drugs = [drug("2024-03-01", pcn=f"DME-{m}", mbi=m) for m in (M1, M2)]
+    a = write_claims(folder / "a.837", [*drugs, claim(line("G0068", "2024-03-05"), pcn="A1", mbi=M1),
+                                        claim(line("G0068", "2024-03-05"), pcn="A2", mbi=M2)], 1)
+    b = write_claims(folder / "b.837", [*drugs, claim(line("G0068", "2024-03-06"), pcn="B1", mbi=M1),
+                                        claim(line("G0068", "2024-03-05"), pcn="B2", mbi=M2)], 2)
+    return a, b
+
+
+def _check(folder, hist, results):
+    for code, err in results:
+        assert code == 0 and "Traceback" not in err, err
+    # from the 835s on disk, not from the ledger: per member, paid lines per day and
+    # category, and the deductible (PR-1) taken
+    paid_days = defaultdict(int)
+    pr1 = defaultdict(D)
+    for name in ("a.835", "b.835"):
+        for remit in read_835(folder / name):
+            for c in remit.claims:
+                for ln in c.lines:
+                    if ln.code == "G0068" and (ln.allowed or 0) > 0:  # paid, maybe all PR-1
+                        paid_days[(c.patient_id, ln.service_date)] += 1
+                    pr1[c.patient_id] += sum((x.amount for x in ln.adjustments
+                                              if (x.group, x.reason) == ("PR", "1")), D(0))
+    assert max(paid_days.values()) == 1, (folder, paid_days)
+    assert len(paid_days) == 3, (folder, paid_days)  # M1 on 03-05 and 03-06, M2 on 03-05
+    # the 2024 deductible is 240.00: M1's two visits (allowed 160.00 each) take 160.00
+    # then 80.00, whichever run came first; M2's one paid visit takes 160.00
+    assert pr1[M1] == D("240.00") and pr1[M2] == D("160.00"), (folder, pr1)
+    with SQLiteHistory(hist, readonly=True) as h:
+        assert h.check() == []
+        assert [r.status for r in h.runs()] == ["done", "done"]
+
+
+def test_forty_concurrent_pairs_never_pay_twice(tmp_path):
+    waited = 0
+    for first in range(0, PAIRS, _AT_ONCE):
+        pairs = []
+        for n in range(first, min(first + _AT_ONCE, PAIRS)):
+            folder = tmp_path / f"pair{n}"
+            folder.mkdir()
+            hist = folder / "h.db"
+            a, b = _files(folder)
+            with SQLiteHistory(hist) as h:  # the DME MAC covered both members' drug (C26)
+                h.import_dme([dme("2024-03-01", mbi=m) for m in (M1, M2)])
+            gate, go = os.pipe()
+            procs = [start_fork(*adjudicate_args([src], folder / f"{src.stem}.835", hist),
+                                gate=gate) for src in (a, b)]
+            pairs.append((folder, hist, procs, gate, go))
+        for *_, gate, go in pairs:  # each pair's two runs start together
+            os.write(go, b"xx")
+            os.close(gate)
+            os.close(go)
+        for folder, hist, procs, _, _ in pairs:
+            results = [finish_fork(p)[::2] for p in procs]  # (code, stderr)
+            waited += any("waiting for it to finish" in err for _, err in results)
+            _check(folder, hist, results)
+    # the runs overlapped: in some pairs the second run had to wait for the first
+    assert waited > 0
