@@ -24,9 +24,10 @@ from .x837 import Checker837
 from .hit import npi_problem
 from .loops import LoopTracker837
 
-__all__ = ["validate", "ALL_LEVELS"]
+__all__ = ["validate", "ALL_LEVELS", "TR3_ENGINES"]
 
 ALL_LEVELS = (1, 2, 3, 4)
+TR3_ENGINES = ("edi-hit", "pyx12")
 _MAX_OUTSIDE = 20
 MAX_PER_CODE = 1000   # issues kept per finding code and file; the rest are counted
 
@@ -36,17 +37,21 @@ def _el(seg, n):
 
 
 def validate(source, *, name: str | None = None, levels=ALL_LEVELS, today: date | None = None,
-             hit: str = "auto") -> ValidationReport:
+             hit: str = "auto", engine: str = "edi-hit") -> ValidationReport:
     """Validate one X12 file (837P or 835) and return what was found.
 
-    source: a path, bytes, or a binary file object (read whole when level 2 runs,
-    since pyx12 needs a second pass). levels: any of 1 (syntax and envelope, always
-    run), 2 (TR3 through pyx12), 3 (balancing and cross-field), 4 (HIT edits).
+    source: a path, bytes, or a binary file object (read whole when pyx12 runs level
+    2, since it needs a second pass). levels: any of 1 (syntax and envelope, always
+    run), 2 (TR3), 3 (balancing and cross-field), 4 (HIT edits).
     hit: which 837P claims get the HIT edits: "auto" (claims with an HIT G-code),
     "all" (every claim is an HIT claim) or "none".
+    engine: who checks level 2: "edi-hit" (its own engine, in the same pass) or
+    "pyx12" (pyx12 itself, a second pass).
     """
     if hit not in ("auto", "all", "none"):
         raise ValueError("hit must be 'auto', 'all' or 'none'")
+    if engine not in TR3_ENGINES:
+        raise ValueError(f"engine must be one of {TR3_ENGINES}")
     levels = tuple(sorted(set(levels) | {1}))
     if not set(levels) <= set(ALL_LEVELS):
         raise ValueError(f"levels must be among {ALL_LEVELS}")
@@ -56,12 +61,16 @@ def validate(source, *, name: str | None = None, levels=ALL_LEVELS, today: date 
     elif hasattr(source, "read"):
         name = name or (getattr(source, "name", None) if isinstance(getattr(source, "name", None), str)
                         else None)
-        if 2 in levels:   # pyx12 needs a second pass over the same bytes
+        if 2 in levels and engine == "pyx12":   # pyx12 needs a second pass over the bytes
             stream = getattr(source, "buffer", source)
             source = stream.read()
     report = ValidationReport(file=name, levels=levels)
-    _Pass(report, source, name, levels, today, hit).run()
-    if 2 in levels and report.interchanges:
+    tr3 = None
+    if 2 in levels and engine == "edi-hit":
+        from .tr3map import start_engine
+        tr3 = start_engine(report_adder(report, name))
+    _Pass(report, source, name, levels, today, hit, tr3).run()
+    if 2 in levels and engine == "pyx12" and report.interchanges:
         from .tr3 import run_tr3
         run_tr3(source, name, report_adder(report, name), report.notes)
     elif 2 not in levels:
@@ -97,8 +106,9 @@ def _note_dropped(report: ValidationReport) -> None:
 class _Pass:
     """The single streaming pass for levels 1, 3 and 4."""
 
-    def __init__(self, report, source, name, levels, today, hit):
+    def __init__(self, report, source, name, levels, today, hit, tr3=None):
         self.report = report
+        self.tr3 = tr3   # level 2: edi-hit's TR3 engine sees every segment
         self.source = source
         self.name = name
         self.levels = levels
@@ -124,9 +134,12 @@ class _Pass:
         reader = SegmentReader(self.source, self.name)
         tracker = self.tracker = EnvelopeTracker(file=self.name)
         npi_checks = 4 in self.levels
+        tr3 = self.tr3.feed if self.tr3 is not None else None
         try:
             for seg in reader:
                 index = reader.index
+                if tr3 is not None:
+                    tr3(seg, index, reader.delimiters)
                 sid = seg[0]
                 if self.loops is not None and sid not in ENVELOPE_IDS:
                     self.loops.feed(seg, index)
@@ -155,6 +168,8 @@ class _Pass:
                      exc.describe() if hasattr(exc, "describe") else str(exc),
                      getattr(exc, "segment_index", None) or (None if first else reader.index + 1),
                      getattr(exc, "segment_id", None), getattr(exc, "element", None))
+        if self.tr3 is not None:
+            self.tr3.finish()
         self.report.segments = reader.index
         for f in reader.findings + tracker.findings:
             issue = Issue.from_finding(f, level=1)

@@ -20,7 +20,7 @@ __all__ = ["Issue", "ValidationReport", "InterchangeResult", "GroupResult",
 
 LEVEL_NAMES = {
     1: "syntax and envelope",
-    2: "implementation guide (TR3, pyx12)",
+    2: "implementation guide (TR3)",
     3: "balancing and cross-field",
     4: "HIT edits (payer rules)",
 }
