@@ -100,6 +100,9 @@ def _repetitions(raw: str, rep: str | None, allowed: int):
 
 
 def _composite_repeats(comp: Comp, raw: str, sep, rep, icvn, errors) -> None:
+    if comp.usage == "N":   # present at all is the one error, repeated or not
+        _composite(comp, raw.split(sep), icvn, errors)
+        return
     parts, too_many = _repetitions(raw, rep, comp.repeat)
     if too_many:
         errors.append(SegErr("12", f"Composite {_label(comp)}: more repetitions than the "

@@ -9,7 +9,9 @@
 # element errors came. This module keeps that cursor and hands each finished node
 # to tr3._segment_issues, the same conversion the pyx12 path uses, so both engines
 # produce identical Issues (codes, IK3 loop, IK4 element, reference and copy).
-# The cursor costs nothing until an error arrives: a node is only built then.
+# The cursor costs nothing until an error arrives: a node is only built then. Each
+# issue goes out with its node's place in the tree, for the engine to keep pyx12's
+# order among the issues of one segment.
 from __future__ import annotations
 
 from ..tr3 import _segment_issues
@@ -18,25 +20,25 @@ __all__ = ["ErrTree"]
 
 
 class _Node:
-    __slots__ = ("errors", "elements", "cursor")
+    __slots__ = ("errors", "elements", "cursor", "key")
 
-    def __init__(self):
+    def __init__(self, key):
         self.errors: list[dict] = []
         self.elements: list[dict] = []
         self.cursor = None
+        self.key = key          # its place in the tree: under the current ST
 
 
 class ErrTree:
     def __init__(self, out: list):
-        self.out = out          # the engine's buffer of add() calls
+        self.out = out          # the engine's buffer of (tree key, args, kw) add() calls
+        self.st_key = (0, 0, 0)  # the ST node new segment nodes hang under
         self.sid = None         # the current segment node: id, index, loop;
         self.index = None       # None when the cursor is on an envelope node
         self.loop = None
         self.node: _Node | None = None   # its errors, once it has any
         self.has_st = False     # pyx12 drops segment errors before the first ST
 
-    def add(self, *args, **kw) -> None:
-        self.out.append((args, kw))
 
     def add_seg(self, sid, index, loop) -> None:
         if self.node is not None:
@@ -53,7 +55,7 @@ class ErrTree:
         if self.index is None or not self.has_st:
             return None
         if self.node is None:
-            self.node = _Node()
+            self.node = _Node(self.st_key + (1,))
         return self.node
 
     def seg_error(self, code: str, message: str, value=None) -> None:
@@ -86,8 +88,10 @@ class ErrTree:
     def flush(self) -> None:
         node, self.node = self.node, None
         if node is not None and (node.errors or node.elements):
+            out, key = self.out, node.key
             _segment_issues({"seg_id": self.sid, "cur_line": self.index, "ls_id": self.loop,
-                             "errors": node.errors, "elements": node.elements}, self.add)
+                             "errors": node.errors, "elements": node.elements},
+                            lambda *a, **k: out.append((key, a, k)))
 
 
 def _position(target) -> tuple[int, int | None]:

@@ -45,12 +45,13 @@ def compiled_maps():
 
 
 class _Envelope:
-    """An ISA, GS or ST node of pyx12's error tree: its own errors and its line."""
+    """An ISA, GS or ST node of pyx12's error tree: its own errors, its line, and its
+    place in the tree (key): (interchange, group, transaction) numbers, 0 above."""
 
-    __slots__ = ("kind", "open", "close", "errors", "done")
+    __slots__ = ("kind", "open", "close", "errors", "done", "key")
 
-    def __init__(self, kind, index):
-        self.kind, self.open, self.close = kind, index, None
+    def __init__(self, kind, index, key):
+        self.kind, self.open, self.close, self.key = kind, index, None, key
         self.errors: list[dict] = []
         self.done = False
 
@@ -73,6 +74,7 @@ class Tr3Engine:
         self.buf: list = []
         self.tree = ErrTree(self.buf)
         self.env = {"isa": None, "gs": None, "st": None}
+        self.nodes = 0              # ISA/GS/ST nodes opened, numbering them in tree order
         self.icvn = None
         self.sep = ":"
         self.rep = None
@@ -97,7 +99,7 @@ class Tr3Engine:
         else:
             self._feed(seg, sid, index, delimiters)
         if self.buf:
-            self._release()
+            self._release(index - 1)
 
     def _check(self, node, seg, sid, index) -> None:
         """A placed segment: the cursor moves to it, then its reader and element errors."""
@@ -158,9 +160,9 @@ class Tr3Engine:
             return
         self._drain()
         for kind in ("isa", "gs", "st"):
-            self._emit(kind, at_start=False)
+            self._emit(kind)
         self.tree.flush()
-        self._release()
+        self._release(None)
 
     # -- envelopes -----------------------------------------------------------
     def _isa(self, seg, index) -> None:
@@ -230,20 +232,31 @@ class Tr3Engine:
             self.tree.envelope()
 
     def _open(self, kind, index) -> None:
-        self._emit(kind, at_start=False)
+        self._emit(kind)
         if kind != "st":
             self.tree.envelope()
-        self.env[kind] = _Envelope(kind, index)
+        self.nodes += 1
+        # Where pyx12 hangs the node: a group under the current interchange, a
+        # transaction set under the current group (err_handler.add_gs_loop/add_st_loop).
+        if kind == "isa":
+            key = (self.nodes, 0, 0)
+        else:
+            parent = self.env["isa" if kind == "gs" else "gs"]
+            base = parent.key if parent is not None else (0, 0, 0)
+            key = (base[0], self.nodes, 0) if kind == "gs" else (base[0], base[1], self.nodes)
+        self.env[kind] = _Envelope(kind, index, key)
+        if kind == "st":
+            self.tree.st_key = key
 
     def _close(self, kind, index) -> None:
         env = self.env[kind]
         if env is not None and not env.done:
             env.close = index
-            self._emit(kind, at_start=True)
+            self._emit(kind)
 
-    def _emit(self, kind, *, at_start: bool) -> None:
+    def _emit(self, kind) -> None:
         """Report an envelope node's own errors once, at its closing segment (or its
-        opening one when it never closed), before that segment's other errors."""
+        opening one when it never closed)."""
         env = self.env[kind]
         if env is None or env.done:
             return
@@ -260,12 +273,8 @@ class Tr3Engine:
         else:
             tree = {"interchanges": [{**empty, "groups": [{**empty, "transactions": [
                 {**empty, **node}]}]}]}
-        calls: list = []
-        _issues_from_tree(tree, lambda *a, **k: calls.append((a, k)))
-        if at_start:
-            self.buf[0:0] = calls
-        else:
-            self.buf.extend(calls)
+        key = env.key + (0,)     # a node's own errors come before its children's
+        _issues_from_tree(tree, lambda *a, **k: self.buf.append((key, a, k)))
 
     def _drain(self) -> None:
         """pyx12's handle_errors: reader errors to the node of their kind."""
@@ -277,11 +286,23 @@ class Tr3Engine:
                 if env is not None and not env.done:
                     env.errors.append({"err_cde": code, "err_str": message})
 
-    def _release(self) -> None:
+    def _release(self, before: int | None) -> None:
+        """Hand over the issues of segments before `before` (all when None), in pyx12's
+        tree order among those of one segment: an error at a closing segment (GE, say)
+        can belong to an earlier transaction set's node than the envelope errors
+        reported there, and every issue of a segment is known one segment later."""
+        if before is None:
+            ready, self.buf = self.buf, []
+        else:
+            ready = [e for e in self.buf if (e[1][3] or 0) < before]
+            if not ready:
+                return
+            self.buf = [e for e in self.buf if (e[1][3] or 0) >= before]
+        self.tree.out = self.buf
+        ready.sort(key=lambda e: ((e[1][3] or 0), e[0]))
         add = self._add
-        for args, kw in self.buf:
+        for _, args, kw in ready:
             add(*args, **kw)
-        self.buf.clear()
 
     # -- the walk -----------------------------------------------------------
     def _frames_for(self, node) -> list[Frame]:
