@@ -14,7 +14,8 @@ from datetime import date
 import click
 
 from ..errors import EdiHitError
-from ..validation import ALL_LEVELS, LEVEL_NAMES, validate, write_999, write_ta1
+from ..validation import ALL_LEVELS, LEVEL_NAMES, write_999, write_ta1
+from ..validation.parallel import default_jobs, validate_files
 from .common import open_output
 
 
@@ -87,8 +88,11 @@ def _text(report, limit: int, out) -> None:
               help="The date that 'in the future' is measured from (default: today).")
 @click.option("--max-findings", type=click.IntRange(min=1), default=200, show_default=True,
               help="Text format: findings printed per file.")
+@click.option("-j", "--jobs", type=click.IntRange(min=1), default=None, metavar="N",
+              help="Processes to use: one file each, or for one large file, level 2 beside "
+                   "the others [default: the cores available].")
 def validate_command(files, fmt, levels, no_tr3, engine, hit_mode, ack, ack_output, today,
-                     max_findings):
+                     max_findings, jobs):
     """Check X12 837P / 835 files and say exactly what is wrong.
 
     \b
@@ -110,6 +114,7 @@ def validate_command(files, fmt, levels, no_tr3, engine, hit_mode, ack, ack_outp
       edi-hit validate claims.837 --ack 999 -o claims.999
       edi-hit validate claims.837 --ack ta1 -o -      TA1 on stdout, findings on stderr
       edi-hit validate in/*.837 --hit all             every claim must be an HIT claim
+      edi-hit validate -j 1 in/*.837                  one process (default: all cores)
 
     \b
     Each finding names the file, segment number, segment id and element:
@@ -125,10 +130,10 @@ def validate_command(files, fmt, levels, no_tr3, engine, hit_mode, ack, ack_outp
     out = sys.stderr if ack_output == "-" else sys.stdout
     day = today.date() if today else date.today()
     reports = []
-    for path in files:
-        source = sys.stdin.buffer if path == "-" else path
-        report = validate(source, name="<stdin>" if path == "-" else path, levels=chosen,
-                          today=day, hit=hit_mode, engine=engine)
+    sources = [sys.stdin.buffer if path == "-" else path for path in files]
+    names = ["<stdin>" if path == "-" else path for path in files]
+    for report in validate_files(sources, names=names, jobs=jobs or default_jobs(),
+                                 levels=chosen, today=day, hit=hit_mode, engine=engine):
         reports.append(report)
         if fmt == "text":
             _text(report, max_findings, out)

@@ -37,7 +37,7 @@ def _el(seg, n):
 
 
 def validate(source, *, name: str | None = None, levels=ALL_LEVELS, today: date | None = None,
-             hit: str = "auto", engine: str = "edi-hit") -> ValidationReport:
+             hit: str = "auto", engine: str = "edi-hit", jobs: int = 1) -> ValidationReport:
     """Validate one X12 file (837P or 835) and return what was found.
 
     source: a path, bytes, or a binary file object (read whole when pyx12 runs level
@@ -47,6 +47,8 @@ def validate(source, *, name: str | None = None, levels=ALL_LEVELS, today: date 
     "all" (every claim is an HIT claim) or "none".
     engine: who checks level 2: "edi-hit" (its own engine, in the same pass) or
     "pyx12" (pyx12 itself, a second pass).
+    jobs: processes one file may use; with 2 or more, edi-hit's TR3 engine checks a
+    large file on disk in a child process while this one runs the other levels.
     """
     if hit not in ("auto", "all", "none"):
         raise ValueError("hit must be 'auto', 'all' or 'none'")
@@ -67,8 +69,8 @@ def validate(source, *, name: str | None = None, levels=ALL_LEVELS, today: date 
     report = ValidationReport(file=name, levels=levels)
     tr3 = None
     if 2 in levels and engine == "edi-hit":
-        from .tr3map import start_engine
-        tr3 = start_engine(report_adder(report, name))
+        from .tr3map import engine_for
+        tr3 = engine_for(report_adder(report, name), source, name, jobs=jobs)
     _Pass(report, source, name, levels, today, hit, tr3).run()
     if 2 in levels and engine == "pyx12" and report.interchanges:
         from .tr3 import run_tr3

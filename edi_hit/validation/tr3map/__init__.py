@@ -14,8 +14,9 @@ Modules: source (where the maps are), compile (XML -> tables), cache (tables on
 disk), model (tables -> node tree), walk (loop placement plans), reading (pyx12's
 reader checks), values (data types), elements (exact element checks), fastcheck
 (generated fast element checks), errtree (pyx12's error cursor -> Issues),
-stream (the engine).
+stream (the engine), remote (the engine in a child process, for large files).
 """
+from .remote import engine_for
 from .stream import Tr3Engine, compiled_maps, run_tr3_engine, start_engine
 
-__all__ = ["Tr3Engine", "compiled_maps", "run_tr3_engine", "start_engine"]
+__all__ = ["Tr3Engine", "compiled_maps", "engine_for", "run_tr3_engine", "start_engine"]
