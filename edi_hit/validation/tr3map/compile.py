@@ -44,7 +44,8 @@ class _Compiler:
         self.dataele: dict = {}
         self.codes: dict = {}
 
-    def loop(self, elem) -> tuple:
+    def children(self, elem) -> tuple:
+        """A loop's (or the map's) loops and segments in pyx12's order."""
         by_pos: dict[int, list] = {}
         for child in elem.findall("loop"):
             node = self.loop(child)
@@ -52,9 +53,11 @@ class _Compiler:
         for child in elem.findall("segment"):
             node = self.segment(child)
             by_pos.setdefault(node[4], []).append(node)
-        children = tuple(n for pos in sorted(by_pos) for n in by_pos[pos])
+        return tuple(n for pos in sorted(by_pos) for n in by_pos[pos])
+
+    def loop(self, elem) -> tuple:
         return ("L", elem.get("xid"), _text(elem, "name"), _text(elem, "usage"),
-                int(_text(elem, "pos")), _max(_text(elem, "repeat")), children)
+                int(_text(elem, "pos")), _max(_text(elem, "repeat")), self.children(elem))
 
     def segment(self, elem) -> tuple:
         sid = elem.get("xid")
@@ -137,14 +140,7 @@ def compile_tables(key: str, blobs: dict[str, bytes]) -> dict:
     for name in MAP_FILES + (CONTROL_MAP,):
         root = ET.fromstring(blobs[name])
         c = _Compiler(dataele, codesets, name)
-        by_pos: dict[int, list] = {}
-        for child in root.findall("loop"):
-            node = c.loop(child)
-            by_pos.setdefault(node[4], []).append(node)
-        for child in root.findall("segment"):
-            node = c.segment(child)
-            by_pos.setdefault(node[4], []).append(node)
-        maps[name] = tuple(n for pos in sorted(by_pos) for n in by_pos[pos])
+        maps[name] = c.children(root)
         ids[name] = root.get("xid")
         used_ele.update(c.dataele)
         used_codes.update(c.codes)

