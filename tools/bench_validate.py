@@ -80,15 +80,25 @@ import resource, sys
 sys.path.insert(0, {src!r})
 from datetime import date
 from edi_hit.validation import validate
-r = validate({path!r}, today=date(2027, 6, 1))
-print(r.segments, r.ok, resource.getrusage(resource.RUSAGE_SELF).ru_maxrss)
+from edi_hit.validation.tr3map import run_tr3_engine
+if {levels!r}:
+    r = validate({path!r}, today=date(2027, 6, 1), levels={levels!r})
+    n, ok = r.segments, r.ok
+else:
+    found = []
+    run_tr3_engine({path!r}, None, lambda *a, **k: found.append(a), [])
+    n, ok = "-", not found
+print(n, ok, resource.getrusage(resource.RUSAGE_SELF).ru_maxrss)
 """
 
 
-def peak_rss(path):
-    out = subprocess.run([sys.executable, "-c", RSS_CHILD.format(src=str(ROOT), path=path)],
-                         capture_output=True, text=True, check=True).stdout.split()
-    return int(out[0]), out[1] == "True", int(out[2]) / 1024
+def peak_rss(path, levels):
+    """(segments, valid, peak RSS MB) of a child validating `path` (levels None: the
+    TR3 engine alone)."""
+    code = RSS_CHILD.format(src=str(ROOT), path=path, levels=levels)
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                         check=True).stdout.split()
+    return out[0], out[1] == "True", int(out[2]) / 1024
 
 
 def wall(args, repeat):
@@ -146,10 +156,15 @@ def main(argv=None):
 
     if args.big:
         big = str(work / f"edi-hit-bench-validate-{args.big}.837")
-        write_hit_837(big, args.big, line_break=False)
-        for p in (path, big):
-            n, ok, rss = peak_rss(p)
-            print(f"peak RSS, validate all levels: {n:>10,} segments  {rss:7.1f} MB  (valid: {ok})")
+        big_segments = write_hit_837(big, args.big, line_break=False)
+        for label, levels in (("TR3 engine alone", None), ("levels 1,3,4", (1, 3, 4)),
+                              ("all levels", (1, 2, 3, 4))):
+            sizes = []
+            for p, n in ((path, segments), (big, big_segments)):
+                _, ok, rss = peak_rss(p, levels)
+                assert ok
+                sizes.append(f"{n:,} segments {rss:6.1f} MB")
+            print(f"peak RSS, {label:18} {sizes[0]}   {sizes[1]}")
         os.unlink(big)
 
     copies = []
