@@ -81,6 +81,22 @@ def test_corpus_seeds_mutated():
     assert not unexplained, "\n".join(c.describe() for c in unexplained[:10])
 
 
+def test_999_acknowledgments_and_their_mutations():
+    # edi-hit's own 999s (005010X231A1): one that accepts, one with IK3/IK4/CTX errors.
+    text = _hit()
+    bad = text.replace("N4*SPRINGFIELD*IL*627010001~\n", "").replace(
+        "DTP*472*D8*20260202", "DTP*472*D8*20260230")
+    cases = []
+    for body in (text, bad):
+        ack = write_999(validate(body.encode(), name="t.837", today=NOW.date()),
+                        control_number=3, now=NOW)
+        assert diff.compare("999", ack) is None
+        cases += [c for what, blob in diff.mutations(ack, 60, "999")
+                  if (c := diff.compare("999", blob, what)) is not None]
+    allowed, unexplained = explain(cases)
+    assert not unexplained, "\n".join(c.describe() for c in unexplained[:10])
+
+
 @pytest.mark.parametrize("path", corpus_files("invalid"), ids=lambda p: p.name[:50])
 def test_999_of_invalid_corpus_file_is_the_same(path):
     acks = []
@@ -127,6 +143,9 @@ ENTRY_FILES = {
     "pyx12-long-segment": lambda: _hit().replace("NM1*IL*1*DOE*JANE",
                                                  "NM1*IL*1*DOE" + " " * 20000 + "*JANE"),
     "repetition-separator": lambda: _hit().replace("PER*IC*EDI DESK", "PER*IC*EDI^DESK"),
+    # A 4010 interchange and group: pyx12 checks it with its 4010 837P map.
+    "not-5010": lambda: _hit().replace("*00501*", "*00401*").replace("005010X222A1",
+                                                                    "004010X098A1"),
     # ISA06 one character over its fixed width of 15: the pyx12 path cannot re-pad it.
     "pyx12-unreadable": lambda: _hit().replace("*ZZ*SUNRISE01      *", "*ZZ*SUNRISE01XXXXXXX*",
                                                1).replace("N3*12 OAK AVE", "N3*" + "A" * 56),

@@ -199,6 +199,12 @@ ALLOW_LIST = (
             "separator as a data character. edi-hit splits repetitions where the map allows "
             "them and reports IK403 12 (too many repetitions) elsewhere.",
             lambda c: any(e[3] == "12" for e in c.edi_hit.errors)),
+    Allowed("not-5010",
+            "an interchange whose first ISA12 is not 00501 (a 4010 file): pyx12 has 4010 "
+            "maps and checks it; edi-hit's engine compiles the 005010 guides only (837P "
+            "X222A1, 835 X221A1, 999 X231A1) and skips level 2 with a warning. Level 1 "
+            "rejects such an interchange anyway (ISA12 must be 00501).",
+            lambda c: c.edi_hit.skipped is not None and "(ISA12)" in c.edi_hit.skipped),
     Allowed("pyx12-unreadable",
             "the pyx12 path cannot be given the file (its interchanges declare different "
             "delimiters, or an ISA that is not 16 fixed-width elements), or the read stops "

@@ -160,7 +160,8 @@ class Placement:
         """Whether every non-wrapper loop of the new chain has been counted: the kept
         part was (if it was before), the loop entered is; the others are looked at."""
         if counted:
-            return all(new[depth - 1].counts.get(loop.pid, 0) > 0 for depth, loop in plan.checks)
+            return not plan.checks or all(new[depth - 1].counts.get(loop.pid, 0) > 0
+                                          for depth, loop in plan.checks)
         return all(loop.wrapper or new[d - 1].counts.get(loop.pid, 0) > 0
                    for d, loop in enumerate(target.chain) if d)
 

@@ -54,6 +54,7 @@ class Tr3Engine:
         self.map = self.control
         self.map_file = CONTROL_MAP
         self.skipping = False       # a group without a map: until the next GS or ISA
+        # Segment ids of the current map that go the common way (none while skipping).
         self.disabled = None        # the first ISA is not 5010: nothing is checked
         self.reader = ReaderChecks()
         self.buf: list = []         # issues not handed over yet: (tree key, args, kw)
@@ -101,31 +102,29 @@ class Tr3Engine:
         self._release(None)
 
     def _run(self) -> None:
-        """Check the pending segments, in order."""
+        """Check the pending segments, in order. The common case (a well-formed segment
+        with an id of the map, in a group with a map: `plain`) is kept to a few lookups
+        here; the rest goes the general way, in pyx12's order."""
         index = self.first_index
-        one = self._one
+        plain, sep = self.plain, self.sep
+        place, check, reader = self.place, self._check, self.reader
         for seg in self.pending:
-            one(seg, index)
+            sid = seg[0]
+            if sid in plain and len(seg) > 1 and seg[-1]:
+                first = seg[1]
+                if not first or first[0] == sep:
+                    reader.read(seg, sid, sep)
+                node = place(seg, sid, index)
+                if node is not None:
+                    check(node, seg, sid, index)
+            else:
+                self._general(seg, sid, index)
+                plain, sep = self.plain, self.sep     # a new ISA or GS may change them
+            if self.buf:
+                self._release(index - 1)
             index += 1
         self.pending = []
         self.isa_delimiters.clear()
-
-    def _one(self, seg: list[str], index: int) -> None:
-        """One segment. The common case (a well-formed segment with an id of the map,
-        in a group with a map) is kept to a few lookups; the rest goes the general way,
-        in pyx12's order."""
-        sid = seg[0]
-        if sid in self.plain and len(seg) > 1 and seg[-1] and not self.skipping:
-            first = seg[1]
-            if not first or first[0] == self.sep:
-                self.reader.read(seg, sid, self.sep)
-            node = self.place(seg, sid, index)
-            if node is not None:
-                self._check(node, seg, sid, index)
-        else:
-            self._general(seg, sid, index)
-        if self.buf:
-            self._release(index - 1)
 
     def _check(self, node, seg, sid, index) -> None:
         """A placed segment: the cursor moves to it, then its reader and element errors."""
@@ -151,6 +150,7 @@ class Tr3Engine:
             self.placement.at_isa()
             self.icvn = seg[12] if len(seg) > 12 else None
             self.skipping = False
+            self.plain = self.map.plain
             self.envelopes.open("isa", index)
             self._drain()
         elif sid == "GS":
@@ -187,6 +187,7 @@ class Tr3Engine:
             version = seg[12] if len(seg) > 12 else ""
             if version != "00501":
                 self.disabled = version
+                self.plain = frozenset()
                 self._add("warning", "tr3-skipped",
                           f"TR3 level skipped: the interchange version (ISA12) is "
                           f"{version!r}; the implementation guides edi-hit checks are "
@@ -208,16 +209,17 @@ class Tr3Engine:
             self.map_file = file
             self.map = self.roots[file]
             self.icvn_map = self.map.icvn or "00401"
-            self.plain = self.map.plain
             self.fast = {}
             self.reader.check_837_lx = self.map.map_id == "837"
         self.placement.at_gs(self.map)
         self.skipping = False
+        self.plain = self.map.plain
         self.envelopes.open("gs", index)
         self._drain()
 
     def _skip_group(self, index, vriic, fic, file) -> None:
         self.skipping = True
+        self.plain = frozenset()
         self.map_file = None
         self.reader.pop()
         self.tree.envelope()
