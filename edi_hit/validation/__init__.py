@@ -4,21 +4,24 @@ Four levels, each a source of Issues (Findings with a level and 999 codes):
 
 1. syntax and envelope (edi-hit's x12 layer): delimiters, segment ids, control
    numbers and counts;
-2. the implementation guide (TR3: 005010X222A1, 005010X221A1) through pyx12;
+2. the implementation guide (TR3: 005010X222A1, 005010X221A1) by edi-hit's own
+   engine compiled from pyx12's maps (tr3map/), or by pyx12 itself (engine="pyx12");
 3. balancing and cross-field: CLM02 = sum of SV102, the 835 equations, real dates
    not in the future, HL parent links;
 4. HIT edits (payer rules): NPI check digits, MBI format, G-code valid on the date,
    home place of service, units, one line per G-code per day.
 
-    report = validate("claims.837")
+    report = validate("claims.837")                   # jobs=2: level 2 on a second core
+    for report in validate_files(paths, jobs=2): ...   # one file per process
     report.ok, report.counts(), report.to_dict()
     write_999(report, open("claims.999", "wb"))
 """
 from .ack import write_999, write_ta1
 from .engine import ALL_LEVELS, validate
+from .parallel import validate_files
 from .report import (ClaimResult, GroupResult, InterchangeResult, Issue, TransactionResult,
                      ValidationReport, LEVEL_NAMES)
 
-__all__ = ["validate", "write_999", "write_ta1", "ValidationReport", "Issue",
+__all__ = ["validate", "validate_files", "write_999", "write_ta1", "ValidationReport", "Issue",
            "InterchangeResult", "GroupResult", "TransactionResult", "ClaimResult",
            "ALL_LEVELS", "LEVEL_NAMES"]
