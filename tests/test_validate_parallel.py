@@ -78,3 +78,14 @@ def test_cli_jobs_prints_in_order_and_exits_the_same(tmp_path, small_is_large):
     assert [r.exit_code for r in runs] == [1, 1]
     docs = [json.loads(r.stdout) for r in runs]
     assert docs[0] == docs[1] and [f["file"] for f in docs[0]["files"]] == paths
+
+
+def test_a_child_sends_no_more_issues_than_the_report_keeps(tmp_path, small_is_large,
+                                                            monkeypatch):
+    from edi_hit.validation import engine
+    monkeypatch.setattr(engine, "MAX_PER_CODE", 1)
+    bad = files(tmp_path)[1]       # two tr3-element issues: one kept, one counted
+    inline, split = validate(bad, today=TODAY), validate(bad, today=TODAY, jobs=2)
+    assert split.to_dict() == inline.to_dict()
+    assert len(split.issues) == 1 and split.notes == [
+        "1 more 'tr3-element' findings not listed (first 1 kept)"]

@@ -5,9 +5,9 @@
 # free and the file is large, read the file again in a forked child while the
 # parent does the rest. The child streams the file through its own SegmentReader
 # and engine (memory stays flat) and sends back only what it found, the engine's
-# add() calls; the parent replays them into the report when its own pass ends, so
-# the report is the same as with the engine inline (the report sorts its issues by
-# position). fork shares the compiled maps already loaded; where fork is not
+# add() calls (no more a code than the report keeps, and how many more there were);
+# the parent replays them into the report when its own pass ends, so the report is
+# the same as with the engine inline (the report sorts its issues by position). fork shares the compiled maps already loaded; where fork is not
 # available, or the parent runs threads (fork would copy their locks), the engine
 # runs inline instead.
 from __future__ import annotations
@@ -24,10 +24,19 @@ PARALLEL_MIN_BYTES = 2_000_000     # about 100,000 segments: below it a child co
 
 
 def _child(conn, source, name) -> None:
+    from ..engine import MAX_PER_CODE
     calls: list = []
+    seen: dict[str, int] = {}
+
+    def add(*args, **kw):   # the report keeps MAX_PER_CODE a code: send no more
+        n = seen[args[1]] = seen.get(args[1], 0) + 1
+        if n <= MAX_PER_CODE:
+            calls.append((args, kw))
+
     try:
-        run_tr3_engine(source, name, lambda *a, **k: calls.append((a, k)), [])
-        conn.send(("ok", calls))
+        run_tr3_engine(source, name, add, [])
+        conn.send(("ok", (calls, {c: n - MAX_PER_CODE for c, n in seen.items()
+                                  if n > MAX_PER_CODE})))
     except BaseException as exc:   # the parent reports it; the child must not hang it
         conn.send(("failed", f"{type(exc).__name__}: {exc}"))
     finally:
@@ -56,8 +65,12 @@ class RemoteTr3:
             self._conn.close()
             self._proc.join()
         if status == "ok":
-            for args, kw in payload:
+            calls, dropped = payload
+            for args, kw in calls:
                 self._add(*args, **kw)
+            for code, n in dropped.items():     # counted, for the report's note
+                for _ in range(n):
+                    self._add("error", code, "", None, None, level=2)
         else:
             self._add("warning", "tr3-skipped", f"TR3 level skipped: its process failed: "
                       f"{payload}", None, None, level=2)
