@@ -21,7 +21,7 @@ HIT = FIXTURES / "validate" / "hit_valid.837"
 def small_is_large(monkeypatch):
     """Let the test files, a few KB each, count as large enough to parallelise."""
     monkeypatch.setattr(remote, "PARALLEL_MIN_BYTES", 0)
-    monkeypatch.setattr(parallel, "PARALLEL_MIN_BYTES", 0)
+    monkeypatch.setattr(parallel, "POOL_MIN_BYTES", 0)
 
 
 def files(tmp_path):

@@ -128,6 +128,8 @@ def main(argv=None):
     ap.add_argument("--pyx12-claims", type=int, default=1_000)
     ap.add_argument("--big", type=int, default=100_000, help="claims in the RSS file (0 skips)")
     ap.add_argument("--files", type=int, default=4, help="files in the 2-core run")
+    ap.add_argument("--one-file-claims", type=int, default=50_000,
+                    help="claims in the one-file 2-core run (8 MB or more to use a 2nd core)")
     ap.add_argument("--repeat", type=int, default=3)
     ap.add_argument("--workdir", default=tempfile.gettempdir())
     args = ap.parse_args(argv)
@@ -180,11 +182,13 @@ def main(argv=None):
         copy = work / f"edi-hit-bench-validate-copy{k}.837"
         copy.write_bytes(Path(path).read_bytes())
         copies.append(str(copy))
+    one_file = str(work / f"edi-hit-bench-validate-{args.one_file_claims}.837")
+    write_hit_837(one_file, args.one_file_claims, line_break=False)
     for label, files in ((f"{args.files} files of {args.claims:,} claims", copies),
-                         (f"1 file of {args.claims:,} claims", [path])):
+                         (f"1 file of {args.one_file_claims:,} claims", [one_file])):
         one, two, ratio = speedup(files, args.repeat)
         print(f"wall, {label:28} -j 1 {one:6.2f} s   -j 2 {two:6.2f} s   speedup {ratio:.2f}x")
-    for p in copies + [path, small]:
+    for p in copies + [path, small, one_file]:
         os.unlink(p)
 
 

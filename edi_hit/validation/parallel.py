@@ -17,9 +17,11 @@ from concurrent.futures import ProcessPoolExecutor
 
 from .engine import validate
 from .report import ValidationReport
-from .tr3map.remote import PARALLEL_MIN_BYTES, forkable
+from .tr3map.remote import forkable
 
-__all__ = ["validate_files", "default_jobs"]
+__all__ = ["validate_files", "default_jobs", "POOL_MIN_BYTES"]
+
+POOL_MIN_BYTES = 2_000_000   # files in all; below it starting workers costs more than it saves
 
 
 def default_jobs() -> int:
@@ -51,7 +53,7 @@ def validate_files(sources, *, jobs: int = 1, names=None, **kw):
     names = list(names) if names is not None else [None] * len(sources)
     on_disk = [isinstance(s, (str, os.PathLike)) for s in sources]
     if jobs <= 1 or sum(on_disk) < 2 or not forkable() or \
-            _size([s for s, disk in zip(sources, on_disk) if disk]) < PARALLEL_MIN_BYTES:
+            _size([s for s, disk in zip(sources, on_disk) if disk]) < POOL_MIN_BYTES:
         for source, name in zip(sources, names):
             yield validate(source, name=name, jobs=jobs, **kw)
         return
