@@ -35,8 +35,18 @@ def test_a_clean_file_is_read_to_its_end_by_pyx12():
     assert not [i for i in report.issues if i.code == "tr3-incomplete"]
 
 
-def test_the_16kb_segment_file_is_not_valid_and_its_999_rejects():
+def test_the_16kb_segment_file_is_not_valid_and_its_999_rejects_with_either_engine():
+    # edi-hit's own TR3 engine reads every segment: the long segment is a level-1 error
     report = validate(sixteen_kb_segment(), name="16kb.837", levels=ALL, today=TODAY)
+    assert not report.ok
+    assert [(i.level, i.segment_index, i.segment_id) for i in report.issues
+            if i.code == "segment-length"] == [(1, 25, "NTE")]
+    assert not [i for i in report.issues if i.code == "tr3-incomplete"]
+    ack = segments(write_999(report, now=None))
+    assert "IK5*R*5" in ack and "IK3*NTE*23*2300*8" in ack
+    # pyx12 stops quietly at it: the TR3 level says it is incomplete (fail closed)
+    report = validate(sixteen_kb_segment(), name="16kb.837", levels=ALL, today=TODAY,
+                      engine="pyx12")
     assert not report.ok
     long = [i for i in report.issues if i.code == "segment-length"]
     incomplete = [i for i in report.issues if i.code == "tr3-incomplete"]

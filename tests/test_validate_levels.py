@@ -74,13 +74,13 @@ def test_clean_hit_file_passes_all_four_levels():
 
 
 def test_bom_is_stripped_before_pyx12():
-    report = validate(b"\xef\xbb\xbf" + HIT.read_bytes(), today=TODAY)
+    report = validate(b"\xef\xbb\xbf" + HIT.read_bytes(), today=TODAY, engine="pyx12")
     assert report.ok and not [i for i in report.issues if i.code == "tr3-skipped"]
 
 
 def test_text_before_isa_and_line_breaks_reach_pyx12_aligned():
     data = b"Batch of 2026-03-02\r\n\r\n" + HIT.read_bytes().replace(b"~", b"~\r\n")
-    report = validate(data, today=TODAY)
+    report = validate(data, today=TODAY, engine="pyx12")
     assert [i.code for i in report.issues] == ["text-before-isa"]
     assert any("before pyx12" in n for n in report.notes)
 

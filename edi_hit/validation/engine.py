@@ -25,9 +25,10 @@ from .x837 import Checker837
 from .hit import npi_problem
 from .loops import LoopTracker837
 
-__all__ = ["validate", "ALL_LEVELS"]
+__all__ = ["validate", "ALL_LEVELS", "TR3_ENGINES"]
 
 ALL_LEVELS = (1, 2, 3, 4)
+TR3_ENGINES = ("edi-hit", "pyx12")
 _MAX_OUTSIDE = 20
 
 
@@ -36,14 +37,18 @@ def _el(seg, n):
 
 
 def validate(source, *, name: str | None = None, levels=ALL_LEVELS, today: date | None = None,
-             hit: str = "auto") -> ValidationReport:
+             hit: str = "auto", engine: str = "edi-hit", jobs: int = 1) -> ValidationReport:
     """Validate one X12 file (837P or 835) and return what was found.
 
-    source: a path, bytes, or a binary file object (read whole when level 2 runs,
-    since pyx12 needs a second pass). levels: any of 1 (syntax and envelope, always
-    run), 2 (TR3 through pyx12), 3 (balancing and cross-field), 4 (HIT edits).
+    source: a path, bytes, or a binary file object (read whole when pyx12 runs level
+    2, since it needs a second pass). levels: any of 1 (syntax and envelope, always
+    run), 2 (TR3), 3 (balancing and cross-field), 4 (HIT edits).
     hit: which 837P claims get the HIT edits: "auto" (claims with an HIT G-code),
     "all" (every claim is an HIT claim) or "none".
+    engine: who checks level 2: "edi-hit" (its own engine, in the same pass) or
+    "pyx12" (pyx12 itself, a second pass).
+    jobs: processes one file may use; with 2 or more, edi-hit's TR3 engine checks a
+    large file on disk in a child process while this one runs the other levels.
     """
     if not (isinstance(source, (str, os.PathLike, bytes, bytearray, memoryview))
             or callable(getattr(source, "read", None))):
@@ -53,6 +58,9 @@ def validate(source, *, name: str | None = None, levels=ALL_LEVELS, today: date 
         raise TypeError(f"validate: name must be a str or None, not {type(name).__name__}")
     if hit not in ("auto", "all", "none"):
         raise ArgumentError(f"validate: hit must be 'auto', 'all' or 'none', not {hit!r}")
+    if engine not in TR3_ENGINES:
+        raise ArgumentError(f"validate: engine must be one of {', '.join(TR3_ENGINES)}, "
+                            f"not {engine!r}")
     try:
         levels = tuple(sorted(set(levels) | {1}))
     except TypeError:
@@ -68,15 +76,19 @@ def validate(source, *, name: str | None = None, levels=ALL_LEVELS, today: date 
     elif hasattr(source, "read"):
         name = name or (getattr(source, "name", None) if isinstance(getattr(source, "name", None), str)
                         else None)
-        if 2 in levels:   # pyx12 needs a second pass over the same bytes: spooled, not held
+        if 2 in levels and engine == "pyx12":   # pyx12 needs a second pass: spooled, not held
             caller = getattr(source, "buffer", source)
             source = spool(source)
             spooled = source if source is not caller else None
     report = ValidationReport(file=name, levels=levels)
     try:
+        tr3 = None
+        if 2 in levels and engine == "edi-hit":
+            from .tr3map import engine_for
+            tr3 = engine_for(report_adder(report, name), source, name, jobs=jobs)
         start = source.tell() if hasattr(source, "tell") and hasattr(source, "seek") else None
-        _Pass(report, source, name, levels, today, hit).run()
-        if 2 in levels and report.interchanges:
+        _Pass(report, source, name, levels, today, hit, tr3).run()
+        if 2 in levels and engine == "pyx12" and report.interchanges:
             from .tr3 import run_tr3
             if start is not None:
                 source.seek(start)
@@ -107,8 +119,9 @@ def report_adder(report: ValidationReport, name):
 class _Pass:
     """The single streaming pass for levels 1, 3 and 4."""
 
-    def __init__(self, report, source, name, levels, today, hit):
+    def __init__(self, report, source, name, levels, today, hit, tr3=None):
         self.report = report
+        self.tr3 = tr3   # level 2: edi-hit's TR3 engine sees every segment
         self.source = source
         self.name = name
         self.levels = levels
@@ -134,9 +147,12 @@ class _Pass:
         reader = SegmentReader(self.source, self.name)
         tracker = self.tracker = EnvelopeTracker(file=self.name)
         npi_checks = 4 in self.levels
+        tr3 = self.tr3.feed if self.tr3 is not None else None
         try:
             for seg in reader:
                 index = reader.index
+                if tr3 is not None:
+                    tr3(seg, index, reader.delimiters)
                 sid = seg[0]
                 if self.loops is not None and sid not in ENVELOPE_IDS:
                     self.loops.feed(seg, index)
@@ -171,6 +187,8 @@ class _Pass:
                      getattr(exc, "segment_id", None), getattr(exc, "element", None),
                      interchange_control=ic, segment_error="8" if limit else None,
                      element_error="5" if limit else None)
+        if self.tr3 is not None:
+            self.tr3.finish()
         self.report.segments = reader.index
         for f in reader.findings + tracker.findings:
             issue = Issue.from_finding(f, level=1)

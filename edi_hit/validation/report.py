@@ -24,7 +24,7 @@ MAX_LISTED_PER_CODE = 1000   # findings of one code a listing shows (all_finding
 
 LEVEL_NAMES = {
     1: "syntax and envelope",
-    2: "implementation guide (TR3, pyx12)",
+    2: "implementation guide (TR3)",
     3: "balancing and cross-field",
     4: "HIT edits (payer rules)",
 }
