@@ -12,7 +12,8 @@ from datetime import datetime
 import click
 
 from ..errors import DataError
-from .common import evidence_options, expand_inputs, pricing_options, progress_claims
+from .common import (evidence_options, expand_inputs, pricing_options, progress_claims,
+                     progress_wanted)
 
 
 def _parse_now(value: str | None) -> datetime | None:
@@ -46,6 +47,10 @@ def _load_payer(path: str | None):
         return PayerInfo.from_dict(doc)
     except Exception as exc:  # unknown field names
         raise DataError(f"{path}: {exc}") from None
+
+
+def _file_of(item) -> int:
+    return item[0]  # the feed reads (file number, ordinal, claim)
 
 
 def _say(message: str) -> None:
@@ -110,12 +115,15 @@ def adjudicate_command(files, output, rates, history, conventions, suppliers, dm
     """
     from ..pipeline import adjudicate
 
+    inputs = expand_inputs(files)
     summary = adjudicate(
-        expand_inputs(files), output=output, report=report, manifest=manifest, no_phi=no_phi,
+        inputs, output=output, report=report, manifest=manifest, no_phi=no_phi,
         rates=rates, history=history, conventions=conventions, assume_dme_drug=assume_dme_drug,
         **evidence_options(suppliers, dme_drugs, dme_evidence),
         now=_parse_now(now), control_number=control_number, payer=_load_payer(payer_file),
-        progress=lambda items: progress_claims(items, "adjudicate"), wait=wait, on_wait=_say,
+        progress=lambda items: progress_claims(items, "adjudicate", files=len(inputs),
+                                               file_of=_file_of, enabled=progress_wanted(output)),
+        wait=wait, on_wait=_say,
         replay=replay, notify=_say)
     to_stderr = output == "-"  # the 835 itself went to stdout
     if summary.replayed_run is not None:

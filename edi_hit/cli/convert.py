@@ -14,7 +14,7 @@ import click
 
 from ..errors import DataError
 from ..x12.prescan import spool
-from .common import expand_inputs, open_output, progress_claims
+from .common import Progress, expand_inputs, open_output, progress_wanted
 
 FORMATS = ("json", "ndjson", "xml")
 
@@ -79,9 +79,11 @@ def parse(files, output, fmt, reject_report, allow_rejects, strict, lenient):
     log = RejectLog()
     options: dict[str, Any] = {"errors": "raise" if strict else "reject",
                                "envelope": "warn" if lenient else "reject"}
+    names = expand_inputs(files)
+    progress = Progress("parse", files=len(names), enabled=progress_wanted(output))
 
     def claims():
-        for name in expand_inputs(files):
+        for name in names:
             if name == "-":
                 # A pipe cannot be read twice; spooled, the reader can pre-check the
                 # envelopes and stream claims instead of holding a transaction set.
@@ -93,10 +95,11 @@ def parse(files, output, fmt, reject_report, allow_rejects, strict, lenient):
                         source.close()
             else:
                 yield from log.accepted(read_837p(name, name=name, **options))
+            progress.file_done()
 
-    with open_output(output, binary=(fmt == "xml"), inputs=expand_inputs(files),
-                     others=[("--reject-report", reject_report)]) as out:
-        stream = progress_claims(claims(), "parsing", enabled=output != "-")
+    with open_output(output, binary=(fmt == "xml"), inputs=names,
+                     others=[("--reject-report", reject_report)]) as out, progress:
+        stream = progress.wrap(claims())
         if fmt == "ndjson":
             for claim in stream:
                 out.write(json.dumps(claim.to_dict(), separators=(",", ":")) + "\n")

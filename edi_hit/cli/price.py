@@ -11,7 +11,7 @@ import sys
 import click
 
 from edi_hit.cli.common import (evidence_options, expand_inputs, open_output, pricing_options,
-                                progress_claims, readonly_history, warn)
+                                progress_claims, progress_wanted, readonly_history, warn)
 from edi_hit.pricing import Pricer, load_conventions, load_rates
 from edi_hit.pricing.explain import explain_claim
 from edi_hit.pricing.jsonio import write_priced
@@ -83,7 +83,9 @@ def price_command(files, rates, history, conventions, suppliers, dme_drugs, dme_
         click.echo(f"edi-hit: note: {note}", err=True)
     sources, names = _sources(files)
     feed = PricedFeed(pricer, sources, names=names,
-                      progress=lambda items: progress_claims(items, "price"))
+                      progress=lambda items: progress_claims(
+                          items, "price", files=len(names), file_of=lambda t: t[0],
+                          enabled=progress_wanted(output or "-")))
     try:
         priced = iter(feed)
         if explain:

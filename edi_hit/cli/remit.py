@@ -1,7 +1,8 @@
 # `edi-hit read-835` and `edi-hit reconcile`: remittances in, JSON or a report out.
 #
-# Thin shells over edi_hit.x835: read_835 turns each file into Remittance objects (with
-# their balancing findings), reconcile prices the 837 itself and matches the 835 to it.
+# Thin shells over edi_hit.x835: read-835 streams each file's claims (with their
+# balancing findings) into JSON or NDJSON as it reads them (x835.remit_json), reconcile
+# prices the 837 itself and matches the 835 to it.
 # Bad input is an EdiHitError from the library, which the group turns into one line and
 # exit status 1.
 from __future__ import annotations
@@ -12,22 +13,28 @@ import json
 
 import click
 
-from .common import evidence_options, expand_inputs, open_output, pricing_options, readonly_history
+from ..x835.remit_json import FORMATS
+from .common import (Progress, evidence_options, expand_inputs, open_output, pricing_options,
+                     progress_wanted, readonly_history)
 
 
 @click.command("read-835")
 @click.argument("files", nargs=-1, required=True, type=click.Path(allow_dash=True))
 @click.option("-o", "--output", default="-", show_default=True,
               type=click.Path(allow_dash=True, dir_okay=False), help="JSON output; - is stdout.")
+@click.option("--format", "fmt", type=click.Choice(FORMATS), default="json", show_default=True,
+              help="json: one document of remittances; ndjson: one record a line, each "
+                   "claim as soon as it is read.")
 @click.option("--strict", is_flag=True,
               help="Exit 1 when a transaction does not balance (default: report it and exit 0).")
-def read_835_command(files, output, strict):
+def read_835_command(files, output, fmt, strict):
     """Read 835 remittance files and write them as JSON, with balancing checked.
 
     \b
     Examples:
       edi-hit read-835 remit.835 -o remit.json
       edi-hit read-835 inbox/*.835 | jq '.remittances[].payment.amount'
+      edi-hit read-835 big.835 --format ndjson | jq -c 'select(.record == "claim") | .claim.paid'
       edi-hit read-835 remit.835 --strict     exit 1 if it does not balance
 
     \b
@@ -36,28 +43,36 @@ def read_835_command(files, output, strict):
     equations are checked (SVC02 - CAS = SVC03; CLP03 - CAS = CLP04;
     BPR02 = sum CLP04 - sum PLB); every violation is listed under "findings"
     with the segment number and id. Shape: schemas/remittance.schema.json.
+
+    \b
+    Output is written as the file is read, a claim at a time, so a transaction
+    set of any size takes little memory. --format ndjson writes one record a line
+    (schemas/remittance-ndjson.schema.json): {"record": "claim", ...} for each
+    claim with its transaction's control and trace numbers, {"record":
+    "remittance", ...} at each SE (payment, PLB, findings), {"record": "file", ...}
+    at the end of each file.
     """
     from ..x835 import RemittanceReader
+    from ..x835.remit_json import RemitWriter
 
-    remittances = []
-    findings = []
-    for name in expand_inputs(files):
-        source = click.get_binary_stream("stdin") if name == "-" else name
-        reader = RemittanceReader(source, "<stdin>" if name == "-" else name)
-        remittances.extend(reader)
-        findings.extend(reader.findings)
-    doc = {
-        "remittances": [r.to_dict() for r in remittances],
-        "findings": [f.to_dict() for f in findings],
-    }
-    with open_output(output, inputs=expand_inputs(files)) as out:
-        json.dump(doc, out, indent=1)
-        out.write("\n")
-    unbalanced = [f for r in remittances for f in r.findings if f.code.startswith("balance-")]
-    for f in unbalanced:
+    names = expand_inputs(files)
+    progress = Progress("read-835", files=len(names), enabled=progress_wanted(output))
+    with open_output(output, inputs=names) as out, progress:
+        writer = RemitWriter(out, fmt)
+        for name in names:
+            source = click.get_binary_stream("stdin") if name == "-" else name
+            reader = RemittanceReader(source, "<stdin>" if name == "-" else name)
+            for ev in reader.events():
+                writer.add(ev)
+                if ev.claim is not None:
+                    progress.advance()
+            writer.end_file(reader.name, reader.findings)
+            progress.file_done()
+        writer.close()
+    for f in writer.balance:
         click.echo(f"{'error' if strict else 'warning'}: {f}", err=True)
-    if strict and unbalanced:
-        raise click.ClickException(f"{len(unbalanced)} balancing violation(s)")
+    if strict and writer.balance:
+        raise click.ClickException(f"{len(writer.balance)} balancing violation(s)")
 
 
 @click.command("reconcile")
