@@ -18,14 +18,23 @@
 # claim at a time; when beneficiaries are interleaved or shuffled it would be nearly the
 # whole run, so once more than `spill_after` claims wait in memory (the count-down's
 # setting; pricing/stream.py sets it for files, an in-memory list never spills) every
-# waiting claim moves to disk (spill.py) and comes back, in input order, when its
-# beneficiary is ready. A ready set is priced when it holds `group_size` beneficiaries
-# or `spill_after` claims. Neither the spill nor the size of a ready set changes a
-# decision or the output order: each beneficiary is priced alone, in date order, with
-# its own history, and ready sets are priced in the order they filled. What remains in
-# memory is the count-down (12 bytes a beneficiary, plan.py), one entry per beneficiary
-# in flight, up to spill_after claims, and one ready set; a single beneficiary with more
-# claims than that is priced from memory (about 5 KB a claim while it is priced).
+# waiting claim moves to disk (spill.py, by beneficiary and month of service) and comes
+# back when its beneficiary is ready. A ready set is priced when it holds `group_size`
+# beneficiaries or `spill_after` claims. Neither the spill nor the size of a ready set
+# changes a decision or the output: each beneficiary is priced alone, in date order,
+# with its own history, and ready sets are priced in the order they filled.
+#
+# A beneficiary with more than BIG_MEMBER claims in one run (a feed, not a claim file) is
+# priced a month of service at a time, with one history carried from month to month and
+# written after each, so that only a month of its claims is in memory; its claims then
+# come out in the order they were priced (date of service), not input order. The
+# decisions are the same as in one piece, because the pricer applies a beneficiary's
+# claims one by one in that order anyway; the exceptions, priced in one piece, are a
+# beneficiary with a replacement or void in the run (the reversal reads the original's
+# priced lines from the run), the billed-DME simulation (it records every DME claim of
+# the beneficiary before any visit) and a read-only history. What stays in memory is the
+# count-down (12 bytes a beneficiary, plan.py), one entry per beneficiary in flight, up to
+# spill_after claims, one ready set, and a month of one large beneficiary.
 #
 # Claim identity also lives here: every claim gets a deterministic payer claim control
 # number (ICN) from a digest of its billing NPI, member, CLM01, frequency and lines; a
@@ -46,19 +55,34 @@ from typing import TYPE_CHECKING, Any, Iterable, Iterator, Mapping
 from edi_hit.pricing.history import HistoryBatch
 from edi_hit.pricing.model import PricedClaim
 from edi_hit.pricing.plan import DictCounts, MemberCounts
+from edi_hit.pricing.rules import BILLED
 from edi_hit.pricing.spill import ClaimSpill
 
 if TYPE_CHECKING:  # pragma: no cover
     from edi_hit.pricing.pricer import Pricer
 
 __all__ = ["PricingRun", "ClaimItem", "claim_fingerprint", "claim_icn", "member_id",
-           "DEFAULT_GROUP_SIZE", "DEFAULT_SPILL_AFTER"]
+           "DEFAULT_GROUP_SIZE", "DEFAULT_SPILL_AFTER", "BIG_MEMBER"]
 
 #: Beneficiaries priced together (one batch of history queries).
 DEFAULT_GROUP_SIZE = 500
 #: Claims a run streaming files keeps waiting in memory before it spills them to disk
-#: (about 10 KB each in memory, 100 bytes each on disk).
+#: (about 10 KB each in memory, a few hundred bytes each on disk).
 DEFAULT_SPILL_AFTER = 4000
+#: A beneficiary with more claims than this in one run is priced a month at a time.
+BIG_MEMBER = 2000
+_FAR_MONTH = 1 << 30
+
+
+def _month(it: "ClaimItem") -> int:
+    """The spill bucket of a claim: the month of its first day of service."""
+    day = it.first_day
+    return day.year * 12 + day.month - 1 if day is not None else _FAR_MONTH
+
+
+def _pricing_order(it: "ClaimItem"):
+    """The order the pricer applies a beneficiary's claims in (pricer._price_group)."""
+    return (it.first_day or date.max, not it.drug_only, it.index)
 
 
 def member_id(claim) -> str:
@@ -110,6 +134,8 @@ class _Waiting:
     spilled: int = 0
     last: int = -1          # input index of its last claim read
     hold: bool = False      # priced only at finish() (unplanned, or read after its turn)
+    mbi: str | None = None  # its member id; None until a claim is read
+    apart: bool = False     # a replacement or void, or two member ids on one key: in one piece
 
     @property
     def claims(self) -> int:
@@ -169,15 +195,20 @@ class PricingRun:
         """The key the count-down knows a member id by."""
         return self.counts.key(mbi) if self.counts is not None else mbi
 
-    def add(self, claim, key: Any = None) -> list[PricedClaim]:
-        """One claim read; key: its member's key if the caller knows it already."""
+    def add(self, claim, key: Any = None) -> Iterable[PricedClaim]:
+        """One claim read; key: its member's key if the caller knows it already. Returns
+        the claims this made ready, priced (consume them before the next call)."""
         it = self.pricer._item(self.claims_in, claim)
         self.claims_in += 1
         if key is None:
             key = self.key(it.mbi)
         w = self.pending.get(key)
         if w is None:
-            w = self.pending[key] = _Waiting(key)
+            w = self.pending[key] = _Waiting(key, mbi=it.mbi)
+        elif it.mbi != w.mbi:
+            w.apart = True
+        if (claim.frequency_code or "1") in ("7", "8"):
+            w.apart = True
         w.items.append(it)
         w.last = it.index
         self.held += 1
@@ -186,7 +217,7 @@ class PricingRun:
             self._spill_waiting()
         return out
 
-    def _arrived(self, w: _Waiting, it: ClaimItem) -> list[PricedClaim]:
+    def _arrived(self, w: _Waiting, it: ClaimItem) -> Iterable[PricedClaim]:
         counts = self.counts
         if counts is None or w.hold:
             return []
@@ -204,7 +235,7 @@ class PricingRun:
             return []
         return self._count_down(w.key, left)
 
-    def skip(self, mbi: str | None = None, key: Any = None) -> list[PricedClaim]:
+    def skip(self, mbi: str | None = None, key: Any = None) -> Iterable[PricedClaim]:
         """An announced claim of this member will not come (the reader rejected it)."""
         if self.counts is None:
             return []
@@ -217,7 +248,7 @@ class PricingRun:
             return []
         return self._count_down(key, left)
 
-    def _count_down(self, key: Any, left: int) -> list[PricedClaim]:
+    def _count_down(self, key: Any, left: int) -> Iterable[PricedClaim]:
         left -= 1
         self.counts.set(key, left)
         w = self.pending.get(key)
@@ -230,23 +261,22 @@ class PricingRun:
             return self._price_ready()
         return []
 
-    def finish(self) -> list[PricedClaim]:
-        """Price whatever is left (in order of each member's last claim); commit history."""
+    def finish(self) -> Iterator[PricedClaim]:
+        """Price whatever is left (in order of each member's last claim); commit history
+        once the last of them has been handed out."""
         rest = sorted(self.pending.values(), key=lambda w: w.last)
         self.pending = {}
-        out: list[PricedClaim] = []
         for w in rest:
             self.ready.append(w)
             self.in_ready += w.claims
             if len(self.ready) >= self.group_size or self.in_ready >= self.ready_claims:
-                out.extend(self._price_ready())
+                yield from self._price_ready()
         if self.ready:
-            out.extend(self._price_ready())
+            yield from self._price_ready()
         if self.owns_transaction:
             self.pricer.history.commit()
         self.done = True
         self._close_spill()
-        return out
 
     def abort(self) -> None:
         if not self.done:
@@ -271,14 +301,21 @@ class PricingRun:
         """Every claim waiting in memory (in flight or in the ready set) to disk."""
         if self.spill is None:
             self.spill = ClaimSpill()
-        moved = []
+        rows: list[tuple[Any, int, list]] = []
         for w in (*self.pending.values(), *self.ready):
             if w.items:
-                moved.append((w.key, w.items))
-                w.spilled += len(w.items)
-                w.items = []
-        self.spill.put_many(moved)
+                rows.extend(self._rows(w))
+        self.spill.put_many(rows)
         self.held = 0
+
+    def _rows(self, w: _Waiting) -> list[tuple[Any, int, list]]:
+        """A member's claims in memory as spill rows, one per month; now on disk."""
+        months: dict[int, list[ClaimItem]] = {}
+        for it in w.items:
+            months.setdefault(_month(it), []).append(it)
+        w.spilled += len(w.items)
+        w.items = []
+        return [(w.key, m, items) for m, items in months.items()]
 
     def _close_spill(self) -> None:
         if self.spill is not None:
@@ -288,30 +325,75 @@ class PricingRun:
         """A ready member's claims in input order, back from disk as needed; split by
         member id when two member ids share a key (plan.py)."""
         items = w.items
-        self.held -= len(items)
         if w.spilled:
             items = self.spill.take(w.key) + items
-        first = items[0].mbi
-        for it in items:
-            if it.mbi != first:
-                break
-        else:
+            if w.spilled > 1:
+                items.sort(key=lambda it: it.index)
+        if not w.apart or all(it.mbi == w.mbi for it in items):
             return [items]
         groups: dict[str, list[ClaimItem]] = {}
         for it in items:
             groups.setdefault(it.mbi, []).append(it)
         return sorted(groups.values(), key=lambda g: g[-1].index)
 
+    def _by_month(self, w: _Waiting) -> bool:
+        """Whether a ready member is priced a month at a time (module comment)."""
+        if w.claims <= BIG_MEMBER or w.apart:
+            return False
+        pricer = self.pricer
+        return not pricer.history.readonly and pricer.tables.evidence != BILLED
+
+    def _months(self, w: _Waiting) -> Iterator[list[ClaimItem]]:
+        """A large member's claims a month at a time, in month order."""
+        if w.spilled:
+            if w.items:
+                self.spill.put_many(self._rows(w))
+            yield from self.spill.buckets(w.key)
+            return
+        months: dict[int, list[ClaimItem]] = {}
+        for it in w.items:
+            months.setdefault(_month(it), []).append(it)
+        w.items = []
+        for m in sorted(months):
+            yield months.pop(m)
+
     # -- pricing -------------------------------------------------------------------------
-    def _price_ready(self) -> list[PricedClaim]:
+    def _price_ready(self) -> Iterable[PricedClaim]:
         waiting, self.ready, self.in_ready = self.ready, [], 0
-        groups = [g for w in waiting for g in self._take(w)]
+        self.held -= sum(len(w.items) for w in waiting)
+        if any(self._by_month(w) for w in waiting):
+            return self._price_mixed(waiting)
+        return self._price_sets([g for w in waiting for g in self._take(w)])
+
+    def _price_mixed(self, waiting: list[_Waiting]) -> Iterator[PricedClaim]:
+        groups: list[list[ClaimItem]] = []
+        for w in waiting:
+            if self._by_month(w):
+                yield from self._price_sets(groups)
+                groups = []
+                yield from self._price_by_month(w)
+            else:
+                groups.extend(self._take(w))
+        yield from self._price_sets(groups)
+
+    def _price_by_month(self, w: _Waiting) -> Iterator[PricedClaim]:
+        """One large member, a month at a time, with one history (module comment)."""
+        histories = None
+        for items in self._months(w):
+            items.sort(key=_pricing_order)
+            if histories is None:  # loaded once: the months share it as it grows
+                histories = self.pricer._load([items])
+            yield from self._price_sets([items], histories)
+
+    def _price_sets(self, groups: list[list[ClaimItem]],
+                    histories: dict | None = None) -> list[PricedClaim]:
         if not groups:
             return []
         pricer = self.pricer
         out: list[PricedClaim] = []
         batch = HistoryBatch()
-        histories = pricer._load(groups)
+        if histories is None:
+            histories = pricer._load(groups)
         pricer._assign_icns(groups, histories)
         for group in groups:
             out.extend(pricer._price_group(group, histories[group[0].mbi], batch))
