@@ -156,8 +156,10 @@ class _Writer:
 
 def write_hit_837(path, n_claims: int, *, claims_per_st: int | None = None, seed: int = 1,
                   providers: int = 3, line_break: bool = True, order: str = "unique",
-                  beneficiaries: int = 100) -> int:
-    """Write the file; returns the number of segments written."""
+                  beneficiaries: int = 100, member_seed: int | None = None) -> int:
+    """Write the file; returns the number of segments written. member_seed (friendly,
+    shuffled, interleaved): draw the members from this seed instead of `seed`, so that
+    files of different seeds (different claims) share their beneficiaries."""
     if order not in ORDERS:
         raise ValueError(f"order must be one of {', '.join(ORDERS)}, got {order!r}")
     npis = [npi_with_check_digit(f"{123456780 + p:09d}") for p in range(providers)]
@@ -168,7 +170,8 @@ def write_hit_837(path, n_claims: int, *, claims_per_st: int | None = None, seed
         if order == "unique":
             n_st = _write_unique(w, n_claims, per_st, random.Random(seed), npis)
         else:
-            n_st = _write_ordered(w, n_claims, per_st, seed, npis, order, beneficiaries)
+            n_st = _write_ordered(w, n_claims, per_st, seed, npis, order, beneficiaries,
+                                  seed if member_seed is None else member_seed)
         w.footer(n_st)
     return w.segments
 
@@ -200,8 +203,8 @@ def _write_unique(w: _Writer, n_claims: int, per_st: int, rng: random.Random, np
 
 
 def _write_ordered(w: _Writer, n_claims: int, per_st: int, seed: int, npis, order: str,
-                   beneficiaries: int) -> int:
-    rng = random.Random(seed)
+                   beneficiaries: int, member_seed: int) -> int:
+    rng = random.Random(member_seed)
     b = max(1, min(beneficiaries, n_claims))
     mbis: list[str] = []
     seen: set[str] = set()
@@ -245,9 +248,12 @@ def main(argv=None):
                     help="claim order (module docstring); default: unique")
     ap.add_argument("--beneficiaries", type=int, default=100,
                     help="members of friendly, shuffled and interleaved files")
+    ap.add_argument("--member-seed", type=int, default=None,
+                    help="draw the members from this seed (files that share beneficiaries)")
     args = ap.parse_args(argv)
     n = write_hit_837(args.output, args.claims, claims_per_st=args.claims_per_st, seed=args.seed,
-                      order=args.order, beneficiaries=args.beneficiaries)
+                      order=args.order, beneficiaries=args.beneficiaries,
+                      member_seed=args.member_seed)
     print(f"wrote {args.output}: {args.claims} claims ({args.order}), {n} segments")
 
 

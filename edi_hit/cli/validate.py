@@ -18,6 +18,7 @@ from ..errors import EdiHitError
 from ..validation import ALL_LEVELS, LEVEL_NAMES, write_277ca, write_999, write_ta1
 from ..validation.ack277 import control_numbers_used
 from ..validation.parallel import default_jobs, validate_files
+from .common import Progress, progress_wanted
 from .common import open_output
 
 
@@ -144,11 +145,16 @@ def validate_command(files, fmt, levels, no_tr3, engine, hit_mode, ack, ack_outp
     if ack == "277ca":   # the 277CA reads each 837P a second time: stdin is kept
         sources = [s.read() if s is sys.stdin.buffer else s for s in sources]
     names = ["<stdin>" if path == "-" else path for path in files]
-    for report in validate_files(sources, names=names, jobs=jobs or default_jobs(),
-                                 levels=chosen, today=day, hit=hit_mode, engine=engine):
-        reports.append(report)
-        if fmt == "text":
-            _text(report, None if all_findings else max_findings, out)
+    # findings go to stdout: the progress (files/s, ETA) only when it is not the same terminal
+    with Progress("validate", total=len(files), unit="files",
+                  enabled=progress_wanted("-")) as progress:
+        for report in progress.wrap(validate_files(
+                sources, names=names, jobs=jobs or default_jobs(), levels=chosen, today=day,
+                hit=hit_mode, engine=engine)):
+            reports.append(report)
+            progress.file = len(reports)
+            if fmt == "text":
+                _text(report, None if all_findings else max_findings, out)
     if fmt == "json":
         doc = {"levels": {str(k): LEVEL_NAMES[k] for k in chosen},
                "valid": all(r.ok for r in reports),
