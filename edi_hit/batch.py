@@ -126,8 +126,11 @@ def run_batch(indir: str | os.PathLike, outdir: str | os.PathLike, *, workers: i
     """
     if workers < 1:
         raise EdiHitError(f"--workers must be 1 or more, got {workers}")
-    names = _inputs(os.fspath(indir))
-    outdir = os.fspath(outdir)
+    indir, outdir = os.path.abspath(indir), os.path.abspath(outdir)
+    if os.path.commonpath([indir, outdir]) == indir:
+        raise EdiHitError(f"{outdir} is inside {indir}: the batch's outputs would become its "
+                          f"inputs; give an output folder outside it")
+    names = _inputs(indir)
     work = os.path.join(outdir, WORK)
     os.makedirs(work, mode=0o700, exist_ok=True)
     hashes = [_sha256(n) for n in names]

@@ -119,6 +119,8 @@ def test_a_batch_is_not_started_twice_and_resume_checks_its_inputs(tmp_path):
     with pytest.raises(EdiHitError, match="input files changed"):
         run_batch(inbox, out, workers=2, resume=True)
     (out / "batch.json").unlink()
+    with pytest.raises(EdiHitError, match="inside"):
+        run_batch(inbox, inbox / "out", workers=2)
     run_batch(inbox, out, workers=2, assume_dme_drug=True)
     with pytest.raises(EdiHitError, match="complete"):
         run_batch(inbox, out, workers=2, resume=True)

@@ -83,16 +83,18 @@ def money(outdir: str) -> tuple[str, int, str]:
     sys.path.insert(0, SRC)
     from decimal import Decimal
 
-    from edi_hit.x835 import read_835
+    from edi_hit.x835.read import stream_835
 
     rows, paid = [], Decimal(0)
     for name in sorted(os.listdir(outdir)):
         if name.endswith(".835"):
-            with open(os.path.join(outdir, name), "rb") as fh:
-                for r in read_835(fh.read()):
-                    paid += r.signed_payment
-                    rows.extend(f"{c.payer_claim_control_number}|{c.patient_control_number}|"
-                                f"{c.status_code}|{c.charge}|{c.paid}" for c in r.claims)
+            for ev in stream_835(os.path.join(outdir, name)):  # a claim at a time
+                c = ev.claim
+                if c is None:
+                    paid += ev.remittance.signed_payment
+                else:
+                    rows.append(f"{c.payer_claim_control_number}|{c.patient_control_number}|"
+                                f"{c.status_code}|{c.charge}|{c.paid}")
     rows.sort()
     return f"{paid:.2f}", len(rows), hashlib.sha256("\n".join(rows).encode()).hexdigest()[:16]
 
@@ -128,13 +130,15 @@ def main(argv=None) -> None:
     shutil.rmtree(indir, ignore_errors=True)
     total = make_inbox(indir, args.files, args.claims, args.beneficiaries)
     print(f"{args.files} files x {args.claims:,} claims, interleaved, {args.beneficiaries} "
-          f"beneficiaries in every file ({total:,} claims); workdir {workdir}")
-    results = [run(name, indir, workdir, total) for name in runners]
-    width = max(len(r["runner"]) for r in results)
-    for r in results:
+          f"beneficiaries in every file ({total:,} claims); workdir {workdir}", flush=True)
+    results = []
+    width = max(map(len, runners))
+    for name in runners:
+        r = run(name, indir, workdir, total)
+        results.append(r)
         print(f"{r['runner']:<{width}}  {r['seconds']:>7.1f} s  {r['claims_per_s']:>7,} claims/s"
               f"  peak RSS {r['peak_rss_mb']:>4} MB  payment {r['payment']}  "
-              f"{r['clps']:,} CLPs  digest {r['digest']}")
+              f"{r['clps']:,} CLPs  digest {r['digest']}", flush=True)
     by = {r["runner"]: r for r in results}
     if "batch-1" in by and "batch-2" in by:
         print(f"speed-up batch-2 / batch-1: "

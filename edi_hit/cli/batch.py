@@ -5,6 +5,8 @@
 # prints the summary. Progress: one bar (or a line every few seconds) per phase.
 from __future__ import annotations
 
+import time
+
 import click
 
 from .adjudicate import _parse_now
@@ -47,6 +49,7 @@ def batch_command(indir, outdir, workers, resume, now, control_number, rates, hi
     """
     from ..batch import run_batch
 
+    start = time.monotonic()
     result = run_batch(indir, outdir, workers=workers, history=history, resume=resume,
                        progress=_progress, rates=rates, conventions=conventions,
                        assume_dme_drug=assume_dme_drug,
@@ -55,8 +58,10 @@ def batch_command(indir, outdir, workers, resume, now, control_number, rates, hi
     totals = result.to_dict()
     by_status = ", ".join(f"{k} {v}" for k, v in sorted(totals["by_status"].items()))
     click.echo(f"files: {totals['files']} ({by_status})")
+    seconds = time.monotonic() - start
     click.echo(f"claims: {totals['claims_in']} in, {totals['claims_out']} remitted, "
-               f"{totals['claims_rejected']} rejected")
+               f"{totals['claims_rejected']} rejected in {seconds:.1f} s "
+               f"({totals['claims_in'] / max(seconds, 1e-9):,.0f} claims/s)")
     for r in result.remits:
         click.echo(f"wrote {r['output']}: {r['claims']} claims, payment {r['payment']}")
     click.echo(f"wrote {outdir}/manifest.ndjson and summary.json")
