@@ -235,7 +235,7 @@ class EnvelopeScan:
                             other = parse_isa_delimiters(text[at + 1:at + 401], 0)[0]
                         except X12Error:
                             return None
-                        if (other.element, other.segment) != (elem, term):
+                        if other != delims:   # the reader would cut its chunk there
                             return None
                     first = False
                     if seg[0] != "ISA":
