@@ -32,7 +32,7 @@ def read_837p(source: Any, *, name: str | None = None, errors: str = "raise",
               envelope: str = "reject", envelope_verdicts: list[Any] | None = None,
               max_segment_length: int = MAX_SEGMENT_LENGTH,
               max_element_length: int = MAX_ELEMENT_LENGTH,
-              max_loop_segments: int = MAX_LOOP_SEGMENTS) -> ClaimReader:
+              max_loop_segments: int = MAX_LOOP_SEGMENTS, lazy: bool = False) -> ClaimReader:
     """Read an 837P file (path, bytes or binary file) and yield its claims one by one.
 
     The returned iterator has `.findings` (warnings and errors of the read),
@@ -92,4 +92,4 @@ def read_837p(source: Any, *, name: str | None = None, errors: str = "raise",
                        envelope_verdicts=envelope_verdicts,
                        max_segment_length=max_segment_length,
                        max_element_length=max_element_length,
-                       max_loop_segments=max_loop_segments)
+                       max_loop_segments=max_loop_segments, lazy=lazy)
