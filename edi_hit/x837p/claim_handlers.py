@@ -10,9 +10,9 @@ from __future__ import annotations
 
 from ..claims import Claim, Diagnosis, DrugIdentification, ServiceLine
 from . import elements as L
-from .handlers import (_DATE, _DEC, _DTP_FORMAT, _DTP_MAX, _DTP_QUALIFIER, _DTP_VALUE, _PAD,
-                       _PAD_DTP, ABSENT, Bad, State, _negative, _pointers, _too_many, _trim,
-                       _twice, _unused, date8, decimal, make_dtp, make_ref)
+from .handlers import (_DATE, _DEC, _DTP_FORMAT, _DTP_MAX, _DTP_QUALIFIER, _DTP_VALUE, _NEW,
+                       _PAD, _PAD_DTP, ABSENT, Bad, State, _negative, _pointers, _too_many,
+                       _trim, _twice, _unused, date8, decimal, make_dtp, make_ref)
 
 __all__ = ["clm", "hi", "lx", "sv1", "line_dtp", "line_ref", "lin", "ctp"]
 
@@ -46,13 +46,15 @@ def clm(st: State, seg: list[str], loop: str) -> str:
     if charge is None:
         charge = decimal(v, "CLM02")
     causes = e[_CLM_CAUSES]
-    c = Claim(e[_CLM_PCN] or None, charge, c5[_POS_OF_SERVICE] or None,
-              c5[_FACILITY_QUALIFIER] or None, c5[_FREQUENCY] or None, [], [], [], st.billing,
-              st.subscriber, st.patient, st.payer, st.submitter, st.receiver, st.envelope,
-              e[_CLM_SIGNATURE] or None, e[_CLM_ASSIGNMENT] or None, e[_CLM_BENEFITS] or None,
-              e[_CLM_RELEASE] or None, e[_CLM_SOURCE] or None,
-              _trim(causes.split(comp)) if causes else [], e[_CLM_PROGRAM] or None,
-              e[_CLM_DELAY] or None)
+    c = st.target or _NEW(Claim)   # (a lazy claim being decoded: lazy.py)
+    type(c).__init__(c,
+        e[_CLM_PCN] or None, charge, c5[_POS_OF_SERVICE] or None,
+        c5[_FACILITY_QUALIFIER] or None, c5[_FREQUENCY] or None, [], [], [], st.billing,
+        st.subscriber, st.patient, st.payer, st.submitter, st.receiver, st.envelope,
+        e[_CLM_SIGNATURE] or None, e[_CLM_ASSIGNMENT] or None, e[_CLM_BENEFITS] or None,
+        e[_CLM_RELEASE] or None, e[_CLM_SOURCE] or None,
+        _trim(causes.split(comp)) if causes else [], e[_CLM_PROGRAM] or None,
+        e[_CLM_DELAY] or None)
     if e[3] or e[4]:
         _unused(c, e, "CLM", _CLM_EARLY_UNUSED)
     if len(seg) > 13:

@@ -19,7 +19,7 @@ from __future__ import annotations
 
 from datetime import date
 from decimal import Decimal
-from typing import Any, Callable, Iterable, cast
+from typing import Any, Callable, Iterable
 
 from ..claims import (Address, BillingProvider, Claim, Contact, Dtp, Envelope, Note, Party,
                       Patient, Payer, RawSegment, Ref, ServiceLine, Subscriber)
@@ -35,6 +35,7 @@ TOLERATED_VERSIONS = frozenset({"005010X222", "005010X222A2"})
 PHI_ELEMENTS = frozenset({"DMG02", "DMG03"})
 
 _PAD = [""] * 24
+_NEW = object.__new__
 
 
 def _pad(layout: L.Layout) -> list[str]:
@@ -150,7 +151,7 @@ class State:
 
     __slots__ = ("comp", "isa", "gs", "envelope", "submitter", "receiver", "billing",
                  "subscriber", "patient", "payer", "claim", "line", "cur", "other",
-                 "findings", "name", "index", "line_number")
+                 "findings", "name", "index", "line_number", "target")
 
     def __init__(self, name: str | None):
         # The objects of the loops: None until the loop is read. A handler runs only
@@ -159,16 +160,19 @@ class State:
         self.comp = ":"
         self.isa: list[str] | None = None
         self.gs: list[str] | None = None
-        self.envelope: Envelope = cast(Envelope, None)
+        self.envelope: Envelope = ABSENT
         self.submitter: Party | None = None
         self.receiver: Party | None = None
-        self.billing: BillingProvider = cast(BillingProvider, None)
-        self.subscriber: Subscriber = cast(Subscriber, None)
-        self.patient: Patient = cast(Patient, None)
+        self.billing: BillingProvider = ABSENT
+        self.subscriber: Subscriber = ABSENT
+        self.patient: Patient = ABSENT
         self.payer: Payer | None = None
-        self.claim: Claim = cast(Claim, None)
-        self.line: ServiceLine = cast(ServiceLine, None)
+        self.claim: Claim = ABSENT
+        self.line: ServiceLine = ABSENT
         self.line_number = 0   # LX01 of the line whose SV1 comes next
+        # The object the next CLM, HL*22 or NM1*PR builds into instead of a new one (a
+        # lazy object being decoded: lazy.py); None in a read.
+        self.target: Any = None
         self.cur: Any = None
         self.other: list[RawSegment] = []
         self.findings: list[Finding] = []
@@ -545,7 +549,8 @@ def hl(st: State, seg: list[str], loop: str) -> str:
         st.billing = obj = BillingProvider()
         st.subscriber = st.patient = st.payer = ABSENT
     elif code == "22":
-        st.subscriber = obj = Subscriber()
+        st.subscriber = obj = st.target or _NEW(Subscriber)   # (or a lazy one: lazy.py)
+        type(obj).__init__(obj)
         st.patient = st.payer = ABSENT
     else:
         st.patient = obj = Patient()
@@ -587,9 +592,10 @@ def subscriber_nm1(st: State, seg: list[str], loop: str) -> None:
 
 def payer_nm1(st: State, seg: list[str], loop: str) -> None:
     e = seg + _PAD_NM1
-    p = Payer(e[_NM1_NAME] or None, e[_NM1_ID_QUALIFIER] or None, e[_NM1_ID] or None, None,
-              e[_NM1_TYPE] or None, e[_NM1_FIRST] or None, e[_NM1_MIDDLE] or None,
-              e[_NM1_PREFIX] or None, e[_NM1_SUFFIX] or None)
+    p = st.target or _NEW(Payer)   # (a lazy payer being decoded: lazy.py)
+    type(p).__init__(p, e[_NM1_NAME] or None, e[_NM1_ID_QUALIFIER] or None,
+                     e[_NM1_ID] or None, None, e[_NM1_TYPE] or None, e[_NM1_FIRST] or None,
+                     e[_NM1_MIDDLE] or None, e[_NM1_PREFIX] or None, e[_NM1_SUFFIX] or None)
     if len(seg) > _NM1_ID + 1:
         _nm1_rest(p, seg, e)
     st.payer = p

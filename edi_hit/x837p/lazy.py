@@ -23,14 +23,15 @@
 # segments it stands for would have done (they can change nothing else while clean).
 #
 # A lazy object is an instance of a subclass of its model class (isinstance holds)
-# whose fields are properties. The first access replays the run's segments through the
-# eager handlers and dispatch tables (tables.py) with the context captured at read time
-# (billing provider, subscriber, payer, envelope ... of the claim), copies the fields of
-# the object that builds into this one and turns it into a plain instance of the model
-# class: same fields, types, values and to_dict as an eager read, and plain attribute
-# speed from then on. Until then the run waits in the object's `other` slot (the only
-# extra memory is the run's text), and the cyclic GC sees one object per claim instead
-# of about forty.
+# whose fields are properties. The first access turns it into a plain instance of the
+# model class and replays the run's segments through the eager handlers and dispatch
+# tables (tables.py), with the context captured at read time (billing provider,
+# subscriber, payer, envelope ... of the claim); the handler that opens the run builds
+# into this very object (State.target). So: same fields, types, values and to_dict as
+# an eager read, and plain attribute speed from then on. Until then the run waits in the
+# object's `other` slot (the only extra memory is the run's text), and the cyclic GC
+# sees one object per claim instead of about forty. (The first access is not meant to
+# happen in two threads at once.)
 from __future__ import annotations
 
 import dataclasses
@@ -45,8 +46,8 @@ from .handlers import ABSENT, Bad, State
 from .shapes import CLAIM_END_LOOP, RUN_CLAIM, RUN_PAYER, shapes_for
 from .tables import BOUNDARY, MISSING, TABLES, Table
 
-__all__ = ["Unit", "Run", "units", "LAZY_TABLES", "LazyClaim", "LazySubscriber", "LazyPayer",
-           "LazyDecodeError", "MAX_RUN"]
+__all__ = ["Unit", "Run", "units", "decoded", "LAZY_TABLES", "LazyClaim", "LazySubscriber",
+           "LazyPayer", "LazyDecodeError", "MAX_RUN"]
 
 MAX_RUN = 256   # claims in one Run: the most lazy claims a run makes before they go out
 
@@ -58,11 +59,11 @@ class LazyDecodeError(EdiHitError):
 # -- the lazy objects -----------------------------------------------------------------
 
 # What a lazy object keeps until its first access: (its run of segments, how to read
-# it, and for a claim the context objects its handlers read: _CONTEXT). How: (element
-# separator, terminator, component separator, the state the run starts in, the State
-# attribute its object ends up in).
+# it, and for a claim the context objects its CLM reads: billing provider, subscriber,
+# patient, payer, submitter, receiver, envelope). How: (element separator, terminator,
+# component separator, the state the run starts in, the State attribute its object ends
+# up in).
 How = tuple[str, str, str, str, str]
-_CONTEXT = ("billing", "subscriber", "patient", "payer", "submitter", "receiver", "envelope")
 
 
 @lru_cache(maxsize=16)
@@ -73,13 +74,16 @@ def _how(element: str, terminator: str, comp: str) -> tuple[How, How, How]:
             (element, terminator, comp, "2010BA", "payer"))
 
 
-def _replay(payload: tuple[Any, ...]) -> Any:
-    """Read a run's segments with the eager handlers: the object the run builds."""
+def _replay(payload: tuple[Any, ...], obj: Any) -> None:
+    """Read a run's segments with the eager handlers, building into `obj` (its class
+    already the plain model class) the object the run opens."""
     text, (element, terminator, comp, loop, result) = payload[:2]
     st = State(None)
     st.comp = comp
-    for name, value in zip(_CONTEXT, payload[2:]):
-        setattr(st, name, value)
+    st.target = obj
+    if len(payload) > 2:   # a claim: the context its CLM reads
+        st.billing, st.subscriber, st.patient, st.payer, st.submitter, st.receiver, \
+            st.envelope = payload[2:]
     for seg in [part.split(element) for part in text[:-1].split(terminator)]:
         entry = TABLES[loop].get(seg[0])
         if entry.__class__ is dict:
@@ -98,24 +102,21 @@ def _replay(payload: tuple[Any, ...]) -> Any:
             raise LazyDecodeError(f"lazy read: segment {seg[0]}, element {bad.element}: "
                                   f"{bad.message}, although the read accepted it (a bug in "
                                   "x837p/shapes.py)") from None
-    return getattr(st, result)
+    if getattr(st, result) is not obj:
+        raise LazyDecodeError(f"lazy read: the run did not open its {result}")
 
 
 def _make_lazy(base: type) -> type:
     """A subclass of `base` whose fields decode the payload on first access."""
     fields = tuple(f.name for f in dataclasses.fields(base))
-    slots = {name: base.__dict__[name] for name in fields}   # the base's member descriptors
-    holder = slots["other"]                                   # where the payload waits
+    holder = base.__dict__["other"]   # the base's slot where the payload waits
 
     def decode(obj: Any) -> None:
         if obj.__class__ is base:
             return
-        built = _replay(holder.__get__(obj, base))
-        for name in fields:
-            if name != "other":
-                slots[name].__set__(obj, getattr(built, name))
-        holder.__set__(obj, built.other)
-        obj.__class__ = base
+        payload = holder.__get__(obj, base)
+        obj.__class__ = base          # then the handlers build into it (State.target)
+        _replay(payload, obj)
 
     def field_property(name: str) -> property:
         def get(self: Any) -> Any:
@@ -137,6 +138,7 @@ def _make_lazy(base: type) -> type:
 
     namespace: dict[str, Any] = {name: field_property(name) for name in fields}
     namespace.update(__slots__=(), __eq__=__eq__, __hash__=None, __reduce_ex__=__reduce_ex__,
+                     decode=staticmethod(decode),
                      __doc__=f"A {base.__name__} read lazily: it decodes its segments the "
                              f"first time a field is asked for, and is then a plain "
                              f"{base.__name__}.")
@@ -145,13 +147,28 @@ def _make_lazy(base: type) -> type:
     return lazy
 
 
-LazyClaim = _make_lazy(Claim)
-LazySubscriber = _make_lazy(Subscriber)
-LazyPayer = _make_lazy(Payer)
+LazyClaim: Any = _make_lazy(Claim)
+LazySubscriber: Any = _make_lazy(Subscriber)
+LazyPayer: Any = _make_lazy(Payer)
 _NEW = object.__new__
 _HOLD_CLAIM = Claim.__dict__["other"].__set__
 _HOLD_SUBSCRIBER = Subscriber.__dict__["other"].__set__
 _HOLD_PAYER = Payer.__dict__["other"].__set__
+
+
+def decoded(item: Any) -> Any:
+    """A claim (or a RejectedClaim, as it is) with its lazy parts decoded: the claim,
+    its subscriber and its payer, as an eager read builds them."""
+    if type(item) is LazyClaim:
+        LazyClaim.decode(item)
+    if type(item) is Claim:
+        subscriber: Any = item.subscriber
+        payer: Any = item.payer
+        if type(subscriber) is LazySubscriber:
+            LazySubscriber.decode(subscriber)
+        if type(payer) is LazyPayer:
+            LazyPayer.decode(payer)
+    return item
 
 
 # -- what units() gives the machine ---------------------------------------------------------

@@ -37,7 +37,7 @@ from ..x12.prescan import EnvelopeScan, Verdict, rereadable
 from ..x12.reader import MAX_ELEMENT_LENGTH, MAX_SEGMENT_LENGTH
 from . import handlers as H
 from .handlers import Bad
-from .lazy import LAZY_TABLES, Run, Unit, units
+from .lazy import LAZY_TABLES, Run, Unit, decoded, units
 from .rejects import PrecheckMismatch, RejectBook
 from .tables import MISSING, TABLES, UNPLACED
 
@@ -144,7 +144,13 @@ class ClaimReader:
         self._book = book
         st = self._state
         out = book.out
-        tables, unplaced_of, missing_of = LAZY_TABLES if self.lazy else TABLES, UNPLACED, MISSING
+        # A set held until its SE (a source read once) is held as text, like a lazy read's
+        # claims (a few objects a claim instead of about fifty for the cyclic GC to scan
+        # again and again); an eager read decodes each claim as it hands it out.
+        hold = verdicts is None
+        lane = self.lazy or hold
+        settle = hold and not self.lazy
+        tables, unplaced_of, missing_of = LAZY_TABLES if lane else TABLES, UNPLACED, MISSING
         loop = "ENV"
         get = tables[loop].get
         unplaced = unplaced_of[loop]
@@ -152,9 +158,8 @@ class ClaimReader:
         limit = self.max_loop_segments
         segments = self._segments
         seen_findings = 0  # segment reader findings already looked at (raise mode)
-        hold = verdicts is None   # a set's claims are held until its SE
         try:
-            for batch in self._batches(book):
+            for batch in self._batches(book, lane):
                 if raising and len(segments.findings) > seen_findings:
                     self._raise_segment_errors(seen_findings)
                     seen_findings = len(segments.findings)
@@ -195,22 +200,11 @@ class ClaimReader:
                         get = tables[nl].get
                         unplaced = unplaced_of[nl]
                     if out:
-                        if raising:
-                            for item in out:
-                                if item.__class__ is RejectedClaim:
-                                    yield from self._hand_out_or_raise(book)
-                        if not hold:
+                        if raising or hold:
+                            yield from self._hand_out(book, settle)
+                        else:
                             yield from out
                             out.clear()
-                            continue
-                        # A held set: each claim is dropped from `out` as it goes, so the
-                        # reader keeps none alive once it is handed out.
-                        for i in range(len(out)):
-                            item = out[i]
-                            out[i] = DROPPED
-                            yield item
-                        out.clear()
-                        item = DROPPED
                 if index - book.last_boundary >= limit and loop not in ("SKIP", "ENV"):
                     # memory: a loop that runs on is refused before the next boundary
                     loop = book.too_long(loop)
@@ -225,18 +219,32 @@ class ClaimReader:
             if index == 0 or raising:
                 raise
             book.finish(index, exc.to_finding("unreadable"))
-        if raising:
-            yield from self._hand_out_or_raise(book)
-        else:
-            yield from out
-            out.clear()
+        yield from self._hand_out(book, settle)
 
-    def _batches(self, book: RejectBook) -> Iterator[Iterable[list[str]]]:
+    def _hand_out(self, book: RejectBook, settle: bool) -> Iterator[Claim | RejectedClaim]:
+        """The claims ready to go out, each dropped from the book as it goes (the reader
+        keeps none alive once handed out), decoded when `settle`; raise mode stops at
+        the first rejection with its error."""
+        out = book.out
+        raising = self.errors == "raise"
+        for i in range(len(out)):
+            item = out[i]
+            out[i] = DROPPED
+            if item.__class__ is RejectedClaim:
+                if raising:
+                    out.clear()
+                    raise book.error_for(item)
+            elif settle:
+                decoded(item)
+            yield item
+        out.clear()
+
+    def _batches(self, book: RejectBook, lane: bool) -> Iterator[Iterable[list[str]]]:
         """The segments of each chunk, split as the loop reads them: a list per segment
         dies with its segment (nothing per segment of a chunk for the cyclic GC to
         scan). A lazy read gets Units for the runs of a common shape (lazy.units)."""
         segments = self._segments
-        if self.lazy:
+        if lane:
             for text in segments.chunk_texts():
                 d = segments.delimiters
                 assert d is not None
@@ -246,17 +254,6 @@ class ClaimReader:
             for parts in segments.segment_texts():
                 assert segments.delimiters is not None
                 yield map(str.split, parts, repeat(segments.delimiters.element))
-
-    @staticmethod
-    def _hand_out_or_raise(book: RejectBook) -> Iterator[Claim]:
-        """Raise mode: the claims before the first rejection, then its error."""
-        out = book.out
-        items = list(out)
-        out.clear()
-        for item in items:
-            if isinstance(item, RejectedClaim):
-                raise book.error_for(item)
-            yield item
 
     def _raise_segment_errors(self, start: int) -> None:
         for f in self._segments.findings[start:]:
