@@ -25,10 +25,10 @@
 # nor an element longer than `max_element_length` (defaults far above anything an
 # 837P or 835 carries). The buffer that waits for a terminator never grows past the
 # segment limit, so memory is a chunk or two whatever the input (an ISA followed by
-# 200 MB without a terminator is refused after 64 KiB). Inside a chunk one C-speed
-# search (a stretch without a terminator longer than the element limit) finds a
-# segment that may be too long; only then are the segments measured, and only an
-# over-long one is looked at element by element. A caller that pre-scanned the same
+# 200 MB without a terminator is refused after 64 KiB). Inside a chunk a C-speed
+# check (has_long_run: a stretch without a terminator longer than the element limit)
+# finds a segment that may be too long; only then are the segments measured, and only
+# an over-long one is looked at element by element. A caller that pre-scanned the same
 # source with the same searches (prescan.EnvelopeScan) lets the reader skip them
 # (`prechecked`). Either limit gives an X12Error that names the segment number and
 # its byte offset.
@@ -42,7 +42,7 @@ from typing import Any, BinaryIO, Iterator, NamedTuple
 from ..errors import Finding, LimitError, X12Error
 from .delimiters import Delimiters, parse_isa_delimiters
 
-__all__ = ["SegmentReader", "Position", "read_segments"]
+__all__ = ["SegmentReader", "Position", "read_segments", "has_long_run"]
 
 CHUNK_SIZE = 1 << 20
 # No 837P or 835 segment comes near these (the longest, an HI with twelve full
@@ -52,6 +52,27 @@ MAX_ELEMENT_LENGTH = 1 << 13
 MAX_EMPTY_FINDINGS = 10  # one finding each for the first few; then one summary
 _BOM = b"\xef\xbb\xbf"
 _WS = " \t\r\n"
+
+
+def has_long_run(text: str, term: str, limit: int) -> bool:
+    """Whether `text` has more than `limit` characters in a row without `term` (a
+    segment longer than the limit, wherever it is), at C speed: when every block of
+    (limit + 2) // 2 characters holds a terminator, no run can be longer (one str.find
+    a block, a few characters each); otherwise one regular-expression search says."""
+    size = len(text)
+    if size <= limit:
+        return False
+    block = (limit + 2) // 2
+    if block >= 256:
+        find = text.find
+        for start in range(0, size - block + 1, block):
+            if find(term, start, start + block) < 0:
+                break
+        else:   # (a run reaches at most from just after one block's last terminator
+            return False   # to just before the next block's first)
+    t = re.escape(term)
+    return re.search(f"{t}[^{t}]{{{limit + 1}}}", text) is not None or \
+        not 0 <= text.find(term) <= limit
 
 
 class Position(NamedTuple):
@@ -133,7 +154,7 @@ class SegmentReader:
         # delimiters. The per-chunk searches for those are then skipped. The buffer
         # bound without a terminator always holds.
         self.prechecked = False
-        self._long: dict[str, re.Pattern[str]] = {}
+        self._anomalies: dict[str, re.Pattern[str]] = {}
         self._refused: X12Error | None = None  # raised once the segments before it are out
         self.delimiters: Delimiters | None = None
         self.findings: list[Finding] = []
@@ -383,9 +404,7 @@ class SegmentReader:
         if not self.prechecked:
             parts = self._tidy(parts, done)
         sep = d.element
-        if not self.prechecked and len(text) > self.max_element_length and (
-                self._long_segment(term).search(text) or
-                not 0 <= text.find(term) <= self.max_element_length):
+        if not self.prechecked and has_long_run(text, term, self.max_element_length):
             del parts[self._check_lengths(parts, sep, done):]
         if joined:
             return (term.join(parts) + term if parts else ""), len(parts)
@@ -420,28 +439,16 @@ class SegmentReader:
             return False
         if self.prechecked:
             return True
-        return text[:1] not in _WS and self._anomaly(term).search(text) is None and (
-            len(text) <= self.max_element_length or not (
-                self._long_segment(term).search(text) or
-                not 0 <= text.find(term) <= self.max_element_length))
+        return text[:1] not in _WS and self._anomaly(term).search(text) is None and \
+            not has_long_run(text, term, self.max_element_length)
 
     def _anomaly(self, term: str) -> re.Pattern[str]:
         """Finds an empty segment or one that starts with a space or tab (line breaks
         are gone by then)."""
-        rx = self._long.get(term + "!")
+        rx = self._anomalies.get(term)
         if rx is None:
             t = re.escape(term)
-            rx = self._long[term + "!"] = re.compile(f"{t}[{t} \t]")
-        return rx
-
-    def _long_segment(self, term: str) -> re.Pattern[str]:
-        """Finds a stretch without `term` after a `term` longer than max_element_length (C
-        speed: the literal first character lets the engine skip; the first segment of
-        a chunk, with no terminator before it, is measured apart)."""
-        rx = self._long.get(term)
-        if rx is None:
-            t = re.escape(term)
-            rx = self._long[term] = re.compile(f"{t}[^{t}]{{{self.max_element_length + 1}}}")
+            rx = self._anomalies[term] = re.compile(f"{t}[{t} \t]")
         return rx
 
     # -- positions ---------------------------------------------------------

@@ -279,13 +279,14 @@ def _run(text: str, pos: int, match: Any, how: tuple[How, How, How], st: State,
         m = match(text, end)
         if m is None:
             break
-        start, stop = m.span()
+        spans = m.regs
+        start, stop = spans[0]
         if stop - start >= longest:
             break
-        at = m.start(RUN_CLAIM)
+        at = spans[RUN_CLAIM][0]
         if at > start:            # a subscriber level first
             last_hl = start
-            split = m.start(RUN_PAYER)
+            split = spans[RUN_PAYER][0]
             subscriber = new(lazy_subscriber)
             if split > 0:
                 hold_subscriber(subscriber, (text[start:split], subscriber_how))

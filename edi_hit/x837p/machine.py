@@ -200,9 +200,9 @@ class ClaimReader:
                         get = tables[nl].get
                         unplaced = unplaced_of[nl]
                     if out:
-                        if raising or hold:
+                        if hold or raising and book.rejected_count:
                             yield from self._hand_out(book, settle)
-                        else:
+                        else:   # streaming, nothing rejected (yet): the common case
                             yield from out
                             out.clear()
                 if index - book.last_boundary >= limit and loop not in ("SKIP", "ENV"):
