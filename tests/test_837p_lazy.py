@@ -14,7 +14,6 @@ envelope="warn", and byte-level fuzz of the fuzz test's seeds.
 from __future__ import annotations
 
 import copy
-import io
 import pickle
 
 import pytest
@@ -28,25 +27,8 @@ from edi_hit.x837p import rejects as rejects_module
 from edi_hit.x837p.lazy import LazyClaim, LazyPayer, LazySubscriber, Run, Unit
 from test_837p_integrity import CASES as INTEGRITY_CASES
 from test_837p_integrity import with_se_count
+from test_837p_reject_stream import Pipe
 from test_fuzz_reader import SEEDS, mutate, mutated_files
-
-
-class Pipe(io.RawIOBase):
-    """A source that can be read once: its sets are held until their SE."""
-
-    def __init__(self, data: bytes):
-        self._data = io.BytesIO(data)
-
-    def readable(self):
-        return True
-
-    def seekable(self):
-        return False
-
-    def readinto(self, buf):
-        chunk = self._data.read(len(buf))
-        buf[:len(chunk)] = chunk
-        return len(chunk)
 
 
 _HEAD = [
