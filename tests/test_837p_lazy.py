@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import copy
 import pickle
+from datetime import datetime
 
 import pytest
 from hypothesis import HealthCheck, given, settings
@@ -376,3 +377,16 @@ def test_a_file_of_several_chunks(tmp_path):
     assert [c.to_dict() for c in lazy] == eager
     held = [c.to_dict() for c in read_837p(Pipe(data), lazy=True)]
     assert held == eager
+
+
+def test_lazy_claims_write_and_price_as_eager_ones():
+    import edi_hit
+    data = as_file(LAZY_BASE)
+    eager, lazy = list(read_837p(data)), list(read_837p(data, lazy=True))
+    assert type(lazy[0]) is LazyClaim
+    now = datetime(2026, 3, 2, 9, 30)
+    assert edi_hit.write_837p(lazy, sender_id="S", receiver_id="R", now=now) == \
+        edi_hit.write_837p(eager, sender_id="S", receiver_id="R", now=now)
+    lazy = list(read_837p(data, lazy=True))
+    priced = [p.to_dict() for p in edi_hit.price(lazy)]
+    assert priced == [p.to_dict() for p in edi_hit.price(eager)]
