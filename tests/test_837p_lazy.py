@@ -67,21 +67,34 @@ _UNIT = [   # a subscriber level and a claim after the billing provider: Units
     "NTE*ADD*CLAIM NOTE",
     "AMT*F5*10",
     "HI*ABK:A419*ABF:B20",
+    "NM1*82*1*NURSE*NORA****XX*1987654328",   # 2310B rendering provider
+    "PRV*PE*PXC*163W00000X",
+    "REF*G2*R1",
     "LX*1",
     "SV1*HC:G0068:KX*50.25*UN*2***1:2",
     "DTP*472*D8*20260105",
     "REF*6R*1",
     "NTE*ADD*LINE NOTE",
     "LX*2",
-    "SV1*HC:G0069*50.25*UN*1***1",
+    "SV1*HC:J0285*50.25*UN*1***1",
     "DTP*472*RD8*20260106-20260107",
+    "LIN**N4*00409123401",                     # 2410 drug
+    "CTP****100*ML",
+    "REF*XZ*RX1",
+    "NM1*DK*1*WELBY*MARCUS****XX*1112223338",  # 2420E ordering provider
+    "N3*1 A ST",
+    "N4*SPRINGFIELD*IL*627020000",
+    "REF*G2*O1",
+    "PER*IC*DESK*TE*2175550100",
 ]
 _RUN = [   # claims after a claim while the read is clean: a Run
     "CLM*A2*75***12:B:1*Y*A*Y*Y",          # a second claim of the same subscriber
     "HI*ABK:A419",
     "LX*1",
-    "SV1*HC:G0070*75*UN*4***1",
+    "SV1*HC:J0285*75*UN*4***1",
     "DTP*472*D8*20260108",
+    "LIN**N4*00409123401",                 # (ends in 2410)
+    "CTP****10*ML",
     "HL*3*1*22*0",                         # a subscriber whose payer has no address
     "SBR*P*18*******MB",
     "NM1*IL*1*ROE*RICHARD****MI*2AC3CD4EF56",
@@ -103,18 +116,19 @@ _RUN = [   # claims after a claim while the read is clean: a Run
     "LX*1",
     "SV1*HC:G0069*60*UN*1***1",
     "DTP*472*D8*20260204",
+    "NM1*82*1*NURSE*NORA****XX*1987654328",   # (ends in 2420A)
+    "PRV*PE*PXC*163W00000X",
 ]
 _TAIL = [
-    "HL*5*1*22*0",                         # a 2310B provider: read the eager way
+    "HL*5*1*22*0",
     "SBR*P*18*******MB",
     "NM1*IL*1*LOE*LEE****MI*4AC3CD4EF58",
     "NM1*PR*2*MEDICARE PART B MAC*****PI*00952",
-    "CLM*A5*80***12:B:1*Y*A*Y*Y",
+    "CLM*A5*80***12:B:1*Y*A*Y*Y",          # a leap day: read the eager way
     "HI*ABK:I509",
-    "NM1*82*1*NURSE*NORA****XX*1987654328",
     "LX*1",
     "SV1*HC:G0070*80*UN*4***1",
-    "DTP*472*D8*20260205",
+    "DTP*472*D8*20240229",
     "CLM*A6*90***12:B:1*Y*A*Y*Y",          # after an eager claim: a Unit again
     "HI*ABK:I509",
     "LX*1",
@@ -184,6 +198,9 @@ def test_lazy_base_takes_every_path(monkeypatch):
     assert type(claims[2].subscriber) is LazySubscriber and type(claims[2].payer) is LazyPayer
     assert claims[3].payer is None
     assert claims[0].subscriber is claims[1].subscriber   # one subscriber, two claims
+    assert claims[0].parties[0].taxonomy == "163W00000X"
+    assert claims[0].lines[1].drug.quantity == 100 and claims[0].lines[1].parties[0].contacts
+    assert claims[1].lines[0].drug.unit == "ML" and claims[3].lines[0].parties[0].entity_code == "82"
     # ... and the eager read gives the same
     both_modes(as_file(LAZY_BASE))
 
@@ -197,6 +214,7 @@ def test_a_lazy_claim_decodes_on_first_access_into_a_plain_claim():
     assert type(first) is Claim                          # ... into a plain Claim
     assert first == eager[0] and eager[1] == lazy[1]     # equality decodes too, either side
     assert [str(line.charge) for line in first.lines] == ["50.25", "50.25"]
+    assert first.lines[1].parties[0].address.city == "SPRINGFIELD"
     assert first.lines[1].service_date_end.isoformat() == "2026-01-07"
     assert first.notes[0].text == "CLAIM NOTE" and first.other[0].elements == ["AMT", "F5", "10"]
     assert first.subscriber.refs[0].value == "123456789"
@@ -322,10 +340,6 @@ def test_other_delimiters_and_line_breaks():
     both_modes(swapped)
     claims = list(read_837p(swapped, lazy=True))
     assert type(claims[0]) is LazyClaim and claims[0].lines[0].modifiers == ["KX"]
-
-
-def test_a_unit_keeps_its_segments_as_one_string():
-    assert issubclass(Unit, list) and Unit.__slots__ == ("text", "after", "payer", "how")
 
 
 @pytest.mark.parametrize("hl", ["HL*5*4*99*0", "HL*5*3*99*0", "HL*5*2*99*0", "HL*5*4*23*0",

@@ -43,7 +43,7 @@ from ..errors import EdiHitError
 from . import claim_handlers as C
 from . import handlers as H
 from .handlers import ABSENT, Bad, State
-from .shapes import CLAIM_END_LOOP, RUN_CLAIM, RUN_PAYER, shapes_for
+from .shapes import END_LOOPS, RUN_CLAIM, RUN_PAYER, claim_end, shapes_for
 from .tables import BOUNDARY, MISSING, TABLES, Table
 
 __all__ = ["Unit", "Run", "units", "decoded", "LAZY_TABLES", "LazyClaim", "LazySubscriber",
@@ -178,12 +178,14 @@ class Unit(list[str]):
 
     `text` is the run (this segment included), each segment followed by the terminator;
     `after` the number of segments after this one; `payer` the offset of the 2010BB
-    payer in a subscriber run (-1: none); `how` the delimiters it was read with."""
+    payer in a subscriber run (-1: none); `end` the loop a claim run ends in; `how`
+    the delimiters it was read with."""
 
-    __slots__ = ("text", "after", "payer", "how")
+    __slots__ = ("text", "after", "payer", "end", "how")
     text: str
     after: int
     payer: int
+    end: str
     how: tuple[How, How, How]
 
 
@@ -194,14 +196,15 @@ class Run(list[str]):
     and CLM segments it stands for would have done.
 
     `claims` are the LazyClaims in file order, `after` the number of segments after the
-    first, `last_hl` / `last_clm` the offsets (in segments) of the last HL*22 (-1: none)
-    and CLM, `hl_id` that HL's HL01, `subscriber` / `payer` / `patient` the context of
-    the last claim."""
+    first, `end` the loop the last claim ends in, `last_hl` / `last_clm` the offsets (in
+    segments) of the last HL*22 (-1: none) and CLM, `hl_id` that HL's HL01,
+    `subscriber` / `payer` / `patient` the context of the last claim."""
 
-    __slots__ = ("claims", "after", "last_hl", "last_clm", "hl_id", "subscriber", "payer",
-                 "patient")
+    __slots__ = ("claims", "after", "end", "last_hl", "last_clm", "hl_id", "subscriber",
+                 "payer", "patient")
     claims: list[Claim]
     after: int
+    end: str
     last_hl: int
     last_clm: int
     hl_id: str | None
@@ -243,8 +246,10 @@ def units(text: str, element: str, component: str, terminator: str, st: State,
                 unit = Unit(m.group(1).split(element))
                 unit.text = text[pos:end]
                 unit.after = count(terminator, pos, end) - 1
-                unit.payer = m.start("payer") - pos if first == "H" and m.start("payer") > 0 \
-                    else -1
+                if first == "H":
+                    unit.payer = m.start("payer") - pos if m.start("payer") > 0 else -1
+                else:
+                    unit.end = claim_end(text, pos, end, element, terminator)
                 unit.how = how
                 pos = end
                 after_claim = first == "C"
@@ -308,6 +313,7 @@ def _run(text: str, pos: int, match: Any, how: tuple[How, How, How], st: State,
     r.claims = claims
     r.last_clm = count(terminator, pos, at)
     r.after = at
+    r.end = claim_end(text, at, end, element, terminator)
     if last_hl >= 0:
         r.last_hl = count(terminator, pos, last_hl)
         r.hl_id = text[last_hl:text.find(terminator, last_hl)].split(element)[1]
@@ -332,7 +338,7 @@ def lazy_clm(st: State, seg: list[str], loop: str) -> str:
     st.claim = claim
     st.line = ABSENT
     st.cur = claim   # (a boundary segment comes next: nothing is read into it)
-    return CLAIM_END_LOOP
+    return seg.end
 
 
 def lazy_hl(st: State, seg: list[str], loop: str) -> str:
@@ -369,4 +375,4 @@ def _lazy_tables() -> dict[str, Table]:
 
 LAZY_TABLES = _lazy_tables()
 assert BOUNDARY["CLM"] is C.clm and BOUNDARY["HL"] is H.hl
-assert CLAIM_END_LOOP not in MISSING   # a Run starts after a claim: nothing is owed there
+assert not END_LOOPS & set(MISSING)   # a Run starts after a claim: nothing is owed there

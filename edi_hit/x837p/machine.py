@@ -187,7 +187,7 @@ class ClaimReader:
                         if seg.__class__ is Run:    # lazy: claims read in a row, clean
                             book.take_run(seg, index)
                             index += seg.after
-                            nl = loop
+                            nl = seg.end
                         else:
                             try:
                                 nl = book.boundary(h, seg, index, loop, missing_of.get(loop))

@@ -153,8 +153,7 @@ class RejectBook:
             self.missing(missing, index, loop)
         c = st.claim
         if c is not None:
-            if self.claim_taint is None and not self.verdict and self.verdict is not None \
-                    and not self.held:
+            if self.claim_taint is None and self.verdict == [] and not self.held:
                 st.claim = st.line = ABSENT   # streaming a sound set: the common case
                 self.out.append(c)
                 self.accepted += 1
@@ -281,7 +280,7 @@ class RejectBook:
     def hl(self, seg: list[str], index: int) -> None:
         """Before an HL: its level ends the taints at that level and below."""
         n = len(seg)
-        level = _HL_LEVEL.get(seg[3] if n > 3 else "")
+        level = _HL_LEVEL.get(seg[3]) if n > 3 else None
         ids = self.hl_ids
         if level is None:  # unknown HL03: one level below its parent (HL02), if open
             parent = seg[2] if n > 2 else ""

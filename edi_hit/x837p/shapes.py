@@ -29,12 +29,16 @@ from functools import lru_cache
 from typing import NamedTuple
 
 from . import elements as L
-from .loops import BY_ID
+from .loops import BY_ID, children
 
-__all__ = ["Shapes", "shapes_for", "CLAIM_END_LOOP", "BOUNDARY_IDS", "RUN_PAYER", "RUN_CLAIM"]
+__all__ = ["Shapes", "shapes_for", "claim_end", "END_LOOPS", "BOUNDARY_IDS", "RUN_PAYER",
+           "RUN_CLAIM"]
 
-# The loop the machine is in after a claim unit (the last line's).
-CLAIM_END_LOOP = "2400"
+# The loop the machine is in after a claim of these shapes: its last line's (2400), or
+# the drug (2410) or provider loop (2420A-H) that line ends with (claim_end).
+_LINE_PARTIES = {q: loop for loop in children("2400") if BY_ID[loop].trigger == "NM1"
+                 and not BY_ID[loop].raw for q in BY_ID[loop].qualifiers or ()}
+END_LOOPS = frozenset({"2400", "2410", *_LINE_PARTIES.values()})
 # Segments that open or close something: a unit ends right before one of them.
 BOUNDARY_IDS = ("HL", "CLM", "SE", "GE", "IEA", "ISA", "GS", "ST")
 
@@ -87,11 +91,28 @@ def shapes_for(element: str, component: str, terminator: str) -> Shapes | None:
     def elements(n: int) -> str:   # at most n more elements, any values
         return _upto(f"{s}{e}", n)
 
-    n3 = f"(?:N3{elements(L.N3.size)}{t})?"            # handlers.n3: once a loop
-    n4 = f"(?:N4{elements(L.N4.size)}{t})?"            # handlers.n4: once a loop
     ref = f"REF{s}{e}{s}{e}{t}"                         # handlers.make_ref, two elements
-    refs = f"(?:{ref})*+"
-    per = f"(?:PER{elements(L.PER.size)}{t})*+"        # handlers.per
+    # Segments of the party and drug loops: (pattern, at most once a loop).
+    member = {
+        "N3": (f"N3{elements(L.N3.size)}{t}", True),     # handlers.n3
+        "N4": (f"N4{elements(L.N4.size)}{t}", True),     # handlers.n4
+        "REF": (ref, False),
+        "PER": (f"PER{elements(L.PER.size)}{t}", False),  # handlers.per
+        "PRV": (f"PRV{elements(L.PRV.size)}{t}", True),  # handlers.prv
+        # claim_handlers.ctp: CTP04 an amount, at most 11 elements
+        "CTP": (f"CTP(?:{s}{e}(?:{s}{e}(?:{s}{e}(?:{s}(?:{_AMOUNT})?+"
+                f"{elements(L.CTP.size - 4)})?+)?+)?+)?+{t}", True),
+    }
+
+    def members(loop: str) -> str:
+        out = ""
+        for sid in BY_ID[loop].segments[1:]:
+            pattern, once = member[sid]
+            out += f"(?:{pattern})" + ("?+" if once else "*+")
+        return out
+
+    n3, n4, refs, per = (f"(?:{member[x][0]})" + ("?+" if member[x][1] else "*+")
+                         for x in ("N3", "N4", "REF", "PER"))
     nte = f"NTE{elements(L.NTE.size)}{t}"              # handlers.nte
     dtp = f"DTP{s}{e}{s}(?:D8{s}{_DATE}|RD8{s}{_DATE}-{_DATE}){t}"   # make_dtp, line_dtp
     dmg = f"(?:DMG{s}D8{s}{_DATE}{elements(L.DMG.size - 2)}{t})?"    # handlers.dmg: once
@@ -107,11 +128,28 @@ def shapes_for(element: str, component: str, terminator: str) -> Shapes | None:
     sv1 = (f"SV1{s}{k}{_upto(f'{c}{k}', L.SV101.size - 1)}{s}{_AMOUNT}"
            f"(?:{s}{e}{s}(?:{_AMOUNT})?+{s}{e}{s}{e}{sv1_tail}|"
            f"(?:{s}{e}(?:{s}(?:{_AMOUNT})?+(?:{s}{e}(?:{s}{e}(?:{sv1_tail})?+)?+)?+)?+)?+){t}")
+    def loops_under(parent: str) -> str:
+        """The provider (NM1) and drug (LIN) loops under `parent`, in TR3 order, each
+        once or (when it repeats) as often as it comes (loops.reachable)."""
+        out = ""
+        for loop in children(parent):
+            d = BY_ID[loop]
+            if d.raw or d.trigger not in ("NM1", "LIN"):
+                continue
+            if d.trigger == "NM1":
+                opens = f"NM1{s}(?:{'|'.join(d.qualifiers or ())}){nm1}{t}"  # handlers._party
+            else:   # claim_handlers.lin: at most 31 elements (LIN01 and on)
+                opens = f"LIN{s}{e}{elements(L.LIN.size - 1)}{t}"
+            out += f"(?:{opens}{members(loop)})" + ("*+" if d.repeats else "?+")
+        return out
+
     raw_claim = f"(?:{_raw('2300')})(?=[{s}{t}])[^{t}]*+{t}"
     raw_line = f"(?:{_raw('2400')})(?=[{s}{t}])[^{t}]*+{t}"
-    line = f"{lx}{sv1}(?:{dtp}|{ref}|{nte}|{raw_line})*+"
+    line = (f"{lx}{sv1}(?:{dtp}|{ref}|{nte}|{raw_line})*+"
+            f"(?:(?=LIN{s}|NM1{s}){loops_under('2400')})?+")
     end = f"(?=(?:{'|'.join(BOUNDARY_IDS)})[{s}{t}])"
-    claim = f"{clm}(?:{hi}|{dtp}|{ref}|{nte}|{raw_claim})*+(?:{line})++"
+    claim = (f"{clm}(?:{hi}|{dtp}|{ref}|{nte}|{raw_claim})*+"
+             f"(?:(?=NM1{s}){loops_under('2300')})?+(?:{line})++")
 
     hl = f"(?P<hl>HL{s}{e}{s}{e}{s}22{elements(L.HL.size - 3)}){t}"
     sbr = f"SBR{elements(L.SBR.size)}{t}"
@@ -120,3 +158,16 @@ def shapes_for(element: str, component: str, terminator: str) -> Shapes | None:
     run = re.compile(f"(?:{subscriber})?+(?P<claim>{claim}){end}")
     assert (run.groupindex["payer"], run.groupindex["claim"]) == (RUN_PAYER, RUN_CLAIM)
     return Shapes(re.compile(claim + end), re.compile(subscriber + end), run)
+
+
+def claim_end(text: str, start: int, stop: int, element: str, terminator: str) -> str:
+    """The loop the machine is in after the claim of a shape in text[start:stop]: the
+    last loop its last line opens (2400, 2410 or a 2420 provider loop)."""
+    line = text.rfind(f"{terminator}LX{element}", start, stop)
+    party = text.rfind(f"{terminator}NM1{element}", line, stop)
+    if party >= 0:
+        at = party + 5
+        return _LINE_PARTIES[text[at:at + 2]]
+    if text.find(f"{terminator}LIN{element}", line, stop) >= 0:
+        return "2410"
+    return "2400"
