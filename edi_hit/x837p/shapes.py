@@ -5,21 +5,24 @@
 # eager read rejects, yet it cannot afford a Python step per segment. So each shape here
 # is a strict subset of what the loop machine and the handlers accept: a run of segments
 # that matches it is accepted by the eager read segment by segment, with no finding, and
-# ends in a known loop; anything else (a segment out of TR3 order, a 2310 provider, a COB
-# loop, a leap day, an element count the shape does not list) simply does not match and
-# is read the eager way. The shapes never decide a rejection; they only recognise runs
-# that cannot be rejected. Each segment's pattern below says which handler it stands
-# for and repeats that handler's checks: element counts (the layout sizes of elements.py),
-# amounts as X12 reals that may not be negative (handlers.decimal), real calendar dates
-# (handlers.date8: every day of every month but February 29, which is left to the eager
-# read), diagnosis pointers, the components of SV101, and the once-a-loop segments (N3,
-# N4, DMG) at most once. Raw segments are named from the loop table (loops.py).
+# ends in a known loop; anything else (a segment out of TR3 order, a COB loop, a patient
+# level, a leap day, an element count the shape does not list) simply does not match
+# and is read the eager way. The shapes never decide a rejection; they only recognise
+# runs that cannot be rejected. Each segment's pattern below says which handler it
+# stands for and repeats that handler's checks: element counts (the layout sizes of
+# elements.py), amounts as X12 reals that may not be negative (handlers.decimal), real
+# calendar dates (handlers.date8: every day of every month but February 29, and years
+# from 1000, the rest left to the eager read), diagnosis pointers, the components of
+# SV101, and the once-a-loop segments (N3, N4, PRV, DMG, CTP) at most once. The loops
+# and their order come from the loop declaration (loops.py): raw segments, the provider
+# loops of a claim (2310A-F) and of a line (2420A-H) and the drug loop (2410), in TR3
+# order, each once or, where it repeats, as often as it comes.
 #
-# Two units: a claim (CLM, its 2300 segments, then lines of LX, SV1 and their 2400
-# segments) and a subscriber level (HL*22, SBR, the 2010BA subscriber and an optional
-# 2010BB payer); and a run step, an optional subscriber level then a claim. Each must
-# be followed by a segment that opens or closes something (HL, CLM or an envelope
-# segment) in the same chunk, so a unit is always whole. The
+# Two units: a claim (CLM, its 2300 segments and providers, then lines of LX, SV1, their
+# 2400 segments, drug and providers) and a subscriber level (HL*22, SBR, the 2010BA
+# subscriber and an optional 2010BB payer); and a run step, an optional subscriber level
+# then a claim. Each must be followed by a segment that opens or closes something (HL,
+# CLM or an envelope segment) in the same chunk, so a unit is always whole. The
 # differential tests (tests/test_837p_lazy.py) hold lazy and eager reads equal on every
 # fixture, corpus file and mutation.
 from __future__ import annotations
@@ -127,7 +130,9 @@ def shapes_for(element: str, component: str, terminator: str) -> Shapes | None:
     sv1_tail = f"{s}(?:{pointers})?+{elements(L.SV1.size - 7)}"
     sv1 = (f"SV1{s}{k}{_upto(f'{c}{k}', L.SV101.size - 1)}{s}{_AMOUNT}"
            f"(?:{s}{e}{s}(?:{_AMOUNT})?+{s}{e}{s}{e}{sv1_tail}|"
-           f"(?:{s}{e}(?:{s}(?:{_AMOUNT})?+(?:{s}{e}(?:{s}{e}(?:{sv1_tail})?+)?+)?+)?+)?+){t}")
+           f"(?:{s}{e}(?:{s}(?:{_AMOUNT})?+(?:{s}{e}(?:{s}{e}(?:{sv1_tail})?+)?+)?+)?+)?+"
+           f"){t}")
+
     def loops_under(parent: str) -> str:
         """The provider (NM1) and drug (LIN) loops under `parent`, in TR3 order, each
         once or (when it repeats) as often as it comes (loops.reachable)."""

@@ -41,16 +41,20 @@ _MEMBER: dict[tuple[str, str], Handler] = {
     ("*", "PRV"): H.prv, ("*", "DMG"): H.dmg,
 }
 # The required second segment of a loop (read in state "X@").
-_SECOND: dict[tuple[str, str], Handler] = {("HEADER", "BHT"): H.bht, ("2000B", "SBR"): H.sbr, ("2000C", "PAT"): H.pat,
-           ("2400", "SV1"): C.sv1}
+_SECOND: dict[tuple[str, str], Handler] = {
+    ("HEADER", "BHT"): H.bht, ("2000B", "SBR"): H.sbr, ("2000C", "PAT"): H.pat,
+    ("2400", "SV1"): C.sv1,
+}
 # Loop -> the handler of the segment that opens it.
 _START: dict[str, Handler] = {
     "1000A": H.submitter, "1000B": H.receiver, "2010AA": H.billing_nm1, "2010AB": H.pay_to,
     "2010AC": H.pay_to_plan, "2010BA": H.subscriber_nm1, "2010BB": H.payer_nm1,
     "2010CA": H.patient_nm1, "2400": C.lx, "2410": C.lin,
 }
-BOUNDARY: dict[str, Handler] = {"ISA": H.isa, "GS": H.gs, "ST": H.st_, "SE": H.se, "GE": H.se, "IEA": H.se,
-             "HL": H.hl, "CLM": C.clm}
+BOUNDARY: dict[str, Handler] = {
+    "ISA": H.isa, "GS": H.gs, "ST": H.st_, "SE": H.se, "GE": H.se, "IEA": H.se, "HL": H.hl,
+    "CLM": C.clm,
+}
 
 
 def _start_of(loop: str) -> Handler:
