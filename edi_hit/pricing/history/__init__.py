@@ -15,12 +15,12 @@ from __future__ import annotations
 
 from .ledger import (ABORTED, COMMITTED, DONE, BalanceEntry, ClaimTrail, InputFile,
                      OpenBalance, OutputFile, Remit, RunRecord)
-from .model import (ACTIVE, DUPLICATE, REPLACED, STANDING, VOID, VOIDED, BeneficiaryHistory,
-                    DrugClaim, HistoryBatch, StoredClaim, Visit)
+from .model import (ACTIVE, DUPLICATE, REPLACED, STANDING, VOID, VOIDED, Accumulation,
+                    BeneficiaryHistory, DrugClaim, HistoryBatch, Service, StoredClaim, Visit)
 from .sqlite import SQLiteHistory
 from .store import HistoryBusy, HistoryStore
 
-__all__ = ["Visit", "DrugClaim", "StoredClaim", "BeneficiaryHistory", "HistoryBatch",
+__all__ = ["Visit", "DrugClaim", "Service", "Accumulation", "StoredClaim", "BeneficiaryHistory", "HistoryBatch",
            "HistoryStore", "HistoryBusy", "SQLiteHistory", "open_history",
            "InputFile", "OutputFile", "RunRecord", "Remit", "OpenBalance", "BalanceEntry",
            "ClaimTrail", "ACTIVE", "REPLACED", "VOIDED", "VOID", "DUPLICATE", "STANDING",
