@@ -27,7 +27,7 @@ CHOICES = {
     "rounding": {"half_up_each_amount"},
 }
 REQUIRED_EDITS = ("E1", "E2", "E3", "E4", "E5", "E6", "E6_duplicate", "E7", "E8", "E9", "E11",
-                  "E12", "C28")
+                  "E12", "C28", "K0", "K1", "K2", "K3", "K4", "K5", "K6", "K7", "K8", "K9")
 
 
 @dataclass(slots=True, frozen=True)
