@@ -14,7 +14,6 @@
 from __future__ import annotations
 
 from datetime import date
-from decimal import Decimal
 
 from edi_hit.pricing import rules
 from edi_hit.pricing.history import Visit

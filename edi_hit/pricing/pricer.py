@@ -16,33 +16,27 @@
 # run completes (rolled back if it fails).
 #
 # Payer contracts (contracts/): with --contract, each claim is priced under the profile
-# its payer id, SBR09 and date select (contracts/book.py): a contract's profile, the
-# Medicare HIT profile for an MB claim no contract selects, or none (K0: every line
-# denied). A profile is compiled once per pricer (_Run: its rules with their memos, its
-# payment stage, its conventions); a contract's profile runs threaded (profile.py):
-# its common rules, then the rules of the line's method, each seeing the latest value.
-# Without contracts nothing is selected: every claim runs the Medicare profile, as the
-# pricer always did.
+# selection.py picks (a contract's, Medicare HIT's for an MB claim no contract selects,
+# or none: K0, every line denied). The line loop is the same for every profile; a
+# contract's runs threaded (profile.py): its common rules, then the rules of the line's
+# method, each seeing the latest value. Without contracts nothing is selected: every
+# claim runs the Medicare profile, as the pricer always did.
 from __future__ import annotations
 
 from collections import Counter
-from dataclasses import dataclass
 from datetime import date, timedelta
-from typing import Any, Callable, Iterable, Iterator, Mapping
+from typing import Iterable, Iterator, Mapping
 
 from edi_hit.errors import DataError
 from edi_hit.pricing.codes import CodeTable, default_codes
-from edi_hit.pricing.contracts import (Contract, contract_profile, load_authorizations,
-                                       load_contracts)
-from edi_hit.pricing.contracts.model import MULTIPLIER
-from edi_hit.pricing.contracts.rules import ContractTables
 from edi_hit.pricing.conventions import Conventions, load_conventions
-from edi_hit.pricing.history import BeneficiaryHistory, DrugClaim, HistoryBatch, Visit, open_history
+from edi_hit.pricing.history import BeneficiaryHistory, DrugClaim, HistoryBatch, open_history
 from edi_hit.pricing.lifecycle import ClaimLifecycle
-from edi_hit.pricing.model import DENIED, PAID, Adjustment, PricedClaim, PricedLine
+from edi_hit.pricing.model import DENIED, Adjustment, PricedClaim, PricedLine
 from edi_hit.pricing.money import ZERO, round_money
-from edi_hit.pricing.profile import Profile, medicare_hit
+from edi_hit.pricing.profile import medicare_hit
 from edi_hit.pricing.rates import load_rates
+from edi_hit.pricing.selection import ProfileSelection
 from edi_hit.pricing.rules import ASSUMED, BILLED, COVERED, Decision, LineView, Tables
 from edi_hit.pricing.run import (DEFAULT_GROUP_SIZE, ClaimItem, PricingRun, claim_fingerprint,
                                  claim_icn, member_id)
@@ -54,35 +48,7 @@ __all__ = ["Pricer", "PricingRun", "price", "claim_fingerprint", "claim_icn", "m
 
 _MAX_CACHE = 50_000  # entries per memo; a run over very varied data starts afresh
 _FAR = date.max
-_AUTHORIZATION_LOOKBACK = 366  # units used under an authorization: up to a year of services
-
-
-@dataclass(slots=True)
-class _Run:
-    """A profile compiled for one pricer: each rule with its memo, the payment stage."""
-
-    profile: Profile
-    tables: Any
-    conv: Conventions
-    payment: Any
-    rules: list  # (check, key, window, memo, constant trace or None) per rule
-    stages: dict[str, list] | None
-    contract: Contract | None = None
-    illustrative: bool = False
-
-    @property
-    def memos(self) -> list[dict]:
-        out = [r[3] for r in self.rules]
-        for rules in (self.stages or {}).values():
-            out.extend(r[3] for r in rules)
-        return out
-
-
-def _compiled(rules) -> list:
-    return [(r.check, r.key, r.window, {}, r.constant and r.constant.trace) for r in rules]
-
-
-class Pricer(ClaimLifecycle):
+class Pricer(ProfileSelection, ClaimLifecycle):
     """Prices claims with one set of tables, one profile and one history store.
 
     dme_evidence: which DME drug lines count for E4 (C26): "covered" (the default of
@@ -117,14 +83,8 @@ class Pricer(ClaimLifecycle):
         self.tables = Tables(self.codes, self.conv, self.suppliers,
                              ASSUMED if assume_dme_drug else evidence)
         self.profile = profile(self.tables)
-        self._medicare = self._compile(self.profile, self.tables, self.conv)
+        self._set_profiles(self.profile, contracts, authorizations)
         self.payment = self._medicare.payment
-        self.book = load_contracts(contracts or None, self.conv)
-        self.authorizations = load_authorizations(authorizations)
-        if self.authorizations is not None and self.book is None:
-            raise DataError("an authorization file applies to payer contracts: give --contract "
-                            "too (Medicare HIT has no prior authorization rule)")
-        self._contract_runs: dict[str, _Run] = {}
         self.assume_dme_drug = assume_dme_drug
         self.group_size = group_size
         self.dme_drugs = 0
@@ -133,61 +93,10 @@ class Pricer(ClaimLifecycle):
             self._evidence.setdefault(d.mbi, []).append(d)
             self.dme_drugs += 1
         lookback = max(self.conv.initial_visit_gap_days, self.conv.dme_drug_window_days,
-                       self.book.lookback_days() if self.book is not None else 0,
-                       _AUTHORIZATION_LOOKBACK if self.authorizations is not None else 0) + 1
+                       self._contract_lookback()) + 1
         self._lookback = timedelta(days=lookback)
         self._drug_known: dict = {}
         self._rounded: dict = {}
-
-    def _compile(self, profile: Profile, tables, conv: Conventions,
-                 contract: Contract | None = None) -> _Run:
-        payment = profile.payment(self.rates, self.part_b, conv)
-        stages = None
-        if profile.stages is not None:
-            stages = {method: _compiled(rules) for method, rules in profile.stages.items()}
-        illustrative = self.rates.illustrative if contract is None else (
-            contract.illustrative or (self.rates.illustrative and any(
-                t.method == MULTIPLIER for t in contract.terms)))
-        return _Run(profile, tables, conv, payment, _compiled(profile.rules), stages, contract,
-                    illustrative)
-
-    def _contract_run(self, contract: Contract) -> _Run:
-        run = self._contract_runs.get(contract.id)
-        if run is None:
-            conv = self.conv
-            if contract.conventions:
-                conv = conv.merged(dict(contract.conventions), f"contract {contract.id}")
-            tables = ContractTables(self.codes, conv, contract, self.authorizations)
-            run = self._contract_runs[contract.id] = self._compile(
-                contract_profile(contract)(tables), tables, conv, contract)
-        return run
-
-    def _select(self, it: ClaimItem) -> _Run | str:
-        """The compiled profile that prices a claim, or why none does (K0)."""
-        claim = it.claim
-        payer, sub = claim.payer, claim.subscriber
-        choice = self.book.select(payer.id if payer is not None else None,
-                                  sub.claim_filing_indicator if sub is not None else None,
-                                  it.first_day)
-        if choice.contract is not None:
-            return self._contract_run(choice.contract)
-        return self._medicare if choice.refusal is None else choice.refusal
-
-    def _stamp(self, it: ClaimItem, priced: list[PricedClaim]) -> None:
-        """Who priced the claims of a contract run: the contract, CLP06, illustrative."""
-        run = self._select(it)
-        if run is self._medicare:
-            return
-        sub = it.claim.subscriber
-        filing = sub.claim_filing_indicator if sub is not None else None
-        for pc in priced:
-            if run.__class__ is str:
-                pc.filing_indicator = filing
-                continue
-            contract = run.contract
-            pc.contract = contract.id
-            pc.filing_indicator = contract.remit_filing_indicator or filing
-            pc.illustrative_rates = run.illustrative
 
     def close(self) -> None:
         if self._owns_history:
@@ -210,20 +119,13 @@ class Pricer(ClaimLifecycle):
         else:
             e3 = (f"supplier enrolment (E3): checked against {self.suppliers.name} "
                   f"({len(self.suppliers)} NPIs)")
-        if self.book is None:
-            return [dme, e3]
-        contracts = (f"payer contracts: {len(self.book)} ({self.book.describe()}); a claim no "
-                     f"contract selects is priced under Medicare HIT when its SBR09 is MB, else "
-                     f"denied K0")
-        if self.authorizations is not None:
-            contracts += (f"; prior authorizations checked against {self.authorizations.name} "
-                          f"({len(self.authorizations)} rows)")
-        return [dme, e3, contracts]
+        contracts = self._contract_note()
+        return [dme, e3] if contracts is None else [dme, e3, contracts]
 
     # -- the run ---------------------------------------------------------------------
     def run(self, expected: Mapping[str, int] | None = None) -> PricingRun:
         """Start a run; `expected` maps member id -> claims of that member in the run."""
-        runs = [self._medicare, *self._contract_runs.values()]
+        runs = self._runs()
         for memo in (self._drug_known, self._rounded, *(m for r in runs for m in r.memos)):
             if len(memo) > _MAX_CACHE:
                 memo.clear()

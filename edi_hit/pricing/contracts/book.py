@@ -20,7 +20,7 @@ from pathlib import Path
 from edi_hit.errors import DataError
 from edi_hit.pricing.contracts.load import contract_files, load_contract_file
 from edi_hit.pricing.contracts.model import Contract
-from edi_hit.pricing.conventions import Conventions
+from edi_hit.pricing.conventions import Conventions, default_conventions
 
 __all__ = ["ContractBook", "Selection", "load_contracts", "MEDICARE_PART_B"]
 
@@ -87,11 +87,15 @@ def _clash(a: Contract, b: Contract) -> bool:
     return filings and dates
 
 
-def load_contracts(sources, conventions: Conventions) -> ContractBook | None:
+def load_contracts(sources, conventions: Conventions | None = None) -> ContractBook | None:
     """A ContractBook from files and folders (a path, a Contract, or a list of them), a
-    book, or None / an empty list (no contracts: every claim is Medicare HIT)."""
+    book, or None / an empty list (no contracts: every claim is Medicare HIT).
+    conventions: what a contract's own conventions are checked against (default: the
+    shipped ones)."""
     if sources is None or isinstance(sources, ContractBook):
         return sources
+    if conventions is None:
+        conventions = default_conventions()
     if isinstance(sources, (str, Path, Contract)):
         sources = [sources]
     contracts = []
