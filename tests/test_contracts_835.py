@@ -23,10 +23,21 @@ PLAN, YEAR = "acme-commercial-2026", date(2026, 1, 1)
 MEMBER_E = "ACM100000005"
 
 
+def _valid(path) -> bytes:
+    """The 835 at `path`, after checking it passes pyx12 and balances."""
+    data = path.read_bytes()
+    assert pyx12_errors(data) == []
+    assert independent_balance_check(data) == []
+    return data
+
+
 def _run(sources, out, **kw):
+    """Adjudicate with both sample contracts; the 835 written is checked (_valid)."""
     kw.setdefault("rates", SYNTHETIC_RATES)
-    return adjudicate(sources, output=out, contracts=[CONTRACTS], authorizations=AUTHORIZATIONS,
-                      assume_dme_drug=True, now=NOW, **kw)
+    summary = adjudicate(sources, output=out, contracts=[CONTRACTS],
+                         authorizations=AUTHORIZATIONS, assume_dme_drug=True, now=NOW, **kw)
+    _valid(out)
+    return summary
 
 
 def _clp(data: bytes) -> dict[str, list[str]]:
@@ -36,9 +47,7 @@ def _clp(data: bytes) -> dict[str, list[str]]:
 def test_the_835_passes_pyx12_balances_and_reports_each_payers_filing_indicator(tmp_path):
     out = tmp_path / "remit.835"
     summary = _run([CLAIMS], out)
-    data = out.read_bytes()
-    assert pyx12_errors(data) == []
-    assert independent_balance_check(data) == []
+    data = _valid(out)
     clp = _clp(data)
     # CLP06: the commercial contract says 12 (its claims' SBR09 CI is no CLP06 code), the
     # Medicaid claim's SBR09 MC, the Medicare claim MB, the claim no contract takes ZZ
@@ -70,8 +79,7 @@ def test_a_contract_that_asks_for_sequestration_gets_co_253(tmp_path):
     out = tmp_path / "remit.835"
     adjudicate([write_claims(tmp_path / "f1.837", claims)], output=out, contracts=[folder],
                rates=SYNTHETIC_RATES, now=NOW)
-    data = out.read_bytes()
-    assert pyx12_errors(data) == [] and independent_balance_check(data) == []
+    data = _valid(out)
     # 2026 sequestration 2%: G0088 286.00 x 2% = 5.72 -> paid 280.28; G0068 234.00 x 2% = 4.68
     # -> 229.32; S9328 (through 03-04) 255.00 x 2% = 5.10 -> 249.90
     assert "SVC*HC:G0088*400*280.28**4~" in data.decode()
@@ -111,8 +119,8 @@ def test_accumulators_carry_across_runs_and_a_void_takes_its_share_back(tmp_path
         assert bh.accumulated(PLAN, YEAR) == (D("250.00"), D("354.00"))  # 500.00 - 146.00
         assert len([s for s in bh.services if s.code == "S9500"]) == 2 + 5 + 7
         assert h.check() == []
-    data = (tmp_path / "three.835").read_bytes()
-    assert pyx12_errors(data) == [] and _clp(data)["E3"][2] == "22"  # a reversal
+    data = _valid(tmp_path / "three.835")
+    assert _clp(data)["E3"][2] == "22"  # a reversal
 
 
 def test_accumulation_met_outside_the_store_counts(tmp_path):
@@ -141,7 +149,8 @@ def test_cli_price_explain_names_the_term_and_adjudicate_writes_the_835(tmp_path
             AUTHORIZATIONS, "--rates", SYNTHETIC_RATES, "--assume-dme-drug", "-o", out,
             "--now", "2026-04-10")
     assert r.exit_code == 0, r.output
-    assert "1  CO-197" in r.output and pyx12_errors(out.read_bytes()) == []
+    assert "1  CO-197" in r.output
+    _valid(out)
 
 
 def test_cli_price_json_carries_the_contract(tmp_path):

@@ -169,3 +169,13 @@ def test_plan_years_and_limit_periods():
     assert limit_period(date(2026, 2, 10), "month", (1, 1)) == (date(2026, 2, 1), date(2026, 2, 28))
     assert limit_period(date(2024, 8, 1), "plan_year", (7, 1)) == (date(2024, 7, 1),
                                                                    date(2025, 6, 30))
+
+
+def test_a_contract_may_set_the_conventions_its_multiplier_terms_read(tmp_path):
+    doc = _doc(conventions={"multiple_categories_same_day": "highest_only",
+                            "locality_source": "national"})
+    (c,) = _load(tmp_path, doc).contracts
+    assert c.conventions["multiple_categories_same_day"] == "highest_only"
+    (tmp_path / "c0.json").write_text(json.dumps(_doc(conventions={"rounding": "none"})))
+    with pytest.raises(DataError, match="conventions: Additional properties are not allowed"):
+        load_contracts(tmp_path, default_conventions())

@@ -248,3 +248,30 @@ def test_a_plan_year_that_starts_in_july_resets_the_deductible(tmp_path):
     # each plan year's first 150.00 of 200.00 allowed: PR-1 150.00, paid 50.00
     assert [money(pc.lines[0])[2:4] for pc in out] == [("50.00", ["PR-1 150.00"])] * 2
     assert "P2 deductible 150.00 plan year from 2026-07-01" in " ".join(out[1].lines[0].trace)
+
+
+MULTIPLY = {"id": "m", "method": "medicare_fee_multiplier",
+            "codes": ["G0068", "G0069", "G0070", "G0088", "G0089", "G0090"], "factor": "1.10"}
+
+
+def test_medicare_fee_multiplier_one_per_category_a_day_or_the_highest_only():
+    lines = (line("G0070", "2026-03-02", "400.00", "4"), line("G0068", "2026-03-02", "300.00", "4"),
+             line("G9999", "2026-03-03", "300.00", "4"))
+    (pc,) = priced(bill(*lines), contracts=[contract(MULTIPLY)])
+    # categories 3 and 1 on one day each pay (C3 pay_each): 280.00 x 1.10 = 308.00 and
+    # 180.00 x 1.10 = 198.00; G9999 is in no term of the contract: K1
+    assert [money(pl)[:3] for pl in pc.lines] == [("paid", "308.00", "308.00"),
+                                                 ("paid", "198.00", "198.00"),
+                                                 ("denied", "0.00", "0.00")]
+    highest = contract(MULTIPLY, conventions={"multiple_categories_same_day": "highest_only"})
+    (pc,) = priced(bill(*lines[:2]), contracts=[highest])
+    assert money(pc.lines[1])[3:] == (["CO-97 300.00"], ["M80"])  # E7
+    assert ("E7 category 3 already paid for 2026-03-02; only the highest category is paid "
+            "(highest_only)") in pc.lines[1].trace
+
+
+def test_a_g_code_the_multiplier_lists_but_not_valid_on_the_date_is_e1():
+    c = contract({**MULTIPLY, "codes": ["G0068", "G0088"]}, effective_from="2020-01-01")
+    (pc,) = priced(bill(line("G0088", "2020-06-01", "300.00", "4")), contracts=[c])
+    # G0088 exists from 2021-01-01: no Medicare HIT rate to multiply
+    assert money(pc.lines[0])[3:] == (["CO-16 300.00"], ["M51"])

@@ -208,3 +208,14 @@ def test_without_the_authorization_file_a_ref_g1_is_taken_as_given():
     assert out["D3"].lines[0].status == "paid"
     assert ("K7 prior authorization PA26-9999 given (REF*G1); not checked: no authorization file"
             in out["D3"].lines[0].trace)
+
+
+def test_contract_priced_claims_match_the_priced_claim_schema_and_round_trip(priced):
+    import json
+
+    from edi_hit.pricing.model import PricedClaim
+    from edi_hit.schemas import errors as schema_errors
+    for pc in priced.values():
+        doc = pc.to_dict()
+        assert schema_errors(doc, "priced-claim") == [], pc.claim.patient_control_number
+        assert PricedClaim.from_dict(json.loads(json.dumps(doc))).to_dict() == doc

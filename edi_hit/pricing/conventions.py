@@ -48,6 +48,16 @@ class Conventions:
                  "initial_visit_too_soon", "initial_visit_gap_days", "dme_drug_window_days",
                  "dme_drug_category_match", "dme_drug_evidence", "locality_source",
                  "locality_rate", "rounding", "doc")
+    # set from CHOICES and the day counts in __init__ (declared for type checkers)
+    multiple_categories_same_day: str
+    initial_visit_too_soon: str
+    dme_drug_category_match: str
+    dme_drug_evidence: str
+    locality_source: str
+    locality_rate: str
+    rounding: str
+    initial_visit_gap_days: int
+    dme_drug_window_days: int
 
     def __init__(self, doc: dict, where: str = "conventions.json"):
         self.doc = doc

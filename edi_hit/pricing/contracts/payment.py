@@ -25,7 +25,7 @@ from edi_hit.pricing import rules
 from edi_hit.pricing.contracts.cost import member_share
 from edi_hit.pricing.contracts.model import (DRUG, FIXED, MULTIPLIER, PER_DIEM, PER_HOUR,
                                              PER_VISIT, PERCENT, Contract, Payable, plan_year)
-from edi_hit.pricing.contracts.rules import _n, counted, service_kind
+from edi_hit.pricing.contracts.rules import counted, service_kind, units_text
 from edi_hit.pricing.history import Accumulation, Service
 from edi_hit.pricing.model import PAID, Adjustment, PricedLine
 from edi_hit.pricing.money import ZERO, round_money
@@ -71,8 +71,8 @@ class ContractPayment:
             adjustments.append(Adjustment(codes.group, codes.reason, part))
             remarks.extend(r for r in codes.remarks if r not in remarks)
             left -= part
-            trace.append(f"{edit} {_n(units)} of {_n(billed)} units not paid: {charge} x "
-                         f"{_n(units)}/{_n(billed)} = {part}: {codes.label()}")
+            trace.append(f"{edit} {units_text(units)} of {units_text(billed)} units not paid: {charge} x "
+                         f"{units_text(units)}/{units_text(billed)} = {part}: {codes.label()}")
         amount = _AMOUNT[term.method](self, claim, view, value, trace)
         if amount.__class__ is Decision:
             return amount
@@ -143,7 +143,7 @@ class ContractPayment:
         total = amount + term.dispensing_fee
         fee = f" + dispensing fee {term.dispensing_fee} = {total}" if term.dispensing_fee else ""
         basis = term.price_list.basis if term.price_list is not None else "list"
-        trace.append(f"rate {term.id}: {term.percent} x {_n(price)} x {_n(value.units)} "
+        trace.append(f"rate {term.id}: {term.percent} x {units_text(price)} x {units_text(value.units)} "
                      f"({basis}, {value.price_note}) = {amount}{fee}")
         return total
 

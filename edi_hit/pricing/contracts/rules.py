@@ -32,7 +32,7 @@ from edi_hit.pricing.rules import Decision, LineView
 
 __all__ = ["ContractView", "ContractTables", "MAX_DAYS", "line_days", "per_diems_billed",
            "bundled_supply", "bundling_window", "contract_term", "per_diem_days",
-           "per_diem_overlap", "paid_days_window", "whole_units", "counted", "as_billed", "drug_price",
+           "per_diem_overlap", "paid_days_window", "whole_units", "counted", "units_text", "as_billed", "drug_price",
            "hit_code", "hit_same_day", "hit_day_window", "limit", "limit_window",
            "prior_authorization", "authorization_window", "service_kind"]
 
@@ -97,20 +97,24 @@ def _span(days: tuple[date, ...]) -> str:
     return str(days[0]) if len(days) == 1 else f"{days[0]}..{days[-1]}"
 
 
-def _n(value: Decimal) -> str:
+def units_text(value: Decimal) -> str:
+    """A quantity as written: 7, 2.5 (no trailing zeros on whole numbers)."""
     return f"{value.normalize():f}" if value == value.to_integral_value() else f"{value:f}"
 
 
 def counted(value: Decimal, word: str) -> str:
     """'1 visit', '2 visits' (word in the singular)."""
-    return f"{_n(value)} {word}{'' if value == 1 else 's'}"
+    return f"{units_text(value)} {word}{'' if value == 1 else 's'}"
+
+
+_HIT_KIND = "HIT category "
 
 
 def service_kind(value: Payable) -> str:
     """What a paid line is grouped by in history: an HIT category for a Medicare fee
     multiplier line (one per category per day), else the term's kind."""
     if value.match.term.method == MULTIPLIER:
-        return f"HIT category {value.category}"
+        return f"{_HIT_KIND}{value.category}"
     return value.match.term.kind
 
 
@@ -193,11 +197,11 @@ def per_diem_days(view: ContractView, value: Match, found, t: ContractTables) ->
     n = len(view.days)
     if units != n:
         hint = " (bill several days with a date range, DTP*472 RD8)" if view.day_end is None else ""
-        return Decision(False, f"K2 units {_n(units)} but the line's dates {_span(view.days)} are "
+        return Decision(False, f"K2 units {units_text(units)} but the line's dates {_span(view.days)} are "
                                f"{n} day{'s' if n > 1 else ''}: a per diem unit is one day{hint}",
                         "K2")
     return Decision(True, f"K2 {n} per diem day{'s' if n > 1 else ''} {_span(view.days)} "
-                          f"(units {_n(units)})",
+                          f"(units {units_text(units)})",
                     value=Payable(value, units, units, view.days))
 
 
@@ -214,7 +218,7 @@ def whole_units(view: ContractView, value: Match, found, t: ContractTables) -> D
 def as_billed(view: ContractView, value: Match, found, t: ContractTables) -> Decision:
     """K2 for methods whose payment does not depend on the units (fixed, percent of
     charge, Medicare fee multiplier): the units are reported as billed."""
-    shown = "none" if view.units is None else _n(view.units)
+    shown = "none" if view.units is None else units_text(view.units)
     return Decision(True, f"K2 units {shown} as billed: {value.method} does not multiply by units",
                     value=Payable(value, Decimal(1), view.units))
 
@@ -270,7 +274,7 @@ def drug_price(view: ContractView, value: Match, found, t: ContractTables) -> De
         if view.units is None or not view.units > 0:
             return Decision(False, f"K2 units {'missing' if view.units is None else view.units}: "
                                    f"a drug billed by HCPCS needs its units (SV104)", "K2")
-        return Decision(True, f"K6 {view.code} x {_n(view.units)} at {plist.basis} "
+        return Decision(True, f"K6 {view.code} x {units_text(view.units)} at {plist.basis} "
                               f"{row.describe()}",
                         value=Payable(value, view.units, view.units, unit_price=row.price,
                                       price_note=row.where))
@@ -293,10 +297,10 @@ def drug_price(view: ContractView, value: Match, found, t: ContractTables) -> De
                                f"{unit or 'none'}", "K2")
     converted = plist.convert(qty, unit, row)
     if converted is None:
-        return Decision(False, f"K2 NDC {ndc}: {_n(qty)} {unit} cannot be converted to the price "
+        return Decision(False, f"K2 NDC {ndc}: {units_text(qty)} {unit} cannot be converted to the price "
                                f"list's {row.unit} (no package size on {row.where})", "K2")
-    how = "" if unit == row.unit else f" = {_n(converted)} {row.unit}"
-    return Decision(True, f"K6 NDC {ndc}: {_n(qty)} {unit}{how} at {plist.basis} {row.describe()}",
+    how = "" if unit == row.unit else f" = {units_text(converted)} {row.unit}"
+    return Decision(True, f"K6 NDC {ndc}: {units_text(qty)} {unit}{how} at {plist.basis} {row.describe()}",
                     value=Payable(value, converted, view.units, unit_price=row.price,
                                   price_note=row.where))
 
@@ -313,21 +317,35 @@ def hit_code(view: ContractView, value: Match, found, t: ContractTables) -> Deci
 
 def hit_day_window(view: ContractView, value: Match, bh: BeneficiaryHistory,
                    t: ContractTables) -> list[Service]:
-    return _plan_services(bh, view.dos, view.dos, t.contract.plan,
-                          f"HIT category {value.category}")
+    """E6's window under a contract: the HIT-category lines the plan paid on the day."""
+    if not bh.service_days:
+        return []
+    return [s for s in bh.services_between(view.dos, view.dos)
+            if s.plan == t.contract.plan and s.kind.startswith(_HIT_KIND)]
 
 
 def hit_same_day(view: ContractView, value: Match, found: list[Service],
                  t: ContractTables) -> Decision:
-    """E6 under a contract: one payment per HIT category per day (the Medicare rule),
-    counting the lines this plan paid; units never multiply."""
-    if found:
-        s = found[0]
-        return Decision(False, f"E6 category {value.category} already paid for {view.dos} by "
-                               f"{s.code} of claim {s.icn} line {s.line_number}", "E6")
-    return Decision(True, f"E6 no other category-{value.category} line paid for {view.dos}; "
-                          f"units {_n(view.units) if view.units is not None else 'none'} do "
-                          f"not multiply", value=Payable(value, Decimal(1), view.units))
+    """E6 under a contract: one payment per HIT category per day (the Medicare rule,
+    counting the lines this plan paid; E7 when the contract's conventions say
+    highest_only); units never multiply."""
+    cat = value.category
+    same = [s for s in found if s.kind == f"{_HIT_KIND}{cat}"]
+    if same:
+        s = same[0]
+        return Decision(False, f"E6 category {cat} already paid for {view.dos} by {s.code} of "
+                               f"claim {s.icn} line {s.line_number}", "E6")
+    others = sorted({int(s.kind[len(_HIT_KIND):]) for s in found})
+    rule = t.conv.multiple_categories_same_day
+    if others and rule == "highest_only" and cat is not None and max(others) > cat:
+        return Decision(False, f"E7 category {max(others)} already paid for {view.dos}; only the "
+                               f"highest category is paid (highest_only)", "E7")
+    text = f"E6 no other category-{cat} line paid for {view.dos}"
+    if others:
+        text += f"; other categories that day {others} (C3 {rule})"
+    units = "none" if view.units is None else units_text(view.units)
+    return Decision(True, f"{text}; units {units} do not multiply",
+                    value=Payable(value, Decimal(1), view.units))
 
 
 # -- K5: limits per period --------------------------------------------------------------------------
@@ -356,17 +374,17 @@ def limit(view: ContractView, value: Payable, found, t: ContractTables) -> Decis
     start, end = limit_period(view.dos, lim.per, _year_start(t))
     used = sum((s.units for s in found or ()), Decimal(0))
     cap = lim.units
-    what = f"limit {_n(cap)} a {lim.per.replace('_', ' ')} ({start}..{end}) on {term.kind}"
+    what = f"limit {units_text(cap)} a {lim.per.replace('_', ' ')} ({start}..{end}) on {term.kind}"
     if used >= cap:
-        return Decision(False, f"K5 {what}: {_n(used)} used already", "K5")
+        return Decision(False, f"K5 {what}: {units_text(used)} used already", "K5")
     left = cap - used
     if value.units <= left:
-        return Decision(True, f"K5 {what}: {_n(used)} used + {_n(value.units)} = "
-                              f"{_n(used + value.units)}")
+        return Decision(True, f"K5 {what}: {units_text(used)} used + {units_text(value.units)} = "
+                              f"{units_text(used + value.units)}")
     over = value.units - left
     days = value.days[:int(left)] if value.days else ()
-    return Decision(True, f"K5 {what}: {_n(used)} used, {_n(left)} of {_n(value.units)} payable, "
-                          f"{_n(over)} over the limit",
+    return Decision(True, f"K5 {what}: {units_text(used)} used, {units_text(left)} of {units_text(value.units)} payable, "
+                          f"{units_text(over)} over the limit",
                     value=replace(value, units=left, units_paid=left, days=days,
                                   excluded=value.excluded + (("K5", over),)))
 
@@ -419,9 +437,9 @@ def prior_authorization(view: ContractView, value: Payable, found, t: ContractTa
                                f"({row.where}); the line's dates {_span(days)} are outside it",
                         "K8")
     if row.units is not None and used + value.units > row.units:
-        return Decision(False, f"K8 prior authorization {number} allows {_n(row.units)} units "
-                               f"of {' '.join(sorted(row.codes))} in {row.period()}: {_n(used)} "
-                               f"used, the line needs {_n(value.units)}", "K8")
-    cap = "" if row.units is None else f", {_n(used)} + {_n(value.units)} of {_n(row.units)} units"
+        return Decision(False, f"K8 prior authorization {number} allows {units_text(row.units)} units "
+                               f"of {' '.join(sorted(row.codes))} in {row.period()}: {units_text(used)} "
+                               f"used, the line needs {units_text(value.units)}", "K8")
+    cap = "" if row.units is None else f", {units_text(used)} + {units_text(value.units)} of {units_text(row.units)} units"
     return Decision(True, f"K7 prior authorization {number}: {view.code} {row.period()} "
                           f"({row.where}){cap}")
