@@ -198,3 +198,16 @@ def test_the_other_pricing_commands_take_the_contract(tmp_path, command):
         assert r.exit_code == 0, r.output
         page = (tmp_path / "r.html").read_text()
         assert "Precertification/authorization/notification/pre-treatment absent." in page
+
+
+def test_cli_history_accumulation_records_what_was_met_elsewhere(tmp_path):
+    db = tmp_path / "h.db"
+    r = cli("history", "accumulation", "--history", db, "--member", MEMBER_E, "--plan", PLAN,
+            "--plan-year", "2026-01-01", "--deductible", "250", "--out-of-pocket", "400.00")
+    assert r.exit_code == 0, r.output
+    assert MEMBER_E not in r.output  # no member id in messages
+    with SQLiteHistory(db) as h:
+        assert h.load([MEMBER_E])[MEMBER_E].accumulated(PLAN, YEAR) == (D("250.00"), D("400.00"))
+    r = cli("history", "accumulation", "--history", db, "--member", MEMBER_E, "--plan", PLAN,
+            "--plan-year", "2026-01-01", "--deductible", "-1")
+    assert r.exit_code == 1 and "--deductible: an amount of money cannot be negative" in r.output
