@@ -65,6 +65,7 @@ class ProfileSelection:
             raise DataError("an authorization file applies to payer contracts: give --contract "
                             "too (Medicare HIT has no prior authorization rule)")
         self._contract_runs: dict[str, _Run] = {}
+        self._selected: tuple[ClaimItem | None, _Run | str] = (None, "")
 
     def _runs(self) -> list[_Run]:
         return [self._medicare, *self._contract_runs.values()]
@@ -117,13 +118,16 @@ class ProfileSelection:
         choice = self.book.select(payer.id if payer is not None else None,
                                   sub.claim_filing_indicator if sub is not None else None,
                                   it.first_day)
-        if choice.contract is not None:
-            return self._contract_run(choice.contract)
-        return self._medicare if choice.refusal is None else choice.refusal
+        run = (self._contract_run(choice.contract) if choice.contract is not None
+               else self._medicare if choice.refusal is None else choice.refusal)
+        self._selected = (it, run)  # _stamp asks again for the same claim
+        return run
 
     def _stamp(self, it: ClaimItem, priced: list[PricedClaim]) -> None:
         """Who priced the claims of a contract run: the contract, CLP06, illustrative."""
-        run = self._select(it)
+        last, run = self._selected
+        if last is not it:
+            run = self._select(it)
         if run is self._medicare:
             return
         sub = it.claim.subscriber

@@ -35,6 +35,9 @@ class Selection:
     refusal: str | None = None  # why the claim is denied K0
 
 
+_MEDICARE = Selection(None)  # built once: most claims of a mixed run are Medicare's
+
+
 class ContractBook:
     """The contracts of a run, indexed for selection."""
 
@@ -65,7 +68,7 @@ class ContractBook:
                     day is None or c.in_force(day)):
                 return Selection(c)
         if filing == MEDICARE_PART_B:
-            return Selection(None)
+            return _MEDICARE
         return Selection(None, f"K0 no contract selects the claim (payer id "
                                f"{payer_id or '(none)'} in 2010BB NM109, claim filing indicator "
                                f"{filing or '(none)'} in SBR09"
