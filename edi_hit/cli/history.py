@@ -18,7 +18,8 @@ __all__ = ["history"]
 
 @click.group("history")
 def history():
-    """Beneficiary history: HIT visits, DME drug claims, deductible met."""
+    """Beneficiary history: HIT visits, DME drug claims, deductible met, and the cost
+    sharing accumulated under payer contracts."""
 
 
 @history.command("import-dme")
@@ -96,3 +97,32 @@ def deductible(history_path, mbi, year, met):
         store.set_deductible_met(mbi, year, amount)
     click.echo(f"edi-hit: deductible met in {year} recorded for the beneficiary: {amount}",
                err=True)
+
+
+@history.command("accumulation")
+@click.option("--history", "history_path", type=click.Path(dir_okay=False), required=True,
+              help="SQLite history file (created if missing).")
+@click.option("--member", required=True, help="Member id (2010BA NM109).")
+@click.option("--plan", required=True,
+              help="The contract's accumulator plan (its `plan`, else its `id`).")
+@click.option("--plan-year", "plan_year", type=click.DateTime(["%Y-%m-%d"]), required=True,
+              help="First day of the plan year, YYYY-MM-DD.")
+@click.option("--deductible", default="0", show_default=True,
+              help="Deductible met that plan year outside these claims (plain decimal).")
+@click.option("--out-of-pocket", "out_of_pocket", default="0", show_default=True,
+              help="Out-of-pocket amount met that plan year outside these claims, the "
+                   "deductible included.")
+def accumulation(history_path, member, plan, plan_year, deductible, out_of_pocket):
+    """Record a member's cost sharing already met under a payer contract's plan.
+
+    \b
+    Example:
+      edi-hit history accumulation --history hit.db --member ACM100000005 \\
+          --plan acme-commercial-2026 --plan-year 2026-01-01 --deductible 250.00 --out-of-pocket 400.00
+    """
+    ded = money_value(deductible, "--deductible")
+    oop = money_value(out_of_pocket, "--out-of-pocket")
+    with SQLiteHistory(history_path) as store:
+        store.set_accumulation(member, plan, plan_year.date(), ded, oop)
+    click.echo(f"edi-hit: cost sharing met under plan {plan} from {plan_year.date()} recorded "
+               f"for the member: deductible {ded}, out of pocket {oop}", err=True)

@@ -1,7 +1,8 @@
 # Beneficiary history and the ledger of runs: what spans claims and runs.
 #
 # Strategy: rules that span claims (60-day initial gap, DME drug 0-30 days before, one
-# payment per category per day, the deductible) read a BeneficiaryHistory, an in-memory
+# payment per category per day, the deductible; under payer contracts the services a
+# plan paid and the member's accumulators) read a BeneficiaryHistory, an in-memory
 # snapshot of one beneficiary loaded for a set of beneficiaries in one batch of queries
 # and updated as the run prices claims; the run's writes are staged into the store's
 # open transaction and committed once, with the ledger rows of the run (which files it
@@ -15,12 +16,12 @@ from __future__ import annotations
 
 from .ledger import (ABORTED, COMMITTED, DONE, BalanceEntry, ClaimTrail, InputFile,
                      OpenBalance, OutputFile, Remit, RunRecord)
-from .model import (ACTIVE, DUPLICATE, REPLACED, STANDING, VOID, VOIDED, BeneficiaryHistory,
-                    DrugClaim, HistoryBatch, StoredClaim, Visit)
+from .model import (ACTIVE, DUPLICATE, REPLACED, STANDING, VOID, VOIDED, Accumulation,
+                    BeneficiaryHistory, DrugClaim, HistoryBatch, Service, StoredClaim, Visit)
 from .sqlite import SQLiteHistory
 from .store import HistoryBusy, HistoryStore
 
-__all__ = ["Visit", "DrugClaim", "StoredClaim", "BeneficiaryHistory", "HistoryBatch",
+__all__ = ["Visit", "DrugClaim", "Service", "Accumulation", "StoredClaim", "BeneficiaryHistory", "HistoryBatch",
            "HistoryStore", "HistoryBusy", "SQLiteHistory", "open_history",
            "InputFile", "OutputFile", "RunRecord", "Remit", "OpenBalance", "BalanceEntry",
            "ClaimTrail", "ACTIVE", "REPLACED", "VOIDED", "VOID", "DUPLICATE", "STANDING",

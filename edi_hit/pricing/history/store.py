@@ -72,12 +72,19 @@ class HistoryStore(ABC):
     # -- history for pricing ---------------------------------------------------------------
     @abstractmethod
     def load(self, mbis: Iterable[str], since: date | None = None) -> dict[str, BeneficiaryHistory]:
-        """Snapshots for these beneficiaries: visits and drugs dated on or after since,
-        all deductible rows, and every ledger claim (without its lines)."""
+        """Snapshots for these beneficiaries: visits, drugs and contract services dated
+        on or after since, all deductible and accumulation rows, and every ledger claim
+        (without its lines)."""
 
     @abstractmethod
     def stage(self, batch: HistoryBatch) -> None:
-        """Write part of a run inside the open transaction (durable only with commit)."""
+        """Write part of a run inside the open transaction (durable only with commit).
+
+        In this order: claim states; new claims; visits, drugs (a row already present is
+        ignored), services; deductible rows and accumulations, each keyed by (member,
+        year or plan and period, ICN), replacing a row of the same key; last, every
+        visit, drug, deductible, service and accumulation row of the ICNs in
+        delete_entries."""
 
     @abstractmethod
     def claim_lines(self, icn: str) -> str | None:
@@ -96,6 +103,14 @@ class HistoryStore(ABC):
     def set_deductible_met(self, mbi: str, year: int, amount: Decimal) -> None:
         """Deductible already met outside the claims in this store (C10 input), in its
         own transaction. The amount must be a finite, non-negative number of cents."""
+
+    @abstractmethod
+    def set_accumulation(self, mbi: str, plan: str, period: date, deductible: Decimal,
+                         out_of_pocket: Decimal) -> None:
+        """Cost sharing already met under a contract's plan in the plan year starting on
+        `period`, outside the claims in this store (the contract counterpart of
+        set_deductible_met), in its own transaction; it replaces an earlier such entry.
+        Amounts must be finite, non-negative numbers of cents."""
 
     # -- the ledger of runs -------------------------------------------------------------------
     @abstractmethod
