@@ -2,6 +2,9 @@ from pathlib import Path
 
 import pytest
 
+# Real services for the tests that need them: a PostgreSQL server (fixtures_postgres).
+pytest_plugins = ["fixtures_postgres"]
+
 ROOT = Path(__file__).resolve().parents[1]
 CORPUS = ROOT.parent / "shared" / "corpus"
 FIXTURES = ROOT / "fixtures"
