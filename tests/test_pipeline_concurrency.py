@@ -28,7 +28,11 @@ def _files(folder):
     return a, b
 
 
-def _check(folder, hist, results):
+def _readonly_sqlite(hist):
+    return SQLiteHistory(hist, readonly=True)
+
+
+def _check(folder, hist, results, open_store=_readonly_sqlite):
     for code, err in results:
         assert code == 0 and "Traceback" not in err, err
     # from the 835s on disk, not from the ledger: per member, paid lines per day and
@@ -48,7 +52,7 @@ def _check(folder, hist, results):
     # the 2024 deductible is 240.00: M1's two visits (allowed 160.00 each) take 160.00
     # then 80.00, whichever run came first; M2's one paid visit takes 160.00
     assert pr1[M1] == D("240.00") and pr1[M2] == D("160.00"), (folder, pr1)
-    with SQLiteHistory(hist, readonly=True) as h:
+    with open_store(hist) as h:
         assert h.check() == []
         assert [r.status for r in h.runs()] == ["done", "done"]
 
