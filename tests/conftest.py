@@ -2,8 +2,9 @@ from pathlib import Path
 
 import pytest
 
-# Real services for the tests that need them: a PostgreSQL server (fixtures_postgres).
-pytest_plugins = ["fixtures_postgres"]
+# Real services for the tests that need them: a PostgreSQL server (fixtures_postgres)
+# and a local Spark session (fixtures_spark).
+pytest_plugins = ["fixtures_postgres", "fixtures_spark"]
 
 ROOT = Path(__file__).resolve().parents[1]
 CORPUS = ROOT.parent / "shared" / "corpus"
