@@ -57,7 +57,9 @@ def priced_claims(spark: Any, files: list[str], options: PricingOptions,
     sc = spark.sparkContext
     n = max(1, partitions or sc.defaultParallelism)
     numbers = {name: i for i, name in enumerate(files)}
-    raw = sc.binaryFiles(",".join(files), minPartitions=min(len(files), n))
+    # enough splits that a few megabytes of input make a task each (Spark packs small
+    # files together up to spark.files.openCostInBytes, 4 MB by default)
+    raw = sc.binaryFiles(",".join(files), minPartitions=max(len(files), 4 * n))
     records = raw.flatMap(partial(_records, numbers))
     priced = records.repartitionAndSortWithinPartitions(n, member_partition).mapPartitions(
         partial(price_partition, options))

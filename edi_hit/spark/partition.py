@@ -91,15 +91,24 @@ def _priced(options: PricingOptions, records: Iterable) -> Iterator[tuple[str, A
     yield PRICED_COUNT, priced
 
 
+def _slim(pc):
+    """The priced claim as the driver needs it: the working of each line (its trace,
+    some 15 lines of text a line, for `price --explain`) stays behind; it would
+    otherwise be a third of what crosses to the driver."""
+    for pl in pc.lines:
+        pl.trace = []
+    return PRICED, pc
+
+
 def _run(pricer, claims: list, members: Counter):
     """One PricingRun over whole beneficiaries; returns how many claims it priced."""
     run = pricer.run(members)
     try:
         for claim in claims:
             for pc in run.add(claim):
-                yield PRICED, pc
+                yield _slim(pc)
         for pc in run.finish():
-            yield PRICED, pc
+            yield _slim(pc)
     finally:
         run.abort()
     return run.claims_priced
