@@ -4,7 +4,6 @@ on one database never pay twice; the URL's password never shows; without psycopg
 error names the extra. On a real server (tests/fixtures_postgres.py)."""
 from __future__ import annotations
 
-import os
 import sys
 from decimal import Decimal as D
 
@@ -16,9 +15,8 @@ from edi_hit.pricing.history.postgres import redact
 from fixtures_postgres import create_database, drop_database
 from helpers_835 import pyx12_errors
 from helpers_pricing import MBI, claim, dme, line
-from helpers_runs import (adjudicate_args, cli, drugs, finish_fork, one_line_error, paid_visit,
-                          start_fork, write_claims)
-from test_pipeline_concurrency import M1, M2, _check, _files
+from helpers_runs import adjudicate_args, cli, drugs, one_line_error, paid_visit, write_claims
+from test_pipeline_concurrency import run_pairs
 
 
 def _with_deductible_met(history, *mbis):
@@ -127,34 +125,18 @@ def test_a_read_only_look_at_an_empty_database_creates_nothing(pg_url):
         PostgresHistory(pg_url, readonly=True)
 
 
-PAIRS = 10
-_AT_ONCE = 5
-
-
 def test_concurrent_processes_on_one_database_never_pay_twice(tmp_path, pg_server):
     """The SQLite concurrency test's scenario (test_pipeline_concurrency), each pair of
-    real processes on one PostgreSQL database: overlapping members, started together."""
-    waited = 0
-    for first in range(0, PAIRS, _AT_ONCE):
-        pairs = []
-        for n in range(first, min(first + _AT_ONCE, PAIRS)):
-            folder = tmp_path / f"pair{n}"
-            folder.mkdir()
-            name, url = create_database(pg_server)
-            a, b = _files(folder)
-            with open_history(url) as h:  # closed before the fork
-                h.import_dme([dme("2024-03-01", mbi=m) for m in (M1, M2)])
-            gate, go = os.pipe()
-            procs = [start_fork(*adjudicate_args([src], folder / f"{src.stem}.835", url),
-                                gate=gate) for src in (a, b)]
-            pairs.append((folder, name, url, procs, gate, go))
-        for *_, gate, go in pairs:
-            os.write(go, b"xx")
-            os.close(gate)
-            os.close(go)
-        for folder, name, url, procs, _, _ in pairs:
-            results = [finish_fork(p)[::2] for p in procs]
-            waited += any("waiting for it to finish" in err for _, err in results)
-            _check(folder, url, results, lambda u: PostgresHistory(u, readonly=True))
-            drop_database(pg_server, name)
-    assert waited > 0  # the runs overlapped: some second run waited for the first
+    real processes on a PostgreSQL database of its own: overlapping members, started
+    together; some second run waited for the first."""
+    names = {}
+
+    def new_database(folder):
+        name, url = create_database(pg_server)
+        names[url] = name
+        return url
+
+    waited = run_pairs(tmp_path, 10, new_database,
+                       lambda url: PostgresHistory(url, readonly=True),
+                       lambda url: drop_database(pg_server, names[url]))
+    assert waited > 0

@@ -42,6 +42,13 @@ _CLAIM_COLUMNS = ("icn, npi, pcn, digest, mbi, frequency, state, replaced_by, se
 _DRUG_ROWS = ("INSERT INTO drugs (mbi, day, code, category, icn, source) SELECT * FROM "
               "unnest(%s::text[], %s::date[], %s::text[], %s::int[], %s::text[], %s::text[]) "
               "ON CONFLICT DO NOTHING")
+#: the dated history of a snapshot: (query, its day list, its entries, their class)
+_DATED = (
+    ("SELECT mbi, day, category, code, npi, charge, icn, line_number, line_control FROM visits "
+     "WHERE mbi = ANY(%s) AND day >= %s ORDER BY mbi, day, n", "visit_days", "visits", Visit),
+    ("SELECT mbi, day, code, category, icn, source FROM drugs "
+     "WHERE mbi = ANY(%s) AND day >= %s ORDER BY mbi, day, n", "drug_days", "drugs", DrugClaim),
+)
 _DEDUCTIBLE = ("INSERT INTO deductible VALUES (%s, %s, %s, %s) ON CONFLICT (mbi, year, icn) "
                "DO UPDATE SET amount = excluded.amount")
 
@@ -259,18 +266,11 @@ class PostgresHistory(PostgresLedger, HistoryStore):
         out = {m: BeneficiaryHistory(m) for m in mbis}
         lo = since or date.min
         db = self.db
-        for mbi, d, *rest in db.execute(
-                "SELECT mbi, day, category, code, npi, charge, icn, line_number, line_control "
-                "FROM visits WHERE mbi = ANY(%s) AND day >= %s ORDER BY mbi, day, n", (mbis, lo)):
-            b = out[mbi]
-            b.visit_days.append(d)
-            b.visits.append(Visit(mbi, d, *rest))
-        for mbi, d, *rest in db.execute(
-                "SELECT mbi, day, code, category, icn, source FROM drugs "
-                "WHERE mbi = ANY(%s) AND day >= %s ORDER BY mbi, day, n", (mbis, lo)):
-            b = out[mbi]
-            b.drug_days.append(d)
-            b.drugs.append(DrugClaim(mbi, d, *rest))
+        for sql, days, entries, kind in _DATED:
+            for mbi, d, *rest in db.execute(sql, (mbis, lo)):
+                b = out[mbi]
+                getattr(b, days).append(d)
+                getattr(b, entries).append(kind(mbi, d, *rest))
         for mbi, year, icn, amount in db.execute(
                 "SELECT mbi, year, icn, amount FROM deductible WHERE mbi = ANY(%s)", (mbis,)):
             out[mbi].deductible.setdefault(year, {})[icn] = amount
