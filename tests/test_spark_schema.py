@@ -31,3 +31,24 @@ def test_readme_documents_the_columns():
     text = (ROOT / "README.md").read_text()
     documented = re.findall(r"^\| `(\w+)` \| ([^|]+?) \| ([^|]+?) \|$", text, re.M)
     assert documented == [(n, t, d) for n, t, d in COLUMNS]
+
+
+def test_a_failed_spark_job_becomes_one_line():
+    import pytest
+
+    from edi_hit.errors import EdiHitError
+    from edi_hit.spark.inputs import spark_errors
+    from edi_hit.spark.records import MARKER
+
+    java = ("An error occurred while calling o42.collect.\n"
+            ": org.apache.spark.SparkException: Job aborted due to stage failure: ...\n"
+            "org.apache.spark.api.python.PythonException: Traceback (most recent call last):\n"
+            '  File "worker.py", line 1, in main\n')
+    with pytest.raises(EdiHitError) as err, spark_errors():  # an edi-hit error in a task
+        raise RuntimeError(java + f"RuntimeError: {MARKER}in/x.txt: not an X12 interchange\n")
+    assert str(err.value) == "in/x.txt: not an X12 interchange"
+    with pytest.raises(EdiHitError) as err, spark_errors():  # anything else: its last cause
+        raise RuntimeError(java + "psycopg.errors.AdminShutdown: terminating connection\n"
+                           "\tat org.apache.spark.Executor.run(Executor.scala:1)\n")
+    assert str(err.value) == ("the Spark job failed: psycopg.errors.AdminShutdown: "
+                              "terminating connection")

@@ -8,17 +8,22 @@
 # The ledger identifies inputs by content: their sha256 is computed on the executors,
 # where the bytes are. An edi-hit error raised in a task reaches the driver inside
 # Spark's report (a Java stack, a Python traceback); spark_errors() finds the marked
-# message (records.MARKER) and raises it as the EdiHitError it was.
+# message (records.MARKER) and raises it as the EdiHitError it was; any other failure
+# of the job becomes one line naming its last cause (the CLI prints no traceback).
 from __future__ import annotations
 
 import contextlib
 import os
+import re
 from typing import Any, Iterator
 
 from edi_hit.errors import EdiHitError
 from edi_hit.pricing.history import InputFile
 
 from .records import MARKER
+
+# a Python or Java exception's line: a dotted class name, or a bare ...Error/...Exception
+_ERROR_LINE = re.compile(r"^((?:[a-z_]\w*\.)+[A-Z]\w*|[A-Z]\w*(?:Error|Exception)): \S")
 
 __all__ = ["list_inputs", "local_path", "identify_inputs", "spark_errors"]
 
@@ -95,6 +100,8 @@ def spark_errors() -> Iterator[None]:
     except Exception as exc:  # Py4JJavaError, PythonException: their text holds the cause
         text = str(exc)
         at = text.find(MARKER)
-        if at < 0:
-            raise
-        raise EdiHitError(text[at + len(MARKER):].splitlines()[0].strip()) from None
+        if at >= 0:
+            raise EdiHitError(text[at + len(MARKER):].splitlines()[0].strip()) from None
+        cause = [ln.strip() for ln in text.splitlines() if _ERROR_LINE.match(ln.strip())]
+        raise EdiHitError(f"the Spark job failed: {(cause or [type(exc).__name__])[-1][:500]}") \
+            from None

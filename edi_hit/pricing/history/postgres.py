@@ -173,7 +173,7 @@ class PostgresHistory(PostgresLedger, HistoryStore):
 
     def _lock(self, wait, on_wait, shared: bool) -> None:
         kind = "_shared" if shared else ""
-        db, key = self.db, self._key
+        key = self._key
         deadline = None if wait is None else time.monotonic() + max(0.0, wait)
         first = _FIRST_TRY if wait is None else min(_FIRST_TRY, max(0.0, wait))
         if self._take(f"pg_advisory_xact_lock{kind}", key, first):
@@ -212,10 +212,15 @@ class PostgresHistory(PostgresLedger, HistoryStore):
         new = [m for m in mbis if m not in members]
         if not new:
             return
-        self.db.execute(
-            "SELECT count(pg_advisory_xact_lock(%s, h)) FROM "
-            "(SELECT DISTINCT hashtext(m) AS h FROM unnest(%s::text[]) AS m ORDER BY h) AS k",
-            (self._space, new))
+        try:
+            self.db.execute(
+                "SELECT count(pg_advisory_xact_lock(%s, h)) FROM "
+                "(SELECT DISTINCT hashtext(m) AS h FROM unnest(%s::text[]) AS m ORDER BY h) "
+                "AS k", (self._space, new))
+        except self._pg.errors.DeadlockDetected:
+            raise DataError(f"{self.location}: another worker pricing some of the same "
+                            f"beneficiaries locked them in another order (a deadlock the "
+                            f"server broke); nothing was committed, run again") from None
         members.update(new)
 
     @property
