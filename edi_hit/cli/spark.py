@@ -21,7 +21,8 @@ __all__ = ["spark_adjudicate_command"]
 @click.option("--master", help="Spark master (default: spark-submit's, else local[*]); "
                                "e.g. local[2].")
 @click.option("--partitions", type=click.IntRange(1), default=None,
-              help="Pricing tasks (default: Spark's default parallelism).")
+              help="Pricing tasks (default: two per core, and one per 8 MB of input at "
+                   "least).")
 @click.option("--payer", "payer_file", type=click.Path(exists=True, dir_okay=False),
               help="Payer identity JSON for the 835 (as for adjudicate).")
 @click.option("--now", help="Fix the 835 dates (YYYY-MM-DD[THH:MM]) for reproducible output.")

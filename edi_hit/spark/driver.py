@@ -26,13 +26,13 @@ import json
 import os
 from datetime import datetime
 from functools import partial
-from typing import Any, Callable, Iterable
+from typing import Any, Callable, Iterable, Mapping
 
 from edi_hit.errors import EdiHitError
 from edi_hit.pipeline.atomic import LedgerRun, RunOutputs
 from edi_hit.pipeline.job import DEFAULT_BATCH_SIZE, _account
 from edi_hit.pipeline.summary import Summary, Tally
-from edi_hit.pricing.history import InputFile, Remit, open_history
+from edi_hit.pricing.history import InputFile, Remit, is_postgres_url, open_history
 from edi_hit.x835.build import PayerInfo, ProviderLevelAdjustment, RemittanceBuilder
 
 from .inputs import identify_inputs, list_inputs, local_path, spark_errors
@@ -40,9 +40,10 @@ from .partition import PricingOptions, price_partition
 from .records import COUNT, FINDINGS, PRICED, PRICED_COUNT, REJECTED, file_records, \
     member_partition
 
-__all__ = ["spark_adjudicate", "priced_claims", "REMIT", "SUMMARY"]
+__all__ = ["spark_adjudicate", "priced_claims", "default_partitions", "REMIT", "SUMMARY"]
 
 REMIT, SUMMARY = "remit.835", "summary.json"
+_PART_BYTES = 8 << 20
 
 
 def _records(numbers: dict[str, int], item: tuple[str, bytes]):
@@ -50,12 +51,19 @@ def _records(numbers: dict[str, int], item: tuple[str, bytes]):
     return file_records(numbers[name], local_path(name), data)
 
 
-def priced_claims(spark: Any, files: list[str], options: PricingOptions,
+def default_partitions(spark: Any, files: Mapping[str, int]) -> int:
+    """Pricing tasks when not told: every core busy, and a partition of about 8 MB of
+    input (some 20,000 claims) at most, since the driver holds one or two partitions'
+    priced claims at a time while it writes them to the 835."""
+    return max(2 * spark.sparkContext.defaultParallelism, sum(files.values()) // _PART_BYTES + 1)
+
+
+def priced_claims(spark: Any, files: Mapping[str, int], options: PricingOptions,
                   partitions: int | None = None) -> Iterable[tuple[str, Any]]:
-    """The job: (kind, payload) records of every file, priced; streamed to the driver
-    partition by partition."""
+    """The job: (kind, payload) records of every file (URI -> size), priced; streamed to
+    the driver partition by partition."""
     sc = spark.sparkContext
-    n = max(1, partitions or sc.defaultParallelism)
+    n = max(1, partitions or default_partitions(spark, files))
     numbers = {name: i for i, name in enumerate(files)}
     # enough splits that a few megabytes of input make a task each (Spark packs small
     # files together up to spark.files.openCostInBytes, 4 MB by default)
@@ -92,7 +100,7 @@ def spark_adjudicate(
     per payer x payee) and OUTDIR/summary.json; return the Summary. Options as for
     edi_hit.pipeline.adjudicate; history: a postgresql:// URL (or a SQLite file every
     executor can reach: its partitions then take turns). partitions: how many pricing
-    tasks (default: Spark's default parallelism)."""
+    tasks (default: default_partitions)."""
     from edi_hit.pricing import Pricer
 
     with spark_errors():
@@ -100,6 +108,8 @@ def spark_adjudicate(
     names = [local_path(f) for f in files]
     os.makedirs(outdir, exist_ok=True)
     dme_drugs = list(dme_drugs)
+    if isinstance(history, (str, os.PathLike)) and not is_postgres_url(history):
+        history = os.path.abspath(history)  # a SQLite file: the same one on every executor
     driver = Pricer(rates=rates, conventions=conventions, assume_dme_drug=assume_dme_drug,
                     suppliers=suppliers, dme_evidence=dme_evidence, dme_drugs=dme_drugs)
     options = PricingOptions(driver.rates, driver.conv, driver.suppliers, assume_dme_drug,

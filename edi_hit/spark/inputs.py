@@ -15,7 +15,7 @@ from __future__ import annotations
 import contextlib
 import os
 import re
-from typing import Any, Iterator
+from typing import Any, Collection, Iterator
 
 from edi_hit.errors import EdiHitError
 from edi_hit.pricing.history import InputFile
@@ -40,32 +40,31 @@ def _hidden(name: str) -> bool:
     return name.startswith((".", "_"))
 
 
-def list_inputs(spark: Any, inputs: str | list[str]) -> list[str]:
-    """The files matching these globs or folders, as full URIs, sorted; EdiHitError when
-    a pattern matches nothing."""
+def list_inputs(spark: Any, inputs: str | list[str]) -> dict[str, int]:
+    """The files matching these globs or folders: full URI -> size in bytes, sorted by
+    URI; EdiHitError when a pattern matches nothing."""
     jvm = spark.sparkContext._jvm
     conf = spark.sparkContext._jsc.hadoopConfiguration()
-    found: set[str] = set()
+    found: dict[str, int] = {}
     for pattern in [inputs] if isinstance(inputs, str) else list(inputs):
         path = jvm.org.apache.hadoop.fs.Path(os.fspath(pattern))
         fs = path.getFileSystem(conf)
-        matches = fs.globStatus(path) or []
-        names = []
-        for status in matches:
+        names: dict[str, int] = {}
+        for status in fs.globStatus(path) or []:
             if status.isDirectory():
                 base = status.getPath().toUri().getPath().rstrip("/") + "/"
                 files = fs.listFiles(status.getPath(), True)
                 while files.hasNext():
-                    f = files.next().getPath()
-                    inside = f.toUri().getPath()[len(base):].split("/")
+                    f = files.next()
+                    inside = f.getPath().toUri().getPath()[len(base):].split("/")
                     if not any(_hidden(part) for part in inside):
-                        names.append(f.toString())
+                        names[f.getPath().toString()] = f.getLen()
             elif not _hidden(status.getPath().getName()):
-                names.append(status.getPath().toString())
+                names[status.getPath().toString()] = status.getLen()
         if not names:
             raise EdiHitError(f"{pattern}: no input files match")
         found.update(names)
-    return sorted(found)
+    return dict(sorted(found.items()))
 
 
 def _identify(item: tuple[str, bytes]) -> InputFile:
@@ -75,7 +74,7 @@ def _identify(item: tuple[str, bytes]) -> InputFile:
     return identify([data], [local_path(name)])[1][0]
 
 
-def identify_inputs(spark: Any, files: list[str]) -> list[InputFile]:
+def identify_inputs(spark: Any, files: Collection[str]) -> list[InputFile]:
     """InputFile records (sha256, size, ISA06, ISA13) of the files, in their order;
     EdiHitError when two have the same content."""
     sc = spark.sparkContext

@@ -23,6 +23,7 @@ from .store import HistoryBusy, HistoryStore
 
 __all__ = ["Visit", "DrugClaim", "StoredClaim", "BeneficiaryHistory", "HistoryBatch",
            "HistoryStore", "HistoryBusy", "SQLiteHistory", "PostgresHistory", "open_history",
+           "is_postgres_url",
            "InputFile", "OutputFile", "RunRecord", "Remit", "OpenBalance", "BalanceEntry",
            "ClaimTrail", "ACTIVE", "REPLACED", "VOIDED", "VOID", "DUPLICATE", "STANDING",
            "COMMITTED", "DONE", "ABORTED"]
