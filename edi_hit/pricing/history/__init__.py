@@ -8,31 +8,36 @@
 # open transaction and committed once, with the ledger rows of the run (which files it
 # read, which claims it decided and with what ICN, where it remitted them, what it
 # wrote). HistoryStore (store.py) is the contract; SQLiteHistory (sqlite.py) implements
-# it on a file or in memory; a PostgreSQL store implements the same contract and runs
-# the same contract tests. model.py: the value objects; ledger.py: runs, outputs and
-# balances; record.py: a claim's priced lines as the ledger keeps them. DME drug claims
-# from CSV are read by edi_hit.pricing.dme.
+# it on a file or in memory, PostgresHistory (postgres.py, psycopg 3: the `postgres`
+# extra) on a server shared by many workers; both run the same contract tests.
+# model.py: the value objects; ledger.py: runs, outputs and balances; record.py: a
+# claim's priced lines as the ledger keeps them. DME drug claims from CSV are read by
+# edi_hit.pricing.dme.
 from __future__ import annotations
 
 from .ledger import (ABORTED, COMMITTED, DONE, BalanceEntry, ClaimTrail, InputFile,
                      OpenBalance, OutputFile, Remit, RunRecord)
 from .model import (ACTIVE, DUPLICATE, REPLACED, STANDING, VOID, VOIDED, Accumulation,
                     BeneficiaryHistory, DrugClaim, HistoryBatch, Service, StoredClaim, Visit)
+from .postgres import PostgresHistory, is_postgres_url
 from .sqlite import SQLiteHistory
 from .store import HistoryBusy, HistoryStore
 
-__all__ = ["Visit", "DrugClaim", "Service", "Accumulation", "StoredClaim", "BeneficiaryHistory", "HistoryBatch",
-           "HistoryStore", "HistoryBusy", "SQLiteHistory", "open_history",
+__all__ = ["Visit", "DrugClaim", "Service", "Accumulation", "StoredClaim", "BeneficiaryHistory",
+           "HistoryBatch", "HistoryStore", "HistoryBusy", "SQLiteHistory", "PostgresHistory",
+           "open_history", "is_postgres_url",
            "InputFile", "OutputFile", "RunRecord", "Remit", "OpenBalance", "BalanceEntry",
            "ClaimTrail", "ACTIVE", "REPLACED", "VOIDED", "VOID", "DUPLICATE", "STANDING",
            "COMMITTED", "DONE", "ABORTED"]
 
 
 def open_history(source=None, *, readonly: bool = False) -> HistoryStore:
-    """A HistoryStore from None (new, in memory), a store, or a SQLite file path.
-    readonly: look, never decide (`price`, `reconcile`)."""
+    """A HistoryStore from None (new, in memory), a store, a postgresql:// URL or a
+    SQLite file path. readonly: look, never decide (`price`, `reconcile`)."""
     if source is None:
         return SQLiteHistory(":memory:")
     if isinstance(source, HistoryStore):
         return source
+    if is_postgres_url(source):
+        return PostgresHistory(source, readonly=readonly)
     return SQLiteHistory(source, readonly=readonly)
