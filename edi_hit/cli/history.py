@@ -122,7 +122,7 @@ def accumulation(history_path, member, plan, plan_year, deductible, out_of_pocke
     """
     ded = money_value(deductible, "--deductible")
     oop = money_value(out_of_pocket, "--out-of-pocket")
-    with SQLiteHistory(history_path) as store:
+    with open_history(history_path) as store:
         store.set_accumulation(member, plan, plan_year.date(), ded, oop)
     click.echo(f"edi-hit: cost sharing met under plan {plan} from {plan_year.date()} recorded "
                f"for the member: deductible {ded}, out of pocket {oop}", err=True)
