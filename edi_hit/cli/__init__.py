@@ -31,6 +31,7 @@ COMMANDS: dict[str, str] = {
     "reconcile": "edi_hit.cli.remit:reconcile_command",
     "report": "edi_hit.cli.report:report_command",
     "validate": "edi_hit.cli.validate:validate_command",
+    "spark-adjudicate": "edi_hit.cli.spark:spark_adjudicate_command",
 }
 
 

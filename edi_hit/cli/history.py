@@ -1,15 +1,15 @@
 # `edi-hit history ...`: the beneficiary history store the pricer reads and writes.
 #
-# Strategy: a thin shell over edi_hit.pricing.history (SQLiteHistory) and the DME drug
-# evidence readers (edi_hit.pricing.dme for claim-line CSVs, edi_hit.x835.dme for the
-# DME MAC's 835). Amounts are validated where they enter (money.money_value); messages
-# do not echo the member id.
+# Strategy: a thin shell over edi_hit.pricing.history (open_history: a SQLite file or a
+# postgresql:// URL) and the DME drug evidence readers (edi_hit.pricing.dme for
+# claim-line CSVs, edi_hit.x835.dme for the DME MAC's 835). Amounts are validated where
+# they enter (money.money_value); messages do not echo the member id.
 from __future__ import annotations
 
 import click
 
 from edi_hit.pricing.dme import read_dme_csv
-from edi_hit.pricing.history import SQLiteHistory
+from edi_hit.pricing.history import open_history
 from edi_hit.pricing.money import money_value
 from edi_hit.x835.dme import dme_drugs_from_835
 
@@ -18,13 +18,14 @@ __all__ = ["history"]
 
 @click.group("history")
 def history():
-    """Beneficiary history: HIT visits, DME drug claims, deductible met."""
+    """Beneficiary history: HIT visits, DME drug claims, deductible met, and the cost
+    sharing accumulated under payer contracts."""
 
 
 @history.command("import-dme")
 @click.argument("file", type=click.Path(exists=True, dir_okay=False))
 @click.option("--history", "history_path", type=click.Path(dir_okay=False), required=True,
-              help="SQLite history file (created if missing).")
+              help="SQLite history file (created if missing) or postgresql:// URL.")
 def import_dme(file, history_path):
     """Add the DME drug claim lines the DME MAC covered, from a CSV, to the history.
 
@@ -52,7 +53,7 @@ def import_dme(file, history_path):
 @history.command("import-835")
 @click.argument("file", type=click.Path(exists=True, dir_okay=False))
 @click.option("--history", "history_path", type=click.Path(dir_okay=False), required=True,
-              help="SQLite history file (created if missing).")
+              help="SQLite history file (created if missing) or postgresql:// URL.")
 def import_835(file, history_path):
     """Add the drug lines a DME MAC's 835 covered to the history.
 
@@ -70,7 +71,7 @@ def import_835(file, history_path):
 
 
 def _import(evidence, history_path) -> None:
-    with SQLiteHistory(history_path) as store:
+    with open_history(history_path) as store:
         added = store.import_dme(evidence.drugs)
     click.echo(f"edi-hit: {evidence.describe()}; {added} added to the history, "
                f"{len(evidence.drugs) - added} already present", err=True)
@@ -78,7 +79,7 @@ def _import(evidence, history_path) -> None:
 
 @history.command("deductible")
 @click.option("--history", "history_path", type=click.Path(dir_okay=False), required=True,
-              help="SQLite history file (created if missing).")
+              help="SQLite history file (created if missing) or postgresql:// URL.")
 @click.option("--mbi", required=True, help="Beneficiary (MBI).")
 @click.option("--year", type=click.IntRange(2019, 2099), required=True)
 @click.option("--met", required=True,
@@ -92,7 +93,36 @@ def deductible(history_path, mbi, year, met):
       edi-hit history deductible --history hit.db --mbi 1EG4TE5MK73 --year 2024 --met 240.00
     """
     amount = money_value(met, "--met")
-    with SQLiteHistory(history_path) as store:
+    with open_history(history_path) as store:
         store.set_deductible_met(mbi, year, amount)
     click.echo(f"edi-hit: deductible met in {year} recorded for the beneficiary: {amount}",
                err=True)
+
+
+@history.command("accumulation")
+@click.option("--history", "history_path", type=click.Path(dir_okay=False), required=True,
+              help="SQLite history file (created if missing).")
+@click.option("--member", required=True, help="Member id (2010BA NM109).")
+@click.option("--plan", required=True,
+              help="The contract's accumulator plan (its `plan`, else its `id`).")
+@click.option("--plan-year", "plan_year", type=click.DateTime(["%Y-%m-%d"]), required=True,
+              help="First day of the plan year, YYYY-MM-DD.")
+@click.option("--deductible", default="0", show_default=True,
+              help="Deductible met that plan year outside these claims (plain decimal).")
+@click.option("--out-of-pocket", "out_of_pocket", default="0", show_default=True,
+              help="Out-of-pocket amount met that plan year outside these claims, the "
+                   "deductible included.")
+def accumulation(history_path, member, plan, plan_year, deductible, out_of_pocket):
+    """Record a member's cost sharing already met under a payer contract's plan.
+
+    \b
+    Example:
+      edi-hit history accumulation --history hit.db --member ACM100000005 \\
+          --plan acme-commercial-2026 --plan-year 2026-01-01 --deductible 250.00 --out-of-pocket 400.00
+    """
+    ded = money_value(deductible, "--deductible")
+    oop = money_value(out_of_pocket, "--out-of-pocket")
+    with open_history(history_path) as store:
+        store.set_accumulation(member, plan, plan_year.date(), ded, oop)
+    click.echo(f"edi-hit: cost sharing met under plan {plan} from {plan_year.date()} recorded "
+               f"for the member: deductible {ded}, out of pocket {oop}", err=True)

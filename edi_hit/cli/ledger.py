@@ -16,14 +16,15 @@ __all__ = ["ledger"]
 
 _HISTORY = click.option("--history", "history_path", required=True,
                         type=click.Path(dir_okay=False),
-                        help="The history file adjudicate keeps (--history).")
+                        help="The history adjudicate keeps (--history): a SQLite file or a "
+                             "postgresql:// URL.")
 
 
 def _open(path, *, readonly=True):
-    from edi_hit.pricing.history import SQLiteHistory
+    from edi_hit.pricing.history import open_history
 
-    store = SQLiteHistory(path, readonly=readonly)
-    for note in store.notes:
+    store = open_history(path, readonly=readonly)
+    for note in getattr(store, "notes", ()):
         click.echo(f"edi-hit: {note}", err=True)
     return store
 

@@ -88,6 +88,9 @@ def _text(report, limit: int | None, out) -> None:
 @click.option("-o", "--output", "ack_output", metavar="ACK",
               help="Where to write the acknowledgment ('-' for stdout; the findings then go "
                    "to stderr).")
+@click.option("--conventions", type=click.Path(exists=True, dir_okay=False), metavar="JSON",
+              help="Project conventions for the HIT edits, as for price (home POS set C2, "
+                   "denial codes).")
 @click.option("--today", type=click.DateTime(formats=["%Y-%m-%d"]),
               help="The date that 'in the future' is measured from (default: today).")
 @click.option("--max-findings", type=click.IntRange(min=1), default=200, show_default=True,
@@ -98,8 +101,8 @@ def _text(report, limit: int | None, out) -> None:
 @click.option("-j", "--jobs", type=click.IntRange(min=1), default=None, metavar="N",
               help="Processes to use: one file each, or for one large file, level 2 beside "
                    "the others [default: the cores available].")
-def validate_command(files, fmt, levels, no_tr3, engine, hit_mode, ack, ack_output, today,
-                     max_findings, all_findings, jobs):
+def validate_command(files, fmt, levels, no_tr3, engine, hit_mode, ack, ack_output, conventions,
+                     today, max_findings, all_findings, jobs):
     """Check X12 837P / 835 files and say exactly what is wrong.
 
     \b
@@ -125,6 +128,7 @@ def validate_command(files, fmt, levels, no_tr3, engine, hit_mode, ack, ack_outp
       edi-hit validate claims.837 --ack ta1 -o -      TA1 on stdout, findings on stderr
       edi-hit validate claims.837 --ack 277ca -o claims.277   accepted/rejected per claim
       edi-hit validate in/*.837 --hit all             every claim must be an HIT claim
+      edi-hit validate in/*.837 --conventions c.json  the HIT edits under your conventions
       edi-hit validate -j 1 in/*.837                  one process (default: all cores)
 
     \b
@@ -150,7 +154,7 @@ def validate_command(files, fmt, levels, no_tr3, engine, hit_mode, ack, ack_outp
                   enabled=progress_wanted("-")) as progress:
         for report in progress.wrap(validate_files(
                 sources, names=names, jobs=jobs or default_jobs(), levels=chosen, today=day,
-                hit=hit_mode, engine=engine)):
+                hit=hit_mode, engine=engine, conventions=conventions)):
             reports.append(report)
             progress.file = len(reports)
             if fmt == "text":

@@ -177,6 +177,13 @@ class RunPlan:
             return self.files[file_no][ordinal]
         return None
 
+    def member_at(self, file_no: int, ordinal: int) -> str | None:
+        """A stand-in for the member id of the ordinal-th CLM (the plan keeps 64-bit
+        keys, not ids): its key as text, the same for every claim of that member; for
+        routing a claim the reader rejected (edi_hit.spark), never as a member id."""
+        key = self.key_at(file_no, ordinal)
+        return None if key is None else f"#{key & 0xFFFFFFFFFFFFFFFF:016x}"
+
 
 def plan_run(sources: Iterable, names: Iterable[str | None] | None = None) -> RunPlan:
     """Scan every source (paths, bytes or seekable binary files) in order. `names`: what

@@ -37,7 +37,8 @@ from ..errors import ArgumentError, X12Error
 from .delimiters import parse_isa_delimiters
 from .envelope import SET_BOUNDARY_IDS, EnvelopeTracker, TransactionSets
 from ..errors import Finding
-from .reader import CHUNK_SIZE, MAX_ELEMENT_LENGTH, MAX_SEGMENT_LENGTH, SegmentReader
+from .reader import (CHUNK_SIZE, MAX_ELEMENT_LENGTH, MAX_SEGMENT_LENGTH, SegmentReader,
+                     has_long_run)
 
 __all__ = ["EnvelopeScan", "check_transaction_sets", "rereadable", "spool", "Verdict"]
 
@@ -176,8 +177,6 @@ class EnvelopeScan:
         e, t = re.escape(elem), re.escape(term)
         anomaly = "[" + re.escape(_WS + term) + "]"
         extra = self.watch(e, t)
-        # A segment longer than the element limit: the segment pass decides exactly.
-        long_segment = re.compile(f"{t}[^{t}]{{{self.max_element_length + 1}}}")
         # The envelope alternatives have no named group (three times faster than with
         # them); a subclass's alternatives each have one, which tells them apart.
         pat = re.compile(
@@ -214,8 +213,8 @@ class EnvelopeScan:
             elif "\r\n" in text:
                 text = text.replace("\r\n", term)
             text = term + text  # every segment follows a terminator
-            if len(text) > self.max_element_length and long_segment.search(text):
-                return None
+            if has_long_run(text, term, self.max_element_length):
+                return None   # a segment longer than the element limit: the segment pass
             counted_to = counted = 0  # terminators in text[:counted_to]
             for m in pat.finditer(text):
                 if m.lastgroup is not None:
@@ -235,7 +234,7 @@ class EnvelopeScan:
                             other = parse_isa_delimiters(text[at + 1:at + 401], 0)[0]
                         except X12Error:
                             return None
-                        if (other.element, other.segment) != (elem, term):
+                        if other != delims:   # the reader would cut its chunk there
                             return None
                     first = False
                     if seg[0] != "ISA":

@@ -2,10 +2,15 @@
 #
 # Strategy: read the input in chunks of about a megabyte, cut each chunk after its
 # last segment terminator (carrying the tail into the next chunk), decode it once,
-# and split it with str.split on the terminator and then on the element separator.
-# All of the heavy work is done by C string methods; per segment Python does almost
-# nothing, which is what makes the typed 837P parse fast. Memory is one chunk plus
-# the consumer's current claim, whatever the size of the file.
+# and split it with str.split on the terminator. All of the heavy work is done by C
+# string methods; per segment Python does almost nothing, which is what makes the
+# typed 837P parse fast. A chunk's segments are handed out as strings (segment_texts),
+# which the cyclic garbage collector does not track: a consumer splits each segment
+# into its elements as it reads it, and that list dies with the segment, so no list
+# per segment of a chunk stays alive for the collector to scan over and over. A lazy
+# consumer can take the whole chunk as one string instead (chunk_texts), not split at
+# all when it needed no clean-up. Memory is one chunk plus the consumer's current
+# claim, whatever the size of the file; a chunk is released once it is consumed.
 #
 # The delimiters come from each interchange's ISA. A later ISA that declares other
 # delimiters is found with str.find at C speed and the rest of the text is split again
@@ -20,12 +25,13 @@
 # nor an element longer than `max_element_length` (defaults far above anything an
 # 837P or 835 carries). The buffer that waits for a terminator never grows past the
 # segment limit, so memory is a chunk or two whatever the input (an ISA followed by
-# 200 MB without a terminator is refused after 64 KiB). Inside a chunk one C-speed
-# search (a stretch without a terminator longer than the element limit) finds a
-# segment that may be too long; only then are the segments measured, and only an
-# over-long one is looked at element by element. A caller that pre-scanned the same
-# source with the same search (prescan.EnvelopeScan) lets the reader skip it. Either limit gives an X12Error that names the
-# segment number and its byte offset.
+# 200 MB without a terminator is refused after 64 KiB). Inside a chunk a C-speed
+# check (has_long_run: a stretch without a terminator longer than the element limit)
+# finds a segment that may be too long; only then are the segments measured, and only
+# an over-long one is looked at element by element. A caller that pre-scanned the same
+# source with the same searches (prescan.EnvelopeScan) lets the reader skip them
+# (`prechecked`). Either limit gives an X12Error that names the segment number and
+# its byte offset.
 from __future__ import annotations
 
 import io
@@ -36,7 +42,7 @@ from typing import Any, BinaryIO, Iterator, NamedTuple
 from ..errors import Finding, LimitError, X12Error
 from .delimiters import Delimiters, parse_isa_delimiters
 
-__all__ = ["SegmentReader", "Position", "read_segments"]
+__all__ = ["SegmentReader", "Position", "read_segments", "has_long_run"]
 
 CHUNK_SIZE = 1 << 20
 # No 837P or 835 segment comes near these (the longest, an HI with twelve full
@@ -46,6 +52,27 @@ MAX_ELEMENT_LENGTH = 1 << 13
 MAX_EMPTY_FINDINGS = 10  # one finding each for the first few; then one summary
 _BOM = b"\xef\xbb\xbf"
 _WS = " \t\r\n"
+
+
+def has_long_run(text: str, term: str, limit: int) -> bool:
+    """Whether `text` has more than `limit` characters in a row without `term` (a
+    segment longer than the limit, wherever it is), at C speed: when every block of
+    (limit + 2) // 2 characters holds a terminator, no run can be longer (one str.find
+    a block, a few characters each); otherwise one regular-expression search says."""
+    size = len(text)
+    if size <= limit:
+        return False
+    block = (limit + 2) // 2
+    if block >= 256:
+        find = text.find
+        for start in range(0, size - block + 1, block):
+            if find(term, start, start + block) < 0:
+                break
+        else:   # (a run reaches at most from just after one block's last terminator
+            return False   # to just before the next block's first)
+    t = re.escape(term)
+    return re.search(f"{t}[^{t}]{{{limit + 1}}}", text) is not None or \
+        not 0 <= text.find(term) <= limit
 
 
 class Position(NamedTuple):
@@ -121,11 +148,13 @@ class SegmentReader:
         self.chunk_size = chunk_size
         self.max_segment_length = max_segment_length
         self.max_element_length = min(max_element_length, max_segment_length)
-        # Set by a caller whose C-speed pre-scan of this same source found no segment
-        # longer than max_element_length (prescan.EnvelopeScan): the per-chunk length
-        # pass is then skipped. The buffer bound without a terminator always holds.
-        self.lengths_checked = False
-        self._long: dict[str, re.Pattern[str]] = {}
+        # Set by a caller whose C-speed pre-scan of this same source found it plain
+        # (prescan.EnvelopeScan.fast): UTF-8, no segment longer than max_element_length,
+        # no empty segment, none that starts with white space, no later ISA with other
+        # delimiters. The per-chunk searches for those are then skipped. The buffer
+        # bound without a terminator always holds.
+        self.prechecked = False
+        self._anomalies: dict[str, re.Pattern[str]] = {}
         self._refused: X12Error | None = None  # raised once the segments before it are out
         self.delimiters: Delimiters | None = None
         self.findings: list[Finding] = []
@@ -138,16 +167,44 @@ class SegmentReader:
 
     # -- iteration ---------------------------------------------------------
     def __iter__(self) -> Iterator[list[str]]:
-        for batch in self.batches():
-            for seg in batch:
+        for parts in self.segment_texts():
+            assert self.delimiters is not None
+            sep = self.delimiters.element
+            for p in parts:
                 self.index += 1
-                yield seg
+                yield p.split(sep)
 
     def batches(self) -> Iterator[list[list[str]]]:
-        """Yield lists of segments, one list per chunk (the fast path).
+        """Yield lists of segments, one list per chunk (each segment split).
 
-        A consumer of batches keeps its own count; `index` is not advanced here.
+        A consumer of batches keeps its own count; `index` is not advanced here. A
+        batch keeps a list per segment alive: segment_texts() is cheaper to hold.
         """
+        for parts in self.segment_texts():
+            assert self.delimiters is not None
+            sep = self.delimiters.element
+            yield [p.split(sep) for p in parts]
+
+    def segment_texts(self) -> Iterator[list[str]]:
+        """Yield the segments of each chunk as strings (terminator dropped, not split
+        into elements: `delimiters` is the chunk's, while it is being consumed). The
+        fast path: strings are not tracked by the cyclic GC, so a consumer that splits
+        each segment as it reads it keeps no per-segment container alive. `index` is
+        not advanced here."""
+        for parts in self._read_chunks(False):
+            assert isinstance(parts, list)
+            yield parts
+
+    def chunk_texts(self) -> Iterator[str]:
+        """Yield each chunk as one string: its segments exactly as segment_texts()
+        gives them, each followed by the terminator (`delimiters.segment`). When the
+        chunk needed no clean-up (no line breaks, white space or empty segments) this is
+        the decoded chunk itself, never split. `index` is not advanced here."""
+        for text in self._read_chunks(True):
+            assert isinstance(text, str)
+            yield text
+
+    def _read_chunks(self, joined: bool) -> Iterator[list[str] | str]:
         fh = self._fh
         size = self.chunk_size
         try:
@@ -181,15 +238,17 @@ class SegmentReader:
                         size *= 2
                         continue
                     body, rest = data[:cut + 1], data[cut + 1:]
-                batch, consumed = self._split_chunk(body, offset, done)
+                batch, count, consumed = self._split_chunk(body, offset, done, joined)
                 data = body[consumed:] + rest if consumed < len(body) else rest
+                body = rest = b""   # the chunk's bytes: only _chunk keeps them (positions)
                 offset += consumed
-                done += len(batch)
-                if batch:
+                done += count
+                if count:
                     yield batch
+                batch = ""          # consumed: released before the next chunk is read
                 if self._refused is not None:  # the segments before it came out first
                     raise self._refused
-                if not batch and consumed == 0 and eof:
+                if not count and consumed == 0 and eof:
                     break
             if self._empty > MAX_EMPTY_FINDINGS:
                 self.findings.append(Finding(
@@ -291,8 +350,9 @@ class SegmentReader:
             return raw.decode("latin-1")
 
     def _split_chunk(self, raw: bytes, byte_offset: int, done: int,
-                     final: bool = False) -> tuple[list[list[str]], int]:
-        """Split one chunk into segments. Returns (segments, bytes consumed).
+                     joined: bool = False) -> tuple[list[str] | str, int, int]:
+        """Split one chunk into segments. Returns (the segments, their number, bytes
+        consumed): the segments as a list of strings, or joined (see chunk_texts).
 
         Stops early, before a later ISA that declares other delimiters, so the
         caller can re-feed the rest.
@@ -304,8 +364,9 @@ class SegmentReader:
         text = self._decode(raw, byte_offset, done)
         consumed = len(raw)
         # A later ISA that declares other delimiters ends this chunk: the caller
-        # re-feeds the rest, which then starts with that ISA.
-        pos = text.find("ISA", 1)
+        # re-feeds the rest, which then starts with that ISA. (A pre-check found
+        # none: every later ISA declares the first one's delimiters.)
+        pos = -1 if self.prechecked else text.find("ISA", 1)
         while pos >= 0:
             back = pos - 1
             while back > 0 and text[back] in _WS and text[back] != d.segment:
@@ -321,23 +382,38 @@ class SegmentReader:
                     self._chunk = _Chunk(byte_offset, done + 1, raw[:consumed])
                     break
             pos = text.find("ISA", pos + 3)
-        segs = self._segments_of(text, d, done)
-        return segs, consumed
+        segs, count = self._segments_of(text, d, done, joined)
+        return segs, count, consumed
 
-    def _segments_of(self, text: str, d: Delimiters, done: int) -> list[list[str]]:
+    def _segments_of(self, text: str, d: Delimiters, done: int,
+                     joined: bool = False) -> tuple[list[str] | str, int]:
         term = d.segment
         if term not in "\r\n":
             if "\n" in text:
                 text = text.replace("\n", "")
             if "\r" in text:
                 text = text.replace("\r", "")
+            if joined and self._clean(text, term):
+                return text, text.count(term)
             parts = text.split(term)
         else:
             parts = text.replace("\r\n", "\n").split(term) if term == "\n" else \
                 text.replace("\r\n", "\r").split(term)
         if parts and parts[-1].strip(_WS) == "":
             parts.pop()
-        # Indented files: strip leading white space (segment ids never start with it).
+        if not self.prechecked:
+            parts = self._tidy(parts, done)
+        sep = d.element
+        if not self.prechecked and has_long_run(text, term, self.max_element_length):
+            del parts[self._check_lengths(parts, sep, done):]
+        if joined:
+            return (term.join(parts) + term if parts else ""), len(parts)
+        return parts, len(parts)
+
+    def _tidy(self, parts: list[str], done: int) -> list[str]:
+        """Indented files lose their leading white space; empty segments are skipped
+        (with a finding each for the first few)."""
+        # Segment ids never start with white space.
         if any(p[:1] in _WS for p in parts[:8]) or (parts and parts[-1][:1] in _WS):
             parts = [p.strip(_WS) if p[:1] in _WS or p[-1:] in _WS else p for p in parts]
         if "" in parts:
@@ -353,21 +429,26 @@ class SegmentReader:
                         "empty segment (two segment terminators in a row) skipped",
                         file=self.name, segment_index=done + len(kept) + 1))
             parts = kept
-        sep = d.element
-        if not self.lengths_checked and len(text) > self.max_element_length and (
-                self._long_segment(term).search(text) or
-                not 0 <= text.find(term) <= self.max_element_length):
-            del parts[self._check_lengths(parts, sep, done):]
-        return [p.split(sep) for p in parts]
+        return parts
 
-    def _long_segment(self, term: str) -> re.Pattern[str]:
-        """Finds a stretch without `term` after a `term` longer than max_element_length (C
-        speed: the literal first character lets the engine skip; the first segment of
-        a chunk, with no terminator before it, is measured apart)."""
-        rx = self._long.get(term)
+    def _clean(self, text: str, term: str) -> bool:
+        """Whether `text` (line breaks dropped) splits into its segments with nothing
+        to clean up, skip or refuse: terminated, no empty segment, none that starts with
+        white space, none longer than the limits could allow."""
+        if text[-1:] != term:
+            return False
+        if self.prechecked:
+            return True
+        return text[:1] not in _WS and self._anomaly(term).search(text) is None and \
+            not has_long_run(text, term, self.max_element_length)
+
+    def _anomaly(self, term: str) -> re.Pattern[str]:
+        """Finds an empty segment or one that starts with a space or tab (line breaks
+        are gone by then)."""
+        rx = self._anomalies.get(term)
         if rx is None:
             t = re.escape(term)
-            rx = self._long[term] = re.compile(f"{t}[^{t}]{{{self.max_element_length + 1}}}")
+            rx = self._anomalies[term] = re.compile(f"{t}[{t} \t]")
         return rx
 
     # -- positions ---------------------------------------------------------

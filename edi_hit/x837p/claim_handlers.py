@@ -10,9 +10,9 @@ from __future__ import annotations
 
 from ..claims import Claim, Diagnosis, DrugIdentification, ServiceLine
 from . import elements as L
-from .handlers import (_DTP_FORMAT, _DTP_MAX, _DTP_QUALIFIER, _DTP_VALUE, _PAD, ABSENT, Bad,
-                       State, _negative, _pointers, _too_many, _trim, _twice, _unused, date8,
-                       decimal, make_dtp, make_ref)
+from .handlers import (_DATE, _DEC, _DTP_FORMAT, _DTP_MAX, _DTP_QUALIFIER, _DTP_VALUE, _NEW,
+                       _PAD, _PAD_DTP, ABSENT, Bad, State, _negative, _pointers, _too_many,
+                       _trim, _twice, _unused, date8, decimal, make_dtp, make_ref)
 
 __all__ = ["clm", "hi", "lx", "sv1", "line_dtp", "line_ref", "lin", "ctp"]
 
@@ -37,26 +37,32 @@ def clm(st: State, seg: list[str], loop: str) -> str:
                   "claim outside a subscriber")
     e = seg + _PAD
     comp = st.comp
-    c5 = e[_CLM_FACILITY].split(comp) + _PAD if e[_CLM_FACILITY] else _PAD
+    facility = e[_CLM_FACILITY].split(comp) if e[_CLM_FACILITY] else _PAD
+    c5 = facility + _PAD if len(facility) < L.CLM05.size else facility
     v = e[_CLM_CHARGE]
     if not v or v[0] == "-":
         raise _negative(v, "CLM02") if v else Bad("CLM02", "a decimal amount", v)
+    charge = _DEC.get(v)
+    if charge is None:
+        charge = decimal(v, "CLM02")
     causes = e[_CLM_CAUSES]
-    c = Claim(e[_CLM_PCN] or None, decimal(v, "CLM02"), c5[_POS_OF_SERVICE] or None,
-              c5[_FACILITY_QUALIFIER] or None, c5[_FREQUENCY] or None, [], [], [], st.billing,
-              st.subscriber, st.patient, st.payer, st.submitter, st.receiver, st.envelope,
-              e[_CLM_SIGNATURE] or None, e[_CLM_ASSIGNMENT] or None, e[_CLM_BENEFITS] or None,
-              e[_CLM_RELEASE] or None, e[_CLM_SOURCE] or None,
-              _trim(causes.split(comp)) if causes else [], e[_CLM_PROGRAM] or None,
-              e[_CLM_DELAY] or None)
+    c = st.target or _NEW(Claim)   # (a lazy claim being decoded: lazy.py)
+    type(c).__init__(c,
+        e[_CLM_PCN] or None, charge, c5[_POS_OF_SERVICE] or None,
+        c5[_FACILITY_QUALIFIER] or None, c5[_FREQUENCY] or None, [], [], [], st.billing,
+        st.subscriber, st.patient, st.payer, st.submitter, st.receiver, st.envelope,
+        e[_CLM_SIGNATURE] or None, e[_CLM_ASSIGNMENT] or None, e[_CLM_BENEFITS] or None,
+        e[_CLM_RELEASE] or None, e[_CLM_SOURCE] or None,
+        _trim(causes.split(comp)) if causes else [], e[_CLM_PROGRAM] or None,
+        e[_CLM_DELAY] or None)
     if e[3] or e[4]:
         _unused(c, e, "CLM", _CLM_EARLY_UNUSED)
     if len(seg) > 13:
         _unused(c, e, "CLM", _CLM_UNUSED)
         if len(seg) > L.CLM.size + 1:
             raise _too_many(seg, L.CLM)
-    if len(c5) > L.CLM05.size and any(c5[3:len(c5)]):
-        for i, v in enumerate(c5[3:], start=4):
+    if len(facility) > L.CLM05.size:
+        for i, v in enumerate(facility[L.CLM05.size:], start=L.CLM05.size + 1):
             if v:
                 c.unused[f"CLM05-{i}"] = v
     st.claim = c
@@ -68,33 +74,31 @@ def clm(st: State, seg: list[str], loop: str) -> str:
 
 def hi(st: State, seg: list[str], loop: str) -> None:
     comp = st.comp
-    diags = st.claim.diagnoses
+    add = st.claim.diagnoses.append
     for x in seg[1:]:
         if not x:
             continue
         parts = x.split(comp)
         n = len(parts)
         if n == 2:
-            diags.append(Diagnosis(parts[0] or None, parts[1] or None))
+            add(Diagnosis(parts[0] or None, parts[1] or None, []))
         elif n == 1:
-            diags.append(Diagnosis(parts[0] or None))
+            add(Diagnosis(parts[0] or None, None, []))
         else:
-            diags.append(Diagnosis(parts[0] or None, parts[1] or None, _trim(parts[2:])))
+            add(Diagnosis(parts[0] or None, parts[1] or None, _trim(parts[2:])))
 
 
 # -- 2400 ------------------------------------------------------------------------
 
 def lx(st: State, seg: list[str], loop: str) -> None:
+    """The line number; the line itself is built by the SV1 that must follow (the loop
+    machine refuses an LX without one), with every value at once."""
     n = seg[1] if len(seg) > 1 else ""
     if not (n.isascii() and n.isdigit()):
         raise Bad("LX01", "a line number", n)
     if len(seg) > L.LX.size + 1:
         raise _too_many(seg, L.LX)
-    line = ServiceLine(int(n))
-    st.claim.lines.append(line)
-    st.line = line
-    st.cur = line
-    st.other = line.other
+    st.line_number = int(n)
 
 
 _SV1_UNUSED = tuple(p for p in L.SV1.unused_positions(8) if p not in L.SV1.names)
@@ -110,41 +114,44 @@ _SV101_MODIFIERS = slice(L.SV101["modifier1"] - 1, L.SV101["modifier4"])
 
 
 def sv1(st: State, seg: list[str], loop: str) -> None:
-    line = st.line
     comp = st.comp
-    e = seg + _PAD
+    e = seg if len(seg) == 8 else seg + _PAD   # SV101 to SV107: no padding needed
     c = e[_PROCEDURE].split(comp)
-    if len(c) > _SV101_MAX:
-        raise Bad("SV101", f"at most {_SV101_MAX} components", e[_PROCEDURE],
-                  "too many components")
-    c += _PAD
-    line.qualifier = c[_SV101_QUALIFIER] or None
-    line.code = c[_SV101_CODE] or None
-    if c[2] or c[3] or c[4] or c[5]:
-        line.modifiers = _trim(c[_SV101_MODIFIERS])
+    if len(c) == 2:          # HC:code, the common case
+        qualifier, code = c
+        modifiers: list[str] = []
+        description = more = None
     else:
-        line.modifiers = []
-    line.description = c[_SV101_DESCRIPTION] or None
-    if c[7]:
-        line.unused["SV101-8"] = c[7]
+        if len(c) > _SV101_MAX:
+            raise Bad("SV101", f"at most {_SV101_MAX} components", e[_PROCEDURE],
+                      "too many components")
+        c += _PAD
+        qualifier, code = c[_SV101_QUALIFIER], c[_SV101_CODE]
+        modifiers = _trim(c[_SV101_MODIFIERS]) if c[2] or c[3] or c[4] or c[5] else []
+        description, more = c[_SV101_DESCRIPTION] or None, c[7]
     v = e[_CHARGE]
     if not v or v[0] == "-":
         raise _negative(v, "SV102") if v else Bad("SV102", "a decimal amount", v)
-    line.charge = decimal(v, "SV102")
-    line.unit_basis = e[_BASIS] or None
+    charge = _DEC.get(v)
+    if charge is None:
+        charge = decimal(v, "SV102")
     v = e[_UNITS]
     if v:
         if v[0] == "-":
             raise _negative(v, "SV104")
-        line.units = decimal(v, "SV104")
+        units = _DEC.get(v)
+        if units is None:
+            units = decimal(v, "SV104")
     else:
-        line.units = None
-    line.place_of_service = e[_POS] or None
-    if e[6]:
-        line.unused["SV106"] = e[6]
+        units = None
     v = e[_POINTERS]
-    if v:
-        line.diagnosis_pointers = _pointers(v, comp)
+    unused = {"SV101-8": more} if more else {}
+    if e[6]:
+        unused["SV106"] = e[6]
+    line = ServiceLine(
+        st.line_number, qualifier or None, code or None, modifiers, description, charge,
+        e[_BASIS] or None, units, e[_POS] or None, _pointers(v, comp) if v else [],
+        None, None, None, None, None, None, None, None, [], [], [], [], unused, [])
     if len(seg) > 8:
         line.emergency = e[_EMERGENCY] or None
         line.epsdt = e[_EPSDT] or None
@@ -152,21 +159,28 @@ def sv1(st: State, seg: list[str], loop: str) -> None:
         line.copay_status = e[_COPAY] or None
         for i in _SV1_UNUSED:
             if e[i]:
-                line.unused[f"SV1{i:02d}"] = e[i]
+                unused[f"SV1{i:02d}"] = e[i]
         if len(seg) > _SV1_MAX:
             raise _too_many(seg, L.SV1)
+    st.claim.lines.append(line)
+    st.line = line
+    st.cur = line
+    st.other = line.other
 
 
 def line_dtp(st: State, seg: list[str], loop: str) -> None:
     line = st.line
-    if len(seg) > _DTP_MAX:
+    if len(seg) == _DTP_MAX:      # DTP01 to DTP03, the common case
+        e = seg
+    elif len(seg) > _DTP_MAX:
         raise _too_many(seg, L.DTP)
-    e = seg + _PAD
+    else:
+        e = seg + _PAD_DTP
     if e[_DTP_QUALIFIER] == "472" and line.service_date is None:
         fmt = e[_DTP_FORMAT]
         v = e[_DTP_VALUE]
         if fmt == "D8" and v:
-            line.service_date = date8(v, "DTP03")
+            line.service_date = _DATE.get(v) or date8(v, "DTP03")
             return
         if fmt == "RD8":
             a, sep, b = v.partition("-")

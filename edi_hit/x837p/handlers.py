@@ -19,7 +19,7 @@ from __future__ import annotations
 
 from datetime import date
 from decimal import Decimal
-from typing import Any, Callable, Iterable, cast
+from typing import Any, Callable, Iterable
 
 from ..claims import (Address, BillingProvider, Claim, Contact, Dtp, Envelope, Note, Party,
                       Patient, Payer, RawSegment, Ref, ServiceLine, Subscriber)
@@ -35,6 +35,16 @@ TOLERATED_VERSIONS = frozenset({"005010X222", "005010X222A2"})
 PHI_ELEMENTS = frozenset({"DMG02", "DMG03"})
 
 _PAD = [""] * 24
+_NEW = object.__new__
+
+
+def _pad(layout: L.Layout) -> list[str]:
+    """What a segment of `layout` is padded with: every position can then be indexed."""
+    return [""] * layout.size
+
+
+_PAD_NM1, _PAD_N4, _PAD_PER, _PAD_PRV, _PAD_DMG, _PAD_DTP, _PAD_NTE, _PAD_SBR, _PAD_PAT, \
+    _PAD_BHT = map(_pad, (L.NM1, L.N4, L.PER, L.PRV, L.DMG, L.DTP, L.NTE, L.SBR, L.PAT, L.BHT))
 ABSENT: Any = None   # a loop object that is not there (see State)
 Handler = Callable[["State", list[str], str], Any]
 
@@ -141,7 +151,7 @@ class State:
 
     __slots__ = ("comp", "isa", "gs", "envelope", "submitter", "receiver", "billing",
                  "subscriber", "patient", "payer", "claim", "line", "cur", "other",
-                 "findings", "name", "index")
+                 "findings", "name", "index", "line_number", "target")
 
     def __init__(self, name: str | None):
         # The objects of the loops: None until the loop is read. A handler runs only
@@ -150,15 +160,19 @@ class State:
         self.comp = ":"
         self.isa: list[str] | None = None
         self.gs: list[str] | None = None
-        self.envelope: Envelope = cast(Envelope, None)
+        self.envelope: Envelope = ABSENT
         self.submitter: Party | None = None
         self.receiver: Party | None = None
-        self.billing: BillingProvider = cast(BillingProvider, None)
-        self.subscriber: Subscriber = cast(Subscriber, None)
-        self.patient: Patient = cast(Patient, None)
+        self.billing: BillingProvider = ABSENT
+        self.subscriber: Subscriber = ABSENT
+        self.patient: Patient = ABSENT
         self.payer: Payer | None = None
-        self.claim: Claim = cast(Claim, None)
-        self.line: ServiceLine = cast(ServiceLine, None)
+        self.claim: Claim = ABSENT
+        self.line: ServiceLine = ABSENT
+        self.line_number = 0   # LX01 of the line whose SV1 comes next
+        # The object the next CLM, HL*22 or NM1*PR builds into instead of a new one (a
+        # lazy object being decoded: lazy.py); None in a read.
+        self.target: Any = None
         self.cur: Any = None
         self.other: list[RawSegment] = []
         self.findings: list[Finding] = []
@@ -311,7 +325,7 @@ def bht(st: State, seg: list[str], loop: str) -> None:
     env = st.envelope
     if len(seg) > L.BHT.size + 1:
         raise _too_many(seg, L.BHT)
-    e = seg + _PAD
+    e = seg + _PAD_BHT
     env.bht_structure = e[_BHT_STRUCTURE] or None
     env.bht_purpose = e[_BHT_PURPOSE] or None
     env.bht_reference = e[_BHT_REFERENCE] or None
@@ -333,7 +347,7 @@ _NM1_CODE, _NM1_TYPE, _NM1_NAME, _NM1_FIRST, _NM1_MIDDLE, _NM1_PREFIX, _NM1_SUFF
 def _person(obj: Any, seg: list[str], name_attr: str) -> str | None:
     """NM102..NM108 (and NM110+ as unused) into an object with the usual name fields;
     returns NM109, the identifier (each object names it its own way)."""
-    e = seg + _PAD
+    e = seg + _PAD_NM1
     obj.entity_type = e[_NM1_TYPE] or None
     setattr(obj, name_attr, e[_NM1_NAME] or None)
     obj.first_name = e[_NM1_FIRST] or None
@@ -353,7 +367,7 @@ def _nm1_rest(obj: Any, seg: list[str], e: list[str]) -> None:
 
 
 def _party(st: State, seg: list[str], loop: str) -> Party:
-    e = seg + _PAD
+    e = seg + _PAD_NM1
     p = Party(loop, e[_NM1_CODE] or None, e[_NM1_TYPE] or None, e[_NM1_NAME] or None,
               e[_NM1_FIRST] or None, e[_NM1_MIDDLE] or None, e[_NM1_PREFIX] or None,
               e[_NM1_SUFFIX] or None, e[_NM1_ID_QUALIFIER] or None, e[_NM1_ID] or None)
@@ -403,7 +417,7 @@ def _address_part(layout: L.Layout, filled: Callable[[Address], bool]) -> Handle
             raise _twice(sid, loop)
         if len(seg) > most:
             raise _too_many(seg, layout)
-        fill(a, seg + _PAD)
+        fill(a, seg + _PAD_N4)
     address_part.__name__ = sid.lower()
     return address_part
 
@@ -439,7 +453,7 @@ _PER = L.PER.positions("function_code", "name", "qualifier1", "number1", "qualif
 def per(st: State, seg: list[str], loop: str) -> None:
     if len(seg) > L.PER.size + 1:
         raise _too_many(seg, L.PER)
-    e = seg + _PAD
+    e = seg + _PAD_PER
     st.cur.contacts.append(Contact(*[e[p] or None for p in _PER]))
 
 
@@ -452,7 +466,7 @@ def prv(st: State, seg: list[str], loop: str) -> None:
     obj = st.cur
     if obj.taxonomy is not None or obj.specialty_code is not None:
         raise _twice("PRV", loop)
-    e = seg + _PAD
+    e = seg + _PAD_PRV
     obj.specialty_code = e[_PRV_CODE] or None
     obj.taxonomy_qualifier = e[_PRV_QUALIFIER] or None
     obj.taxonomy = e[_PRV_TAXONOMY] or None
@@ -468,7 +482,7 @@ _DMG_FORMAT, _DMG_BIRTH, _DMG_GENDER = L.DMG.positions("format", "birth_date", "
 
 def dmg(st: State, seg: list[str], loop: str) -> None:
     obj = st.cur
-    e = seg + _PAD
+    e = seg + _PAD_DMG
     if obj.birth_date is not None or obj.gender is not None or \
             (obj.unused and any(k.startswith("DMG") for k in obj.unused)):
         raise _twice("DMG", loop)
@@ -502,7 +516,7 @@ def make_dtp(e: list[str], element: str = "DTP03") -> Dtp:
 def dtp(st: State, seg: list[str], loop: str) -> None:
     if len(seg) > _DTP_MAX:
         raise _too_many(seg, L.DTP)
-    st.cur.dates.append(make_dtp(seg + _PAD))
+    st.cur.dates.append(make_dtp(seg + _PAD_DTP))
 
 
 _NTE_CODE, _NTE_TEXT = L.NTE.positions("code", "text")
@@ -511,13 +525,16 @@ _NTE_CODE, _NTE_TEXT = L.NTE.positions("code", "text")
 def nte(st: State, seg: list[str], loop: str) -> None:
     if len(seg) > L.NTE.size + 1:
         raise _too_many(seg, L.NTE)
-    e = seg + _PAD
+    e = seg + _PAD_NTE
     st.cur.notes.append(Note(e[_NTE_CODE] or None, e[_NTE_TEXT] or None))
 
 
 # -- 2000A / 2010AA ----------------------------------------------------------------
 
 _HL_LEVEL = L.HL["level"]
+# HL03 -> the state after the HL (a subscriber or patient level's second segment is
+# required: SBR, PAT).
+_HL_NEXT = {code: loop if code == "20" else loop + "@" for code, loop in HL_LOOPS.items()}
 
 
 def hl(st: State, seg: list[str], loop: str) -> str:
@@ -532,13 +549,14 @@ def hl(st: State, seg: list[str], loop: str) -> str:
         st.billing = obj = BillingProvider()
         st.subscriber = st.patient = st.payer = ABSENT
     elif code == "22":
-        st.subscriber = obj = Subscriber()
+        st.subscriber = obj = st.target or _NEW(Subscriber)   # (or a lazy one: lazy.py)
+        type(obj).__init__(obj)
         st.patient = st.payer = ABSENT
     else:
         st.patient = obj = Patient()
     st.cur = obj
     st.other = obj.other
-    return nl if code == "20" else nl + "@"
+    return _HL_NEXT[code]
 
 
 def billing_nm1(st: State, seg: list[str], loop: str) -> None:
@@ -564,7 +582,7 @@ _fill_sbr = L.SBR.filler()
 def sbr(st: State, seg: list[str], loop: str) -> None:
     if len(seg) > L.SBR.size + 1:
         raise _too_many(seg, L.SBR)
-    _fill_sbr(st.subscriber, seg + _PAD)
+    _fill_sbr(st.subscriber, seg + _PAD_SBR)
 
 
 def subscriber_nm1(st: State, seg: list[str], loop: str) -> None:
@@ -573,10 +591,11 @@ def subscriber_nm1(st: State, seg: list[str], loop: str) -> None:
 
 
 def payer_nm1(st: State, seg: list[str], loop: str) -> None:
-    e = seg + _PAD
-    p = Payer(e[_NM1_NAME] or None, e[_NM1_ID_QUALIFIER] or None, e[_NM1_ID] or None, None,
-              e[_NM1_TYPE] or None, e[_NM1_FIRST] or None, e[_NM1_MIDDLE] or None,
-              e[_NM1_PREFIX] or None, e[_NM1_SUFFIX] or None)
+    e = seg + _PAD_NM1
+    p = st.target or _NEW(Payer)   # (a lazy payer being decoded: lazy.py)
+    type(p).__init__(p, e[_NM1_NAME] or None, e[_NM1_ID_QUALIFIER] or None,
+                     e[_NM1_ID] or None, None, e[_NM1_TYPE] or None, e[_NM1_FIRST] or None,
+                     e[_NM1_MIDDLE] or None, e[_NM1_PREFIX] or None, e[_NM1_SUFFIX] or None)
     if len(seg) > _NM1_ID + 1:
         _nm1_rest(p, seg, e)
     st.payer = p
@@ -592,7 +611,7 @@ _PAT_RELATIONSHIP = L.PAT["relationship"]
 
 def pat(st: State, seg: list[str], loop: str) -> None:
     p = st.patient
-    e = seg + _PAD
+    e = seg + _PAD_PAT
     p.relationship = e[_PAT_RELATIONSHIP] or None
     if len(seg) > _PAT_RELATIONSHIP + 1:
         if len(seg) > L.PAT.size + 1:

@@ -2,10 +2,12 @@
 #
 # Strategy: the reader is a few modules, each readable in one sitting: loops.py (the
 # loop structure as data), elements.py (where each field sits in its segment),
-# machine.py (the loop machine, one loop for every mode), handlers.py and
-# claim_handlers.py (one function per segment the claim model names) and rejects.py
-# (what is rejected and why, streamed or held by transaction set). This module checks
-# the arguments and documents the contract.
+# tables.py (the dispatch tables compiled from loops.py), machine.py (the loop machine,
+# one loop for every mode), handlers.py and claim_handlers.py (one function per segment
+# the claim model names), rejects.py (what is rejected and why, streamed or held by
+# transaction set), shapes.py and lazy.py (the lazy read: common shapes recognised at C
+# speed, claims decoded on first access). This module checks the arguments and
+# documents the contract.
 from __future__ import annotations
 
 import os
@@ -32,7 +34,7 @@ def read_837p(source: Any, *, name: str | None = None, errors: str = "raise",
               envelope: str = "reject", envelope_verdicts: list[Any] | None = None,
               max_segment_length: int = MAX_SEGMENT_LENGTH,
               max_element_length: int = MAX_ELEMENT_LENGTH,
-              max_loop_segments: int = MAX_LOOP_SEGMENTS) -> ClaimReader:
+              max_loop_segments: int = MAX_LOOP_SEGMENTS, lazy: bool = False) -> ClaimReader:
     """Read an 837P file (path, bytes or binary file) and yield its claims one by one.
 
     The returned iterator has `.findings` (warnings and errors of the read),
@@ -76,7 +78,17 @@ def read_837p(source: Any, *, name: str | None = None, errors: str = "raise",
     of a broken set are handed out already rejected. Pass `envelope_verdicts` (that
     function's result for this source, name and envelope mode) when it was computed
     already. A source that can be read only once (a pipe) has each set's claims held
-    until the set ends: memory is then one transaction set.
+    until the set ends, kept as their segments' text and built as they are handed out:
+    memory is then about the size of one transaction set in the file.
+
+    lazy=True: the claims keep their segments and decode them the first time one of
+    their fields is asked for (edi_hit.x837p.lazy): a read that only counts claims,
+    routes them or looks at a few of them costs a fraction of an eager one. Claims,
+    rejections, findings and counts are exactly an eager read's: whether a claim is
+    accepted is decided while reading, as eagerly, and a claim whose segments have an
+    uncommon shape is simply read eagerly. A lazy claim is an instance of a subclass of
+    Claim (its subscriber and payer likewise); its first access turns it into a plain
+    Claim with the values an eager read gives (same fields, types and to_dict).
 
     Bounded input: a segment longer than max_segment_length characters, an element
     longer than max_element_length, or a loop (a claim with its lines, an HL level)
@@ -92,4 +104,4 @@ def read_837p(source: Any, *, name: str | None = None, errors: str = "raise",
                        envelope_verdicts=envelope_verdicts,
                        max_segment_length=max_segment_length,
                        max_element_length=max_element_length,
-                       max_loop_segments=max_loop_segments)
+                       max_loop_segments=max_loop_segments, lazy=lazy)

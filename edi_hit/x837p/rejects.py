@@ -17,16 +17,12 @@
 # When the source can be read twice the envelope pre-check (x12.prescan) gives each
 # set's verdict before the set is read and claims stream out as they complete, already
 # rejected when their set is broken; the book checks at each set's end that its own
-# verdict is the same. Otherwise (a pipe) a set's claims are held until it ends, with
-# the cyclic GC paused meanwhile (see gc_pause): holding claims otherwise costs more
-# than parsing them.
+# verdict is the same. Otherwise (a pipe) a set's claims are held until it ends.
 #
 # Raise mode is this same bookkeeping: the machine raises the first rejection (or
 # error finding) as an X12Error instead of handing it out.
 from __future__ import annotations
 
-import gc
-import threading
 from typing import Any, Callable, Iterator
 
 
@@ -37,7 +33,7 @@ from ..x12.prescan import Verdict
 from .handlers import ABSENT, Bad, OutOfPlace, in_raw_loop, outside
 from .loops import BY_ID, CLAIM_LOOPS
 
-__all__ = ["RejectBook", "RejectLog", "PrecheckMismatch", "gc_pause", "gc_resume", "reason"]
+__all__ = ["RejectBook", "RejectLog", "PrecheckMismatch", "reason"]
 
 # Units, outermost first. A taint lasts until the next segment that starts a unit at
 # the same or an outer level.
@@ -59,36 +55,6 @@ MAX_OUTSIDE = 20        # segments outside a transaction set listed one by one
 class PrecheckMismatch(X12Error):
     """The envelope pre-check and the read disagree (the file changed in between?): the
     claims already handed out cannot be taken back, so the read stops."""
-
-
-# Holding a transaction set of claims (about 43 GC-tracked objects each) makes
-# CPython's cyclic collector rescan them: a clean 10,000-claim set read held took 2.5x
-# the time of a streamed read, and still 1.3x when the collector only resumed before
-# the hand-out (its next young collection walks every held claim once). The parser
-# makes no reference cycles, so the collector stays paused while a set is read and
-# while its claims are handed out (each dropped from the reader as it goes), and
-# resumes before the set's last claim, at the end and on close(). Nested or concurrent
-# readers share one pause; the collector's previous state is restored.
-_gc_lock = threading.Lock()
-_gc_depth = 0
-_gc_was_enabled = False
-
-
-def gc_pause() -> None:
-    global _gc_depth, _gc_was_enabled
-    with _gc_lock:
-        if _gc_depth == 0:
-            _gc_was_enabled = gc.isenabled()
-            gc.disable()
-        _gc_depth += 1
-
-
-def gc_resume() -> None:
-    global _gc_depth
-    with _gc_lock:
-        _gc_depth -= 1
-        if _gc_depth == 0 and _gc_was_enabled:
-            gc.enable()
 
 
 def reason(f: Finding) -> str:
@@ -187,8 +153,7 @@ class RejectBook:
             self.missing(missing, index, loop)
         c = st.claim
         if c is not None:
-            if self.claim_taint is None and not self.verdict and self.verdict is not None \
-                    and not self.held:
+            if self.claim_taint is None and self.verdict == [] and not self.held:
                 st.claim = st.line = ABSENT   # streaming a sound set: the common case
                 self.out.append(c)
                 self.accepted += 1
@@ -211,6 +176,38 @@ class RejectBook:
             self.envelope(seg, index)
         nl = handler(st, seg, loop)
         return nl
+
+    # -- a lazy read's runs of clean claims ----------------------------------------------
+    def clean(self) -> bool:
+        """Whether an HL*22 or a CLM that came now would change nothing but what
+        take_run does: no taint, no claim being rejected or held, a sound transaction
+        set streamed on its verdict."""
+        return not self.tainted and self.claim_taint is None and self.verdict == [] \
+            and not self.held and self.skipped is None and self.sets.open
+
+    def take_run(self, run: Any, index: int) -> None:
+        """A lazy read's Run (lazy.Run), starting at segment `index` right after a claim
+        while the read is clean(): the bookkeeping of its HL and CLM segments, as
+        boundary() would do it for each. The claim before it and each of its claims but
+        the last go out; the last one is being read."""
+        st = self.st
+        out = self.out
+        claims = run.claims
+        out.append(st.claim)
+        out.extend(claims[:-1])
+        n = len(claims)
+        self.seen += n
+        self.accepted += n
+        last = index + run.last_clm
+        self.last_boundary = self.claim_start = st.index = last
+        self.last_boundary_id = "CLM"
+        if run.last_hl >= 0:
+            self.hl_ids[4] = run.hl_id
+            self.hl_level = 4
+            self.opened_at[4] = index + run.last_hl
+        st.subscriber, st.payer, st.patient = run.subscriber, run.payer, run.patient
+        st.claim = st.cur = claims[-1]
+        st.line = ABSENT
 
     def missing(self, what: tuple[str, str], index: int, loop: str) -> None:
         """The file moved on while `loop` still owed a required segment or loop."""
@@ -283,7 +280,7 @@ class RejectBook:
     def hl(self, seg: list[str], index: int) -> None:
         """Before an HL: its level ends the taints at that level and below."""
         n = len(seg)
-        level = _HL_LEVEL.get(seg[3] if n > 3 else "")
+        level = _HL_LEVEL.get(seg[3]) if n > 3 else None
         ids = self.hl_ids
         if level is None:  # unknown HL03: one level below its parent (HL02), if open
             parent = seg[2] if n > 2 else ""
