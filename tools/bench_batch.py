@@ -9,10 +9,11 @@ waited-for descendants: the batch process or its largest worker) and the money: 
 payment total and a digest of every CLP (ICN, CLP01, status, charge, paid) of the 835s
 written. The digests must be equal across runners (identical decisions).
 
-Runners: batch-1, batch-2 (`batch --workers N`, in-memory history per partition) and
+Runners: batch-1, batch-2 (`batch --workers N`, in-memory history per partition),
 batch-1-history, batch-2-history (one SQLite history and ledger for the batch: its
-lock makes the partitions adjudicate one after the other). The Spark runner plugs in
-here: RUNNERS[name] = function(indir, outdir) -> argv of a command that writes its 835s
+lock makes the partitions adjudicate one after the other) and spark-local2
+(`spark-adjudicate --master local[2]`). Another runner plugs in as
+RUNNERS[name] = function(indir, outdir) -> argv of a command that writes its 835s
 (*.835) into outdir; then `--runner name`.
 
     python tools/bench_batch.py [--files 20] [--claims 10000] [--beneficiaries 1000]
@@ -52,12 +53,18 @@ def _batch(workers: int, history: bool) -> Callable[[str, str], list[str]]:
     return argv
 
 
-#: name -> function(indir, outdir) -> argv. The Spark runner adds itself here.
+def _spark(indir: str, outdir: str) -> list[str]:
+    return CLI + ["spark-adjudicate", os.path.join(indir, "*.837"), "-o", outdir,
+                  "--master", "local[2]", *COMMON]
+
+
+#: name -> function(indir, outdir) -> argv of a command writing its 835s into outdir.
 RUNNERS: dict[str, Callable[[str, str], list[str]]] = {
     "batch-1": _batch(1, False),
     "batch-2": _batch(2, False),
     "batch-1-history": _batch(1, True),
     "batch-2-history": _batch(2, True),
+    "spark-local2": _spark,  # edi-hit spark-adjudicate on local[2] (pip install 'edi-hit[spark]')
 }
 
 CHILD = """
