@@ -101,7 +101,7 @@ def deductible(history_path, mbi, year, met):
 
 @history.command("accumulation")
 @click.option("--history", "history_path", type=click.Path(dir_okay=False), required=True,
-              help="SQLite history file (created if missing).")
+              help="SQLite history file (created if missing) or postgresql:// URL.")
 @click.option("--member", required=True, help="Member id (2010BA NM109).")
 @click.option("--plan", required=True,
               help="The contract's accumulator plan (its `plan`, else its `id`).")
@@ -122,7 +122,7 @@ def accumulation(history_path, member, plan, plan_year, deductible, out_of_pocke
     """
     ded = money_value(deductible, "--deductible")
     oop = money_value(out_of_pocket, "--out-of-pocket")
-    with SQLiteHistory(history_path) as store:
+    with open_history(history_path) as store:
         store.set_accumulation(member, plan, plan_year.date(), ded, oop)
     click.echo(f"edi-hit: cost sharing met under plan {plan} from {plan_year.date()} recorded "
                f"for the member: deductible {ded}, out of pocket {oop}", err=True)
