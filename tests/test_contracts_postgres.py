@@ -4,6 +4,7 @@ paid carry across runs on the server and a void takes its share back; `edi-hit h
 accumulation` takes a postgresql:// URL. On a real server (tests/fixtures_postgres.py)."""
 from __future__ import annotations
 
+import json
 from dataclasses import replace
 from decimal import Decimal as D
 
@@ -97,7 +98,16 @@ def test_cli_history_accumulation_takes_a_postgresql_url(tmp_path, pg_url):
     with PostgresHistory(pg_url, readonly=True) as h:
         assert h.load([MEMBER_E])[MEMBER_E].accumulated(PLAN, YEAR) == (D("250.00"), D("400.00"))
     claims = [c for c in read_837p(CLAIMS) if c.patient_control_number == "E2"]
-    data = _adjudicate([write_claims(tmp_path / "e2.837", claims)], tmp_path / "e2.835", pg_url, 1)
+    e2 = write_claims(tmp_path / "e2.837", claims)
+    # `price` looks at the history read-only: it sees what was met, decides nothing
+    r = cli("price", e2, "--contract", CONTRACTS, "--rates", SYNTHETIC_RATES, "--history",
+            pg_url, "-o", tmp_path / "e2.json")
+    assert r.exit_code == 0, r.output
+    (priced,) = json.loads((tmp_path / "e2.json").read_text())["claims"]
+    assert (priced["total_paid"], priced["patient_responsibility"]) == ("450.00", "100.00")
+    with PostgresHistory(pg_url, readonly=True) as h:
+        assert h.runs() == [] and h.load([MEMBER_E])[MEMBER_E].services == []
+    data = _adjudicate([e2], tmp_path / "e2.835", pg_url, 1)
     # E2: 550.00 allowed, no deductible left; 20% x 550.00 = 110.00 but 500.00 - 400.00 =
     # 100.00 left of the maximum: PR-2 100.00, paid 450.00
     assert _clp(data)["E2"][4:6] == ["450", "100"]
