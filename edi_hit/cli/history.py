@@ -101,7 +101,7 @@ def deductible(history_path, mbi, year, met):
 
 @history.command("accumulation")
 @click.option("--history", "history_path", type=click.Path(dir_okay=False), required=True,
-              help="SQLite history file (created if missing).")
+              help="SQLite history file (created if missing) or postgresql:// URL.")
 @click.option("--member", required=True, help="Member id (2010BA NM109).")
 @click.option("--plan", required=True,
               help="The contract's accumulator plan (its `plan`, else its `id`).")
