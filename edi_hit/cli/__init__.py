@@ -11,6 +11,7 @@
 from __future__ import annotations
 
 import importlib
+import logging
 import sys
 
 import click
@@ -58,6 +59,12 @@ class LazyGroup(click.Group):
             which = "SIGTERM" if isinstance(exc, Terminated) else "SIGINT"
             raise click.ClickException(f"interrupted ({which}): stopped cleanly; nothing was "
                                        f"committed and no output was written") from None
+        except (click.ClickException, click.exceptions.Exit, click.Abort, SystemExit):
+            raise
+        except Exception as exc:  # a bug: one line, never a traceback (-v logs it)
+            logging.getLogger("edi_hit.cli").debug("internal error", exc_info=True)
+            raise click.ClickException(f"internal error: {type(exc).__name__}: {exc} (a bug "
+                                       f"in edi-hit; -v shows the traceback)") from None
 
 
 @click.group(cls=LazyGroup, context_settings={"help_option_names": ["-h", "--help"]})
@@ -69,16 +76,26 @@ def main():
     Examples:
       edi-hit adjudicate inbox/ -o remit.835           the main job: 837P in, priced, 835 out
       edi-hit price claims.837 --explain               the pricing working, line by line
-      edi-hit validate claims.837 --ack 999 -o ack.999 findings and a 999 acknowledgment
+      edi-hit validate claims.837 --ack ack.999        findings and a 999 acknowledgment
       edi-hit reconcile claims.837 remit.835           expected vs paid, line by line
       edi-hit report remit.835 -o report.html          an HTML remittance report to print
       edi-hit parse claims.837 -o claims.json          837P -> claim JSON (ndjson, xml)
       edi-hit generate claims.json -o claims.837       claim JSON -> 837P
       edi-hit COMMAND --help                           examples for each command
 
-    Exit status: 0 success, 1 bad input or a failed run (the message names
-    file, segment number, segment id and element), 2 usage error (including
-    an output that is an input, the history or another output).
+    
+    Conventions (the same in every command):
+      inputs     files, folders (the files inside) or - (stdin); a .gz is read as is
+      -o FILE    the main output; - is stdout (the default where it is text)
+      --ack, --report, --manifest, --reject-report   the other outputs, by name
+      stdout     data only; summaries, notes and warnings go to stderr
+      --now      ISO date or datetime for everything the command stamps
+      --strict   stop at the first bad value instead of rejecting it and going on
+      exit 0     everything accepted
+      exit 1     something rejected or unbalanced (--allow-rejects: 0), or bad input
+      exit 2     usage error or unreadable input (missing file, bad configuration,
+                 an output that is an input, the history or another output)
+    The message of an error names file, segment number, segment id and element.
     """
 
 

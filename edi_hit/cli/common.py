@@ -1,12 +1,82 @@
-# Small pieces every command shares: outputs written under the one safe rule
+# Small pieces every command shares: the convention's options (inputs, -o, --now,
+# --allow-rejects, --strict, the exit rule), outputs written under the one safe rule
 # (edi_hit.outputs), a progress counter on stderr for long runs, warnings printed once.
+#
+# Strategy: the convention every command follows (README, "Command-line conventions")
+# is written once here as option decorators, so a command states which parts it has and
+# cannot spell them differently: inputs are files, folders or '-' (a missing one is a
+# usage error, exit 2); -o is the main output, '-' (stdout) by default for text; --now
+# is one ISO date or datetime; rejected input exits 1 unless --allow-rejects.
 from __future__ import annotations
 
 import os
 import sys
 import time
+from datetime import date, datetime
 
 import click
+
+#: Exit statuses, the same in every command.
+EXIT_OK, EXIT_REJECTED, EXIT_USAGE = 0, 1, 2
+
+
+def input_files(name: str = "files", metavar: str | None = None, required: bool = True):
+    """FILES...: files, folders (the files inside) or '-' (stdin). A name that does not
+    exist is a usage error (exit 2)."""
+    return click.argument(name, nargs=-1, required=required, metavar=metavar,
+                          type=click.Path(exists=True, allow_dash=True))
+
+
+def output_option(help: str, *, default: str | None = "-", required: bool = False):
+    """-o/--output, the command's main output; '-' is stdout."""
+    return click.option("-o", "--output", default=default, required=required,
+                        show_default=default is not None,
+                        type=click.Path(dir_okay=False, allow_dash=True), help=help)
+
+
+class NowType(click.ParamType):
+    """An ISO date (2026-03-01) or datetime (2026-03-01T12:00[:SS]) -> datetime."""
+
+    name = "ISO-DATE[THH:MM]"
+
+    def convert(self, value, param, ctx):
+        if isinstance(value, datetime):
+            return value
+        if isinstance(value, date):
+            return datetime(value.year, value.month, value.day)
+        try:
+            return datetime.fromisoformat(str(value).strip())
+        except ValueError:
+            self.fail(f"expected an ISO date or datetime (YYYY-MM-DD[THH:MM]), got {value!r}",
+                      param, ctx)
+
+
+NOW = NowType()
+
+
+def now_option(help: str = "The date and time the command stamps (YYYY-MM-DD[THH:MM]) "
+                           "instead of the clock: reproducible output."):
+    """--now: the one way to fix the date a command stamps or measures from."""
+    return click.option("--now", type=NOW, default=None, help=help)
+
+
+def allow_rejects_option(command):
+    return click.option("--allow-rejects", is_flag=True,
+                        help="Exit 0 even when input was rejected or does not balance (it "
+                             "is still reported).")(command)
+
+
+def strict_option(command):
+    return click.option("--strict", is_flag=True,
+                        help="Stop at the first bad value (one line, exit 1, no output) "
+                             "instead of rejecting it and going on.")(command)
+
+
+def finish(rejected: int, allow_rejects: bool) -> None:
+    """The exit rule: status 1 when anything was rejected or did not balance (the
+    command has said what on stderr), unless --allow-rejects."""
+    if rejected and not allow_rejects:
+        raise SystemExit(EXIT_REJECTED)
 
 
 def open_output(path: str, *, binary: bool = False, label: str = "-o", inputs=(),

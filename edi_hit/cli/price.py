@@ -10,8 +10,9 @@ import sys
 
 import click
 
-from edi_hit.cli.common import (evidence_options, expand_inputs, open_output, pricing_options,
-                                progress_claims, readonly_history, warn)
+from edi_hit.cli.common import (allow_rejects_option, evidence_options, expand_inputs, finish,
+                                input_files, open_output, pricing_options, progress_claims,
+                                readonly_history, warn)
 from edi_hit.pricing import Pricer, load_conventions, load_rates
 from edi_hit.pricing.explain import explain_claim
 from edi_hit.pricing.jsonio import write_priced
@@ -34,13 +35,14 @@ def _sources(files):
 
 
 @click.command("price")
-@click.argument("files", nargs=-1, required=True, type=click.Path(allow_dash=True))
+@input_files()
 @click.option("-o", "--output", type=click.Path(dir_okay=False, allow_dash=True), default=None,
               help="Priced claims JSON ('-' stdout; default: stdout, unless --explain).")
 @click.option("--explain", is_flag=True, help="Print a per-line table of the working.")
+@allow_rejects_option
 @pricing_options
 def price_command(files, rates, history, conventions, suppliers, dme_drugs, dme_evidence,
-                  assume_dme_drug, output, explain):
+                  assume_dme_drug, output, explain, allow_rejects):
     """Price the service lines of 837P FILES under the Medicare HIT benefit.
 
     \b
@@ -68,7 +70,7 @@ def price_command(files, rates, history, conventions, suppliers, dme_drugs, dme_
     All FILES are one run: each beneficiary's claims are applied in date
     order whatever file they are in. A claim the reader cannot accept is
     rejected (listed on stderr and under "rejected" in the JSON); the
-    others are priced.
+    others are priced, and the exit status is 1 unless --allow-rejects.
     """
     rates = load_rates(rates)
     conventions = load_conventions(conventions)
@@ -96,16 +98,16 @@ def price_command(files, rates, history, conventions, suppliers, dme_drugs, dme_
             if output is None:
                 for _ in priced:
                     pass
-                _report_rejects(feed)
-                return
-        with open_output(output or "-", inputs=names,
-                         history=store.path if store is not None else None) as stream:
-            write_priced(priced, stream, rates=rates, rejected=feed.rejected)
+        if output is not None or not explain:
+            with open_output(output or "-", inputs=names,
+                             history=store.path if store is not None else None) as stream:
+                write_priced(priced, stream, rates=rates, rejected=feed.rejected)
         _report_rejects(feed)
     finally:
         pricer.close()
         if store is not None:
             store.close()
+    finish(len(feed.rejected), allow_rejects)
 
 
 def _report_rejects(feed: PricedFeed) -> None:

@@ -4,10 +4,13 @@
 from __future__ import annotations
 
 import json
+import os
+import shutil
+import tempfile
 
 import click
 
-from edi_hit.cli.common import open_output
+from edi_hit.cli.common import open_output, output_option
 from edi_hit.pricing.rates import RateTable, import_cms_csv
 
 __all__ = ["rates"]
@@ -19,9 +22,8 @@ def rates():
 
 
 @rates.command("import")
-@click.argument("file", type=click.Path(exists=True, dir_okay=False))
-@click.option("-o", "--output", type=click.Path(dir_okay=False, allow_dash=True), required=True,
-              help="Rate table JSON to write ('-' for stdout).")
+@click.argument("file", type=click.Path(exists=True, dir_okay=False, allow_dash=True))
+@output_option("Rate table JSON to write ('-' for stdout).")
 @click.option("--year", type=click.IntRange(2019, 2099),
               help="Calendar year of the rates (default: a Year column or the year in FILE's name).")
 @click.option("--name", help="Name of the table (default: from FILE).")
@@ -47,8 +49,16 @@ def import_command(file, output, year, name, source, source_date, illustrative):
       edi-hit rates import hit.csv --year 2025 --source https://www.cms.gov/... -o r.json
       edi-hit price claims.837 --rates rates2024.json
     """
-    doc = import_cms_csv(file, year=year, name=name, source=source, source_date=source_date,
-                         illustrative=illustrative)
+    if file == "-":   # stdin: the reader takes a path, so it is copied to one first
+        with tempfile.TemporaryDirectory() as folder:
+            path = os.path.join(folder, "stdin.csv")
+            with open(path, "wb") as fh:
+                shutil.copyfileobj(click.get_binary_stream("stdin"), fh)
+            doc = import_cms_csv(path, year=year, name=name or "stdin", source=source,
+                                 source_date=source_date, illustrative=illustrative)
+    else:
+        doc = import_cms_csv(file, year=year, name=name, source=source,
+                             source_date=source_date, illustrative=illustrative)
     with open_output(output, inputs=[file]) as stream:
         json.dump(doc, stream, indent=1)
         stream.write("\n")

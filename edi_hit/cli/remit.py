@@ -9,26 +9,34 @@ from __future__ import annotations
 import csv
 import io
 import json
+import sys
 
 import click
 
-from .common import evidence_options, expand_inputs, open_output, pricing_options, readonly_history
+from ..errors import DataError
+from .common import (allow_rejects_option, evidence_options, expand_inputs, finish, input_files,
+                     open_output, output_option, pricing_options, readonly_history)
+
+
+def _stdin_or(name: str):
+    return click.get_binary_stream("stdin") if name == "-" else name
 
 
 @click.command("read-835")
-@click.argument("files", nargs=-1, required=True, type=click.Path(allow_dash=True))
-@click.option("-o", "--output", default="-", show_default=True,
-              type=click.Path(allow_dash=True, dir_okay=False), help="JSON output; - is stdout.")
+@input_files()
+@output_option("JSON output; - is stdout.")
+@allow_rejects_option
 @click.option("--strict", is_flag=True,
-              help="Exit 1 when a transaction does not balance (default: report it and exit 0).")
-def read_835_command(files, output, strict):
+              help="Stop at the first transaction that does not balance (one line, exit 1, "
+                   "no output) instead of reporting it and going on.")
+def read_835_command(files, output, allow_rejects, strict):
     """Read 835 remittance files and write them as JSON, with balancing checked.
 
     \b
     Examples:
       edi-hit read-835 remit.835 -o remit.json
       edi-hit read-835 inbox/*.835 | jq '.remittances[].payment.amount'
-      edi-hit read-835 remit.835 --strict     exit 1 if it does not balance
+      edi-hit read-835 remit.835 --allow-rejects   exit 0 even if it does not balance
 
     \b
     Each transaction set becomes one object under "remittances" (payer, payee,
@@ -36,15 +44,19 @@ def read_835_command(files, output, strict):
     equations are checked (SVC02 - CAS = SVC03; CLP03 - CAS = CLP04;
     BPR02 = sum CLP04 - sum PLB); every violation is listed under "findings"
     with the segment number and id. Shape: schemas/remittance.schema.json.
+    Exit status 1 when a transaction does not balance, unless --allow-rejects.
     """
     from ..x835 import RemittanceReader
 
     remittances = []
     findings = []
     for name in expand_inputs(files):
-        source = click.get_binary_stream("stdin") if name == "-" else name
-        reader = RemittanceReader(source, "<stdin>" if name == "-" else name)
-        remittances.extend(reader)
+        reader = RemittanceReader(_stdin_or(name), "<stdin>" if name == "-" else name)
+        for remittance in reader:
+            bad = [f for f in remittance.findings if f.code.startswith("balance-")]
+            if strict and bad:
+                raise DataError(f"{bad[0]} (--strict: stopped at the first)")
+            remittances.append(remittance)
         findings.extend(reader.findings)
     doc = {
         "remittances": [r.to_dict() for r in remittances],
@@ -55,22 +67,23 @@ def read_835_command(files, output, strict):
         out.write("\n")
     unbalanced = [f for r in remittances for f in r.findings if f.code.startswith("balance-")]
     for f in unbalanced:
-        click.echo(f"{'error' if strict else 'warning'}: {f}", err=True)
-    if strict and unbalanced:
-        raise click.ClickException(f"{len(unbalanced)} balancing violation(s)")
+        click.echo(f"{'warning' if allow_rejects else 'error'}: {f}", err=True)
+    if unbalanced:
+        click.echo(f"edi-hit: {len(unbalanced)} balancing violation(s)", err=True)
+    finish(len(unbalanced), allow_rejects)
 
 
 @click.command("reconcile")
-@click.argument("claims_file", metavar="CLAIMS.837", type=click.Path(allow_dash=False))
-@click.argument("remit_files", metavar="REMIT.835...", nargs=-1, required=True,
-                type=click.Path(allow_dash=False))
+@click.argument("claims_file", metavar="CLAIMS.837",
+                type=click.Path(exists=True, dir_okay=False, allow_dash=True))
+@input_files("remit_files", metavar="REMIT.835...")
 @click.option("--format", "fmt", type=click.Choice(["table", "json", "csv"]), default="table",
               show_default=True)
-@click.option("-o", "--output", default="-", show_default=True,
-              type=click.Path(allow_dash=True, dir_okay=False), help="Report file; - is stdout.")
+@output_option("Report file; - is stdout.")
+@allow_rejects_option
 @pricing_options
 def reconcile_command(claims_file, remit_files, rates, history, conventions, suppliers, dme_drugs,
-                      dme_evidence, assume_dme_drug, fmt, output):
+                      dme_evidence, assume_dme_drug, fmt, output, allow_rejects):
     """Match an 835 back to its 837P and show expected against paid, line by line.
 
     \b
@@ -85,13 +98,27 @@ def reconcile_command(claims_file, remit_files, rates, history, conventions, sup
     priced here (same options as adjudicate) to get the expected payment. The
     table lists every line that was not paid as expected (underpaid, overpaid,
     not remitted), then claims with no remittance and remittances with no claim.
+    One of CLAIMS.837 and REMIT.835 may be '-' (stdin); REMIT.835 may be a folder.
+    An 837P claim the reader rejects is left out and said on stderr: exit status
+    1, unless --allow-rejects.
     """
+    from ..claims import RejectedClaim
     from ..pricing import price
     from ..x835 import read_835
     from ..x835.reconcile import reconcile
     from ..x837p.read import read_837p
 
-    claims = list(read_837p(claims_file))
+    if claims_file == "-" and "-" in remit_files:
+        raise click.UsageError("stdin ('-') can be CLAIMS.837 or one REMIT.835, not both")
+    remit_names = expand_inputs(remit_files)
+    read = read_837p(_stdin_or(claims_file), name="<stdin>" if claims_file == "-" else claims_file,
+                     errors="reject")
+    claims, rejected = [], []
+    for item in read:
+        (rejected if isinstance(item, RejectedClaim) else claims).append(item)
+    for r in rejected:
+        click.echo(f"edi-hit: claim {r.patient_control_number or '?'} rejected: {r.reason}",
+                   err=True)
     store = readonly_history(history)
     try:
         priced = list(price(claims, rates=rates, history=store, conventions=conventions,
@@ -100,9 +127,10 @@ def reconcile_command(claims_file, remit_files, rates, history, conventions, sup
     finally:
         if store is not None:
             store.close()
-    remits = [r for name in remit_files for r in read_835(name)]
+    remits = [r for name in remit_names
+              for r in read_835(_stdin_or(name), name="<stdin>" if name == "-" else name)]
     report = reconcile(priced, remits)
-    with open_output(output, inputs=[claims_file, *remit_files], history=history) as out:
+    with open_output(output, inputs=[claims_file, *remit_names], history=history) as out:
         if fmt == "json":
             json.dump(report.to_dict(), out, indent=1)
             out.write("\n")
@@ -122,3 +150,4 @@ def reconcile_command(claims_file, remit_files, rates, history, conventions, sup
             out.write(buf.getvalue())
         else:
             out.write(report.table() + "\n")
+    finish(len(rejected), allow_rejects)

@@ -39,7 +39,7 @@ import os
 import re
 from typing import Any, BinaryIO, Iterator, NamedTuple
 
-from ..errors import Finding, LimitError, X12Error
+from ..errors import Finding, LimitError, UnreadableInput, X12Error
 from .delimiters import Delimiters, parse_isa_delimiters
 
 __all__ = ["SegmentReader", "Position", "read_segments", "has_long_run"]
@@ -95,7 +95,8 @@ def _open(source: Any) -> tuple[BinaryIO, str | None, bool]:
         try:
             return open(source, "rb"), os.fspath(source), True
         except OSError as exc:
-            raise X12Error(f"cannot open file: {exc.strerror}", file=os.fspath(source)) from None
+            raise UnreadableInput(f"cannot open file: {exc.strerror}",
+                                  file=os.fspath(source)) from None
     if hasattr(source, "read"):
         name = getattr(source, "name", None)
         if hasattr(source, "buffer"):  # a text stream such as sys.stdin
