@@ -112,3 +112,24 @@ def test_the_checker_reads_the_pos_set_from_conventions():
     assert check_with(data, conventions=strict) == [("pos-not-home", 20), ("pos-not-home", 20),
                                                     ("pos-not-home", 35)]
     assert check_with(data, home_pos=frozenset({"12"})) == check_with(data, conventions=strict)
+
+
+def test_validate_takes_the_pricers_conventions(tmp_path):
+    # POS 13 (assisted living) is home under the shipped conventions (C2); a conventions
+    # file with the C2 alternative {12} makes it an E2 finding, in validate() and in the CLI
+    data = text().replace("*12:B:1*", "*13:B:1*")
+    strict = tmp_path / "c.json"
+    strict.write_text('{"accepted_place_of_service": ["12"]}')
+    assert findings(data) == []
+    found = findings(data, conventions=str(strict))
+    assert found and {f[1] for f in found} == {"pos-not-home"}
+    assert findings(data, conventions={"accepted_place_of_service": ["12"]}) == found
+    from click.testing import CliRunner
+    from edi_hit.cli import main
+    claims = tmp_path / "c.837"
+    claims.write_text(data)
+    base = ["validate", "--levels", "1,3,4", "--today", "2026-06-01", str(claims)]
+    assert CliRunner().invoke(main, base).exit_code == 0
+    result = CliRunner().invoke(main, base[:1] + ["--conventions", str(strict)] + base[1:])
+    assert result.exit_code == 1
+    assert "pos-not-home" in result.output and "not in the home set {12}" in result.output

@@ -97,6 +97,9 @@ def _text(report, limit: int | None, out) -> None:
             "date (YYYY-MM-DD[THH:MM]; default: now).")
 @click.option("--today", type=click.DateTime(formats=["%Y-%m-%d"]), hidden=True,
               deprecated="use --now")
+@click.option("--conventions", type=click.Path(exists=True, dir_okay=False), metavar="JSON",
+              help="Project conventions for the HIT edits, as for price (home POS set C2, "
+                   "denial codes).")
 @allow_rejects_option
 @click.option("--max-findings", type=click.IntRange(min=1), default=200, show_default=True,
               help="Text format: findings printed per file.")
@@ -107,7 +110,8 @@ def _text(report, limit: int | None, out) -> None:
               help="Processes to use: one file each, or for one large file, level 2 beside "
                    "the others [default: the cores available].")
 def validate_command(files, output, fmt, levels, no_tr3, engine, hit_mode, ack_output,
-                     ack_type, now, today, allow_rejects, max_findings, all_findings, jobs):
+                     ack_type, now, today, conventions, allow_rejects, max_findings,
+                     all_findings, jobs):
     """Check X12 837P / 835 files and say exactly what is wrong.
 
     \b
@@ -133,6 +137,7 @@ def validate_command(files, output, fmt, levels, no_tr3, engine, hit_mode, ack_o
       edi-hit validate claims.837 --ack - --ack-type ta1   TA1 on stdout, findings on stderr
       edi-hit validate claims.837 --ack claims.277 --ack-type 277ca   per claim
       edi-hit validate in/ --hit all                  every claim must be an HIT claim
+      edi-hit validate in/ --conventions c.json     the HIT edits under your conventions
       edi-hit validate -j 1 in/*.837                  one process (default: all cores)
 
     \b
@@ -160,7 +165,8 @@ def validate_command(files, output, fmt, levels, no_tr3, engine, hit_mode, ack_o
         findings = open_output(output, inputs=paths, others=[("--ack", ack_output)])
     with findings as out:
         for report in validate_files(sources, names=names, jobs=jobs or default_jobs(),
-                                     levels=chosen, today=day, hit=hit_mode, engine=engine):
+                                     levels=chosen, today=day, hit=hit_mode, engine=engine,
+                                     conventions=conventions):
             reports.append(report)
             if fmt == "text":
                 _text(report, None if all_findings else max_findings, out)

@@ -37,7 +37,8 @@ def _el(seg, n):
 
 
 def validate(source, *, name: str | None = None, levels=ALL_LEVELS, today: date | None = None,
-             hit: str = "auto", engine: str = "edi-hit", jobs: int = 1) -> ValidationReport:
+             hit: str = "auto", engine: str = "edi-hit", jobs: int = 1,
+             conventions=None) -> ValidationReport:
     """Validate one X12 file (837P or 835) and return what was found.
 
     source: a path, bytes, or a binary file object (read whole when pyx12 runs level
@@ -49,6 +50,9 @@ def validate(source, *, name: str | None = None, levels=ALL_LEVELS, today: date 
     "pyx12" (pyx12 itself, a second pass).
     jobs: processes one file may use; with 2 or more, edi-hit's TR3 engine checks a
     large file on disk in a child process while this one runs the other levels.
+    conventions: the project conventions the level-4 HIT edits use, as for the pricer (a
+    path, a mapping or a Conventions; None: the shipped table): the home place-of-service
+    set (C2) and the codes a denial becomes.
     """
     if not (isinstance(source, (str, os.PathLike, bytes, bytearray, memoryview))
             or callable(getattr(source, "read", None))):
@@ -87,7 +91,7 @@ def validate(source, *, name: str | None = None, levels=ALL_LEVELS, today: date 
             from .tr3map import engine_for
             tr3 = engine_for(report_adder(report, name), source, name, jobs=jobs)
         start = source.tell() if hasattr(source, "tell") and hasattr(source, "seek") else None
-        _Pass(report, source, name, levels, today, hit, tr3).run()
+        _Pass(report, source, name, levels, today, hit, tr3, conventions).run()
         if 2 in levels and engine == "pyx12" and report.interchanges:
             from .tr3 import run_tr3
             if start is not None:
@@ -119,7 +123,7 @@ def report_adder(report: ValidationReport, name):
 class _Pass:
     """The single streaming pass for levels 1, 3 and 4."""
 
-    def __init__(self, report, source, name, levels, today, hit, tr3=None):
+    def __init__(self, report, source, name, levels, today, hit, tr3=None, conventions=None):
         self.report = report
         self.tr3 = tr3   # level 2: edi-hit's TR3 engine sees every segment
         self.source = source
@@ -136,12 +140,12 @@ class _Pass:
         self.checker = None
         self.outside = 0
         self.codes = None
-        self.home_pos = frozenset({"12"})
+        self.conventions = None
         if 4 in levels and hit != "none":
             from ..pricing.codes import default_codes
-            from ..pricing.conventions import default_conventions
+            from ..pricing.conventions import load_conventions
             self.codes = default_codes()
-            self.home_pos = default_conventions().accepted_pos
+            self.conventions = load_conventions(conventions)   # bad file: fails before the pass
 
     def run(self) -> None:
         reader = SegmentReader(self.source, self.name)
@@ -259,7 +263,7 @@ class _Pass:
         kw = dict(tx=self.tx, levels=self.levels, today=self.today)
         if set_id == "837":
             return Checker837(self.add, hit_mode=self.hit, codes=self.codes,
-                              home_pos=self.home_pos, **kw)
+                              conventions=self.conventions, **kw)
         if set_id == "835":
             return Checker835(self.add, **kw)
         return None
