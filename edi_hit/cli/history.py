@@ -6,8 +6,13 @@
 # do not echo the member id.
 from __future__ import annotations
 
+import os
+import shutil
+import tempfile
+
 import click
 
+from edi_hit.cli.common import expand_inputs, input_files
 from edi_hit.pricing.dme import read_dme_csv
 from edi_hit.pricing.history import SQLiteHistory
 from edi_hit.pricing.money import money_value
@@ -22,11 +27,11 @@ def history():
 
 
 @history.command("import-dme")
-@click.argument("file", type=click.Path(exists=True, dir_okay=False))
+@input_files()
 @click.option("--history", "history_path", type=click.Path(dir_okay=False), required=True,
               help="SQLite history file (created if missing).")
-def import_dme(file, history_path):
-    """Add the DME drug claim lines the DME MAC covered, from a CSV, to the history.
+def import_dme(files, history_path):
+    """Add the DME drug claim lines the DME MAC covered, from CSVs, to the history.
 
     The CSV has a header with MBI, date and HCPCS J-code columns, and
     optionally status, allowed amount, category (1-3) and modifier. A line
@@ -46,15 +51,23 @@ def import_dme(file, history_path):
       edi-hit history import-dme dme-claims.csv --history hit.db
       edi-hit price claims.837 --history hit.db --explain
     """
-    _import(read_dme_csv(file), history_path)
+    for name in expand_inputs(files):
+        if name == "-":   # the CSV reader takes a path: stdin is copied to one first
+            with tempfile.TemporaryDirectory() as folder:
+                path = os.path.join(folder, "stdin.csv")
+                with open(path, "wb") as fh:
+                    shutil.copyfileobj(click.get_binary_stream("stdin"), fh)
+                _import(read_dme_csv(path), history_path)
+        else:
+            _import(read_dme_csv(name), history_path)
 
 
 @history.command("import-835")
-@click.argument("file", type=click.Path(exists=True, dir_okay=False))
+@input_files()
 @click.option("--history", "history_path", type=click.Path(dir_okay=False), required=True,
               help="SQLite history file (created if missing).")
-def import_835(file, history_path):
-    """Add the drug lines a DME MAC's 835 covered to the history.
+def import_835(files, history_path):
+    """Add the drug lines a DME MAC's 835s covered to the history.
 
     Every drug J-code line of a processed claim (CLP02 1, 2 or 3) with an
     allowed amount above zero is evidence that the DME benefit covered the
@@ -66,7 +79,10 @@ def import_835(file, history_path):
       edi-hit history import-835 dme-mac.835 --history hit.db
       edi-hit adjudicate hit-supplier.837 --history hit.db -o remit.835
     """
-    _import(dme_drugs_from_835(file), history_path)
+    for name in expand_inputs(files):
+        source = click.get_binary_stream("stdin") if name == "-" else name
+        _import(dme_drugs_from_835(source, name="<stdin>" if name == "-" else name),
+                history_path)
 
 
 def _import(evidence, history_path) -> None:

@@ -15,7 +15,7 @@ from edi_hit.errors import EdiHitError
 __all__ = ["ledger"]
 
 _HISTORY = click.option("--history", "history_path", required=True,
-                        type=click.Path(dir_okay=False),
+                        type=click.Path(exists=True, dir_okay=False),
                         help="The history file adjudicate keeps (--history).")
 
 
