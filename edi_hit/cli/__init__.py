@@ -16,6 +16,7 @@ import sys
 
 import click
 
+from ..config import default_map, find_config, load_config
 from ..errors import EdiHitError
 from ..interrupts import Terminated, handle_sigterm
 
@@ -67,9 +68,18 @@ class LazyGroup(click.Group):
                                        f"in edi-hit; -v shows the traceback)") from None
 
 
-@click.group(cls=LazyGroup, context_settings={"help_option_names": ["-h", "--help"]})
+@click.group(cls=LazyGroup, context_settings={"help_option_names": ["-h", "--help"],
+                                             "auto_envvar_prefix": "EDI_HIT"})
 @click.version_option(package_name="edi-hit", prog_name="edi-hit")
-def main():
+@click.option("--config", "config_file", type=click.Path(exists=True, dir_okay=False),
+              envvar="EDI_HIT_CONFIG",
+              help="Configuration file (default: edi-hit.toml in the working directory, "
+                   "if there is one).")
+@click.option("-v", "--verbose", count=True, help="Say more on stderr (-vv: debug).")
+@click.option("-q", "--quiet", is_flag=True, help="Only errors on stderr (no notes, no "
+                                                   "warnings).")
+@click.pass_context
+def main(ctx, config_file, verbose, quiet):
     """edi-hit: Medicare Home Infusion Therapy claims, from 837P to 835.
 
     \b
@@ -96,7 +106,25 @@ def main():
       exit 2     usage error or unreadable input (missing file, bad configuration,
                  an output that is an input, the history or another output)
     The message of an error names file, segment number, segment id and element.
+
+    \b
+    Configuration: edi-hit.toml (or --config FILE) and the environment, for the
+    options commands share; command line beats environment beats file:
+      rates = "rates-2026.json"          EDI_HIT_RATES
+      history = "hit.db"                 EDI_HIT_HISTORY
+      conventions, payer, suppliers, dme-drugs, dme-evidence (EDI_HIT_<KEY>)
+      [adjudicate]                       any option of one command, by its name
+      control-number = 7                 EDI_HIT_ADJUDICATE_CONTROL_NUMBER
     """
+    from . import logs
+
+    logs.setup(verbose, quiet)
+    path = find_config(config_file)
+    if path is not None and ctx.invoked_subcommand:
+        name = ctx.invoked_subcommand
+        command = ctx.command.get_command(ctx, name)
+        ctx.default_map = default_map(load_config(path), {name: command}, str(path))
+        logging.getLogger("edi_hit.cli").info(f"configuration: {path}")
 
 
 if __name__ == "__main__":  # pragma: no cover

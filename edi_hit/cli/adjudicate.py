@@ -6,12 +6,10 @@
 # --control-number make the output byte-for-byte reproducible.
 from __future__ import annotations
 
-import json
 import sys
 
 import click
 
-from ..errors import DataError
 from .common import (allow_rejects_option, evidence_options, expand_inputs, finish,
                      input_files, now_option, output_option, pricing_options, progress_claims)
 
@@ -19,24 +17,7 @@ from .common import (allow_rejects_option, evidence_options, expand_inputs, fini
 def _load_payer(path: str | None):
     from ..x835 import PayerInfo
 
-    if path is None:
-        return None
-    try:
-        with open(path, encoding="utf-8") as fh:
-            doc = json.load(fh)
-    except OSError as exc:
-        raise DataError(f"{path}: cannot read: {exc.strerror}") from None
-    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
-        raise DataError(f"{path}: not valid JSON: {exc}") from None
-    if not isinstance(doc, dict):
-        raise DataError(f"{path}: expected a JSON object of payer fields")
-    bad = sorted(k for k, v in doc.items() if v is not None and not isinstance(v, str))
-    if bad:
-        raise DataError(f"{path}: payer field(s) {', '.join(bad)} must be text (a JSON string)")
-    try:
-        return PayerInfo.from_dict(doc)
-    except Exception as exc:  # unknown field names
-        raise DataError(f"{path}: {exc}") from None
+    return None if path is None else PayerInfo.load(path)
 
 
 def _say(message: str) -> None:
@@ -47,6 +28,7 @@ def _say(message: str) -> None:
 @input_files()
 @output_option("The 835 to write ('-': stdout, after the history's commit).")
 @click.option("--payer", "payer_file", type=click.Path(exists=True, dir_okay=False),
+              envvar="EDI_HIT_PAYER",
               help="Payer identity JSON for the 835 (name, id, address_line1, city, state, "
                    "postal_code, contact_phone, trace_id ...).")
 @click.option("--report", type=click.Path(allow_dash=True, dir_okay=False),

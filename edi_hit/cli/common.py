@@ -150,29 +150,33 @@ def pricing_options(command):
     history, conventions, suppliers, dme_drugs, dme_evidence, assume_dme_drug)."""
     options = [
         click.option("--rates", type=click.Path(exists=True, dir_okay=False),
+                     envvar="EDI_HIT_RATES",
                      help="Rate table JSON (default: the shipped ILLUSTRATIVE table)."),
-        click.option("--history", type=click.Path(dir_okay=False),
+        click.option("--history", type=click.Path(dir_okay=False), envvar="EDI_HIT_HISTORY",
                      help="SQLite beneficiary history and ledger. adjudicate creates it if "
                           "missing and updates it in one transaction with its outputs; price "
                           "and reconcile only read it (default: in memory, forgotten after "
                           "the run)."),
         click.option("--conventions", type=click.Path(exists=True, dir_okay=False),
+                     envvar="EDI_HIT_CONVENTIONS",
                      help="Conventions JSON laid over the defaults (codes per edit, POS set, ...)."),
         click.option("--suppliers", type=click.Path(exists=True, dir_okay=False),
+                     envvar="EDI_HIT_SUPPLIERS",
                      help="Supplier enrolment CSV (NPI[,Specialty][,Effective From][,Effective "
                           "To]; CMS's list of home infusion therapy suppliers reads as it is): "
                           "lines of a billing NPI not enrolled as D6 on the date are denied "
                           "(E3). Without it E3 is not checked."),
-        click.option("--dme-drugs", "dme_drugs", multiple=True,
+        click.option("--dme-drugs", "dme_drugs", multiple=True, envvar="EDI_HIT_DME_DRUGS",
                      type=click.Path(exists=True, dir_okay=False),
                      help="DME drug evidence for this run: the DME MAC's 835, or a CSV of its "
                           "claim lines with status (repeatable). To keep it across runs: "
                           "edi-hit history import-835 / import-dme."),
         click.option("--dme-evidence", type=click.Choice(["covered", "billed"]), default=None,
+                     envvar="EDI_HIT_DME_EVIDENCE",
                      help="Which DME drug lines count for E4 (C26): covered (default: lines "
                           "the DME benefit processed) or billed (SIMULATION: DME supplier "
                           "claims in the run count when billed)."),
-        click.option("--assume-dme-drug", is_flag=True,
+        click.option("--assume-dme-drug", is_flag=True, envvar="EDI_HIT_ASSUME_DME_DRUG",
                      help="Skip the DME drug rule: treat every HIT line as having its "
                           "qualifying DME drug claim (a supplier estimating its own payments)."),
     ]

@@ -29,6 +29,7 @@ def history():
 @history.command("import-dme")
 @input_files()
 @click.option("--history", "history_path", type=click.Path(dir_okay=False), required=True,
+              envvar="EDI_HIT_HISTORY",
               help="SQLite history file (created if missing).")
 def import_dme(files, history_path):
     """Add the DME drug claim lines the DME MAC covered, from CSVs, to the history.
@@ -65,6 +66,7 @@ def import_dme(files, history_path):
 @history.command("import-835")
 @input_files()
 @click.option("--history", "history_path", type=click.Path(dir_okay=False), required=True,
+              envvar="EDI_HIT_HISTORY",
               help="SQLite history file (created if missing).")
 def import_835(files, history_path):
     """Add the drug lines a DME MAC's 835s covered to the history.
@@ -94,6 +96,7 @@ def _import(evidence, history_path) -> None:
 
 @history.command("deductible")
 @click.option("--history", "history_path", type=click.Path(dir_okay=False), required=True,
+              envvar="EDI_HIT_HISTORY",
               help="SQLite history file (created if missing).")
 @click.option("--mbi", required=True, help="Beneficiary (MBI).")
 @click.option("--year", type=click.IntRange(2019, 2099), required=True)

@@ -14,7 +14,7 @@ from edi_hit.errors import EdiHitError
 
 __all__ = ["ledger"]
 
-_HISTORY = click.option("--history", "history_path", required=True,
+_HISTORY = click.option("--history", "history_path", required=True, envvar="EDI_HIT_HISTORY",
                         type=click.Path(exists=True, dir_okay=False),
                         help="The history file adjudicate keeps (--history).")
 

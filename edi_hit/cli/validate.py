@@ -98,6 +98,7 @@ def _text(report, limit: int | None, out) -> None:
 @click.option("--today", type=click.DateTime(formats=["%Y-%m-%d"]), hidden=True,
               deprecated="use --now")
 @click.option("--conventions", type=click.Path(exists=True, dir_okay=False), metavar="JSON",
+              envvar="EDI_HIT_CONVENTIONS",
               help="Project conventions for the HIT edits, as for price (home POS set C2, "
                    "denial codes).")
 @allow_rejects_option
