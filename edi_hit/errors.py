@@ -11,7 +11,8 @@ from dataclasses import asdict, dataclass
 from typing import Any
 
 __all__ = ["EdiHitError", "X12Error", "LimitError", "DataError", "ArgumentError",
-           "UnreadableInput", "ConfigError", "Finding", "format_location"]
+           "UnreadableInput", "ConfigError", "EdiHitWarning", "IllustrativeRatesWarning",
+           "Finding", "format_location"]
 
 
 def format_location(file: object = None, segment_index: int | None = None,
@@ -103,6 +104,16 @@ class ConfigError(DataError):
     the offending key. A usage problem: exit status 2."""
 
     exit_code = 2
+
+
+class EdiHitWarning(UserWarning):
+    """Base class of the warnings edi-hit gives (warnings.warn): results to read with
+    care, not errors. The command line shows each as one 'edi-hit: warning:' line."""
+
+
+class IllustrativeRatesWarning(EdiHitWarning):
+    """Pricing with a rate table marked illustrative (the shipped one): the amounts are
+    not CMS's. Pass a real table (edi-hit rates import, --rates) to silence it."""
 
 
 class ArgumentError(EdiHitError, ValueError):

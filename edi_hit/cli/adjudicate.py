@@ -11,17 +11,14 @@ import sys
 import click
 
 from .common import (allow_rejects_option, evidence_options, expand_inputs, finish,
-                     input_files, now_option, output_option, pricing_options, progress_claims)
+                     input_files, now_option, output_option, pricing_options, progress_claims,
+                     say)
 
 
 def _load_payer(path: str | None):
     from ..x835 import PayerInfo
 
     return None if path is None else PayerInfo.load(path)
-
-
-def _say(message: str) -> None:
-    click.echo(f"edi-hit: {message}", err=True)
 
 
 @click.command("adjudicate")
@@ -90,8 +87,8 @@ def adjudicate_command(files, output, rates, history, conventions, suppliers, dm
         rates=rates, history=history, conventions=conventions, assume_dme_drug=assume_dme_drug,
         **evidence_options(suppliers, dme_drugs, dme_evidence),
         now=now, control_number=control_number, payer=_load_payer(payer_file),
-        progress=lambda items: progress_claims(items, "adjudicate"), wait=wait, on_wait=_say,
-        replay=replay, notify=_say)
+        progress=lambda items: progress_claims(items, "adjudicate"), wait=wait, on_wait=say,
+        replay=replay, notify=say)
     if summary.replayed_run is not None:
         click.echo(f"replayed run {summary.replayed_run}: wrote {output} again, byte for byte "
                    f"(nothing priced, nothing recorded)", err=True)

@@ -9,6 +9,7 @@
 # is one ISO date or datetime; rejected input exits 1 unless --allow-rejects.
 from __future__ import annotations
 
+import logging
 import os
 import sys
 import time
@@ -113,6 +114,14 @@ def warn(message: str) -> None:
     click.echo(f"warning: {message}", err=True)
 
 
+def say(message: str) -> None:
+    """A note on stderr, 'edi-hit: message' (hidden by -q): through the `edi_hit.cli`
+    logger at the NOTE level, so -v/-q decide (edi_hit.cli.logs)."""
+    from .logs import NOTE
+
+    logging.getLogger("edi_hit.cli").log(NOTE, message)
+
+
 def expand_inputs(paths) -> list[str]:
     """Files named on the command line; a directory stands for the files inside it
     (recursively, sorted, hidden files skipped). '-' (stdin) passes through."""
@@ -140,7 +149,7 @@ def readonly_history(path):
 
     store = open_history(path, readonly=True)
     for note in getattr(store, "notes", ()):
-        click.echo(f"edi-hit: {note}", err=True)
+        say(note)
     return store
 
 
@@ -192,6 +201,6 @@ def evidence_options(suppliers, dme_drugs, dme_evidence) -> dict:
 
     drugs = []
     for evidence in load_dme_evidence(dme_drugs or ()):
-        click.echo(f"edi-hit: DME drug evidence {evidence.describe()}", err=True)
+        say(f"DME drug evidence {evidence.describe()}")
         drugs.extend(evidence.drugs)
     return {"suppliers": suppliers, "dme_drugs": drugs, "dme_evidence": dme_evidence}

@@ -12,7 +12,7 @@ import tempfile
 
 import click
 
-from edi_hit.cli.common import expand_inputs, input_files
+from edi_hit.cli.common import expand_inputs, input_files, say
 from edi_hit.pricing.dme import read_dme_csv
 from edi_hit.pricing.history import SQLiteHistory
 from edi_hit.pricing.money import money_value
@@ -90,8 +90,8 @@ def import_835(files, history_path):
 def _import(evidence, history_path) -> None:
     with SQLiteHistory(history_path) as store:
         added = store.import_dme(evidence.drugs)
-    click.echo(f"edi-hit: {evidence.describe()}; {added} added to the history, "
-               f"{len(evidence.drugs) - added} already present", err=True)
+    say(f"{evidence.describe()}; {added} added to the history, "
+               f"{len(evidence.drugs) - added} already present")
 
 
 @history.command("deductible")
@@ -113,5 +113,4 @@ def deductible(history_path, mbi, year, met):
     amount = money_value(met, "--met")
     with SQLiteHistory(history_path) as store:
         store.set_deductible_met(mbi, year, amount)
-    click.echo(f"edi-hit: deductible met in {year} recorded for the beneficiary: {amount}",
-               err=True)
+    say(f"deductible met in {year} recorded for the beneficiary: {amount}")

@@ -10,6 +10,7 @@ import json
 
 import click
 
+from edi_hit.cli.common import say
 from edi_hit.errors import EdiHitError
 
 __all__ = ["ledger"]
@@ -24,7 +25,7 @@ def _open(path, *, readonly=True):
 
     store = SQLiteHistory(path, readonly=readonly)
     for note in store.notes:
-        click.echo(f"edi-hit: {note}", err=True)
+        say(note)
     return store
 
 
@@ -152,7 +153,7 @@ def repair_command(history_path, wait):
     from edi_hit.pipeline import repair
 
     with _open(history_path, readonly=False) as store:
-        store.begin(wait, lambda m: click.echo(f"edi-hit: {m}", err=True))
+        store.begin(wait, say)
         try:
             notes = repair(store)
             store.commit()

@@ -3,8 +3,8 @@
 # Strategy: the library only logs (logger `edi_hit` and its children) and warns
 # (warnings.warn with an EdiHitWarning subclass, e.g. IllustrativeRatesWarning); it
 # never configures either. The command line is the one place that does, once per
-# process: one stderr handler on `edi_hit` whose level -v/-q choose (default
-# WARNING, -v INFO, -vv DEBUG, -q ERROR), and warnings shown as one line each,
+# process: one stderr handler on `edi_hit` whose level -v/-q choose (default NOTE,
+# the command's own notes; -v INFO, -vv DEBUG, -q ERROR), and warnings as one line each,
 # "edi-hit: warning: ...", never with the source line Python would print. -q hides
 # warnings too. A library user's own logging and warnings setup is left alone.
 from __future__ import annotations
@@ -14,9 +14,11 @@ import warnings
 
 import click
 
-__all__ = ["setup", "LEVELS"]
+__all__ = ["setup", "LEVELS", "NOTE"]
 
-LEVELS = {-1: logging.ERROR, 0: logging.WARNING, 1: logging.INFO, 2: logging.DEBUG}
+NOTE = 25   # between INFO and WARNING: the notes a command says unless -q
+logging.addLevelName(NOTE, "NOTE")
+LEVELS = {-1: logging.ERROR, 0: NOTE, 1: logging.INFO, 2: logging.DEBUG}
 
 
 class _ClickHandler(logging.Handler):
@@ -26,7 +28,7 @@ class _ClickHandler(logging.Handler):
         try:
             text = record.getMessage()
             level = record.levelname.lower()
-            head = "edi-hit: " if record.levelno == logging.INFO else f"edi-hit: {level}: "
+            head = "edi-hit: " if record.levelno in (logging.INFO, NOTE) else f"edi-hit: {level}: "
             if record.exc_info and self.level <= logging.DEBUG:
                 text += "\n" + logging.Formatter().formatException(record.exc_info)
             click.echo(head + text, err=True)
@@ -49,6 +51,9 @@ def setup(verbose: int = 0, quiet: bool = False) -> None:
     logger.setLevel(level)
     logger.propagate = False
     warnings.showwarning = _show_warning
+    from edi_hit.errors import EdiHitWarning
+
+    warnings.simplefilter("always", EdiHitWarning)   # every command says it, every time
     if quiet:
         warnings.filterwarnings("ignore", module="edi_hit")
         warnings.filterwarnings("ignore", category=UserWarning)

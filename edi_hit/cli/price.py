@@ -3,7 +3,8 @@
 # Strategy: a thin shell over edi_hit.pricing.stream.PricedFeed (pre-scan, then read in
 # reject mode and price each beneficiary once complete); options name the tables and the
 # history store, the library does the work. Notes that change how to read the result
-# (illustrative rates, the DME drug check turned off, rejected claims) go to stderr.
+# (illustrative rates: the library's IllustrativeRatesWarning; the DME drug check
+# turned off, rejected claims) go to stderr.
 from __future__ import annotations
 
 import sys
@@ -12,7 +13,7 @@ import click
 
 from edi_hit.cli.common import (allow_rejects_option, evidence_options, expand_inputs, finish,
                                 input_files, open_output, pricing_options, progress_claims,
-                                readonly_history, warn)
+                                readonly_history, say, warn)
 from edi_hit.pricing import Pricer, load_conventions, load_rates
 from edi_hit.pricing.explain import explain_claim
 from edi_hit.pricing.jsonio import write_priced
@@ -74,15 +75,12 @@ def price_command(files, rates, history, conventions, suppliers, dme_drugs, dme_
     """
     rates = load_rates(rates)
     conventions = load_conventions(conventions)
-    if rates.illustrative:
-        click.echo(f"edi-hit: note: pricing with an ILLUSTRATIVE rate table ({rates.name}); "
-                   f"amounts are not CMS rates", err=True)
     store = readonly_history(history)
     pricer = Pricer(rates=rates, history=store, conventions=conventions,
                     assume_dme_drug=assume_dme_drug,
                     **evidence_options(suppliers, dme_drugs, dme_evidence))
     for note in pricer.notes():
-        click.echo(f"edi-hit: note: {note}", err=True)
+        say(f"note: {note}")
     sources, names = _sources(files)
     feed = PricedFeed(pricer, sources, names=names,
                       progress=lambda items: progress_claims(items, "price"))

@@ -10,7 +10,7 @@ import tempfile
 
 import click
 
-from edi_hit.cli.common import open_output, output_option
+from edi_hit.cli.common import open_output, output_option, say
 from edi_hit.pricing.rates import RateTable, import_cms_csv
 
 __all__ = ["rates"]
@@ -63,4 +63,4 @@ def import_command(file, output, year, name, source, source_date, illustrative):
         json.dump(doc, stream, indent=1)
         stream.write("\n")
     table = RateTable(doc)
-    click.echo(f"edi-hit: {len(doc['rates'])} rates written ({table.name})", err=True)
+    say(f"{len(doc['rates'])} rates written ({table.name})")
