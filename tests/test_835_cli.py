@@ -133,7 +133,7 @@ def test_reconcile_own_835_matches_everything(tmp_path):
     r = run("reconcile", WORKED, remit, "--rates", RATES, "--assume-dme-drug", "--format", "json",
             "--history", tmp_path / "hist.db")
     assert r.exit_code == 0, r.output
-    doc = json.loads(r.output)
+    doc = json.loads(r.stdout)
     assert doc["totals"]["difference"] == "0.00"
     assert set(doc["totals"]["lines"]) == {"match"}
     assert all(line["matched_by"] == "6R" for line in doc["lines"])
@@ -156,7 +156,7 @@ def test_reconcile_finds_an_underpayment(tmp_path):
     assert "WE-1" in r.output and "117.60" in r.output and "-17.60" in r.output
     assert "underpaid (CO-45 CO-253 PR-2)" in r.output
     csv_out = run("reconcile", WORKED, remit, "--rates", RATES, "--assume-dme-drug",
-                  "--history", hist, "--format", "csv").output.splitlines()
+                  "--history", hist, "--format", "csv").stdout.splitlines()
     assert csv_out[0].startswith("patient_control_number,line_number,code,service_date")
     assert any(row.startswith("WE-1,1,G0068,") and ",-17.60,underpaid," in row for row in csv_out)
 

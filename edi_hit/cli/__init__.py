@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import importlib
 import logging
+import os
 import sys
 
 import click
@@ -60,12 +61,24 @@ class LazyGroup(click.Group):
             which = "SIGTERM" if isinstance(exc, Terminated) else "SIGINT"
             raise click.ClickException(f"interrupted ({which}): stopped cleanly; nothing was "
                                        f"committed and no output was written") from None
+        except BrokenPipeError:  # the reader went away (| head): stop, say nothing
+            _silence_stdout()
+            raise SystemExit(1) from None
         except (click.ClickException, click.exceptions.Exit, click.Abort, SystemExit):
             raise
         except Exception as exc:  # a bug: one line, never a traceback (-v logs it)
             logging.getLogger("edi_hit.cli").debug("internal error", exc_info=True)
             raise click.ClickException(f"internal error: {type(exc).__name__}: {exc} (a bug "
                                        f"in edi-hit; -v shows the traceback)") from None
+
+
+def _silence_stdout() -> None:
+    """Point stdout at nothing, so Python's own flush at exit cannot fail again."""
+    try:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+    except (OSError, ValueError):  # not a real file descriptor (a test runner's stream)
+        pass
 
 
 @click.group(cls=LazyGroup, context_settings={"help_option_names": ["-h", "--help"],

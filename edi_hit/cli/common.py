@@ -61,6 +61,16 @@ def now_option(help: str = "The date and time the command stamps (YYYY-MM-DD[THH
     return click.option("--now", type=NOW, default=None, help=help)
 
 
+def format_option(command=None, *, choices=("json", "ndjson", "csv"), default="json"):
+    """--format: json (one indented document), ndjson (one compact object a line), csv
+    (one row per service line with its claim's context; columns in edi_hit.rows)."""
+    option = click.option("--format", "fmt", type=click.Choice(choices), default=default,
+                          show_default=True,
+                          help="json: one document; ndjson: one object a line; csv: one "
+                               "row per service line with its claim (README: columns).")
+    return option if command is None else option(command)
+
+
 def allow_rejects_option(command):
     return click.option("--allow-rejects", is_flag=True,
                         help="Exit 0 even when input was rejected or does not balance (it "

@@ -12,6 +12,7 @@ import click
 
 from edi_hit.cli.common import say
 from edi_hit.errors import EdiHitError
+from edi_hit.formats import display_amount
 
 __all__ = ["ledger"]
 
@@ -29,8 +30,7 @@ def _open(path, *, readonly=True):
     return store
 
 
-def _money(value) -> str:
-    return f"{value:,.2f}" if value is not None else ""
+_money = display_amount
 
 
 @click.group("ledger")

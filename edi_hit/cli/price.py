@@ -12,12 +12,14 @@ import sys
 import click
 
 from edi_hit.cli.common import (allow_rejects_option, evidence_options, expand_inputs, finish,
-                                input_files, open_output, pricing_options, progress_claims,
-                                readonly_history, say, warn)
+                                format_option, input_files, open_output, pricing_options,
+                                progress_claims, readonly_history, say, warn)
+from edi_hit.formats import dump_line, write_csv
 from edi_hit.pricing import Pricer, load_conventions, load_rates
 from edi_hit.pricing.explain import explain_claim
 from edi_hit.pricing.jsonio import write_priced
 from edi_hit.pricing.stream import PricedFeed
+from edi_hit.rows import PRICED_COLUMNS, priced_rows
 
 __all__ = ["price_command"]
 
@@ -40,15 +42,17 @@ def _sources(files):
 @click.option("-o", "--output", type=click.Path(dir_okay=False, allow_dash=True), default=None,
               help="Priced claims JSON ('-' stdout; default: stdout, unless --explain).")
 @click.option("--explain", is_flag=True, help="Print a per-line table of the working.")
+@format_option
 @allow_rejects_option
 @pricing_options
 def price_command(files, rates, history, conventions, suppliers, dme_drugs, dme_evidence,
-                  assume_dme_drug, output, explain, allow_rejects):
+                  assume_dme_drug, output, explain, fmt, allow_rejects):
     """Price the service lines of 837P FILES under the Medicare HIT benefit.
 
     \b
     Examples:
       edi-hit price claims.837 -o priced.json
+      edi-hit price claims.837 --format csv -o priced.csv     one row a line, for finance
       edi-hit price claims.837 --explain                      the working, line by line
       edi-hit price jan.837 feb.837 --history hit.db -o priced.json
       edi-hit price inbox/ -o priced.json                     every file in a folder
@@ -99,13 +103,31 @@ def price_command(files, rates, history, conventions, suppliers, dme_drugs, dme_
         if output is not None or not explain:
             with open_output(output or "-", inputs=names,
                              history=store.path if store is not None else None) as stream:
-                write_priced(priced, stream, rates=rates, rejected=feed.rejected)
+                _WRITERS[fmt](priced, stream, rates, feed)
         _report_rejects(feed)
     finally:
         pricer.close()
         if store is not None:
             store.close()
     finish(len(feed.rejected), allow_rejects)
+
+
+def _write_json(priced, stream, rates, feed) -> None:
+    write_priced(priced, stream, rates=rates, rejected=feed.rejected)
+
+
+def _write_ndjson(priced, stream, rates, feed) -> None:
+    for pc in priced:
+        stream.write(dump_line(pc.to_dict()))
+
+
+def _write_csv(priced, stream, rates, feed) -> None:
+    write_csv(priced_rows(priced), PRICED_COLUMNS, stream)
+
+
+# --format: json (one document: the rate table, the claims, the rejected claims), ndjson
+# (one priced claim a line; rejected claims on stderr), csv (one row a line, rows.py).
+_WRITERS = {"json": _write_json, "ndjson": _write_ndjson, "csv": _write_csv}
 
 
 def _report_rejects(feed: PricedFeed) -> None:

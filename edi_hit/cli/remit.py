@@ -6,16 +6,14 @@
 # exit status 1.
 from __future__ import annotations
 
-import csv
-import io
-import json
-import sys
-
 import click
 
 from ..errors import DataError
-from .common import (allow_rejects_option, evidence_options, expand_inputs, finish, input_files,
-                     open_output, output_option, pricing_options, readonly_history)
+from ..formats import dump_document, dump_line, write_csv
+from ..rows import (RECONCILE_COLUMNS, REMIT_COLUMNS, reconcile_rows, remittance_rows)
+from .common import (allow_rejects_option, evidence_options, expand_inputs, finish,
+                     format_option, input_files, open_output, output_option, pricing_options,
+                     readonly_history)
 
 
 def _stdin_or(name: str):
@@ -24,17 +22,20 @@ def _stdin_or(name: str):
 
 @click.command("read-835")
 @input_files()
-@output_option("JSON output; - is stdout.")
+@output_option("Output file; - is stdout.")
+@format_option
 @allow_rejects_option
 @click.option("--strict", is_flag=True,
               help="Stop at the first transaction that does not balance (one line, exit 1, "
                    "no output) instead of reporting it and going on.")
-def read_835_command(files, output, allow_rejects, strict):
-    """Read 835 remittance files and write them as JSON, with balancing checked.
+def read_835_command(files, output, fmt, allow_rejects, strict):
+    """Read 835 remittance files and write them as JSON, NDJSON or CSV, with balancing
+    checked.
 
     \b
     Examples:
       edi-hit read-835 remit.835 -o remit.json
+      edi-hit read-835 remit.835 --format csv -o remit.csv   one row a service line
       edi-hit read-835 inbox/*.835 | jq '.remittances[].payment.amount'
       edi-hit read-835 remit.835 --allow-rejects   exit 0 even if it does not balance
 
@@ -58,13 +59,18 @@ def read_835_command(files, output, allow_rejects, strict):
                 raise DataError(f"{bad[0]} (--strict: stopped at the first)")
             remittances.append(remittance)
         findings.extend(reader.findings)
-    doc = {
-        "remittances": [r.to_dict() for r in remittances],
-        "findings": [f.to_dict() for f in findings],
-    }
     with open_output(output, inputs=expand_inputs(files)) as out:
-        json.dump(doc, out, indent=1)
-        out.write("\n")
+        if fmt == "json":
+            dump_document({"remittances": [r.to_dict() for r in remittances],
+                           "findings": [f.to_dict() for f in findings]}, out)
+        elif fmt == "ndjson":
+            for r in remittances:
+                out.write(dump_line(r.to_dict()))
+        else:
+            write_csv(remittance_rows(remittances), REMIT_COLUMNS, out)
+    if fmt != "json":   # the reader's own findings have no place in a row or a line
+        for f in findings:
+            click.echo(f"warning: {f}", err=True)
     unbalanced = [f for r in remittances for f in r.findings if f.code.startswith("balance-")]
     for f in unbalanced:
         click.echo(f"{'warning' if allow_rejects else 'error'}: {f}", err=True)
@@ -77,8 +83,7 @@ def read_835_command(files, output, allow_rejects, strict):
 @click.argument("claims_file", metavar="CLAIMS.837",
                 type=click.Path(exists=True, dir_okay=False, allow_dash=True))
 @input_files("remit_files", metavar="REMIT.835...")
-@click.option("--format", "fmt", type=click.Choice(["table", "json", "csv"]), default="table",
-              show_default=True)
+@format_option(choices=("table", "json", "ndjson", "csv"), default="table")
 @output_option("Report file; - is stdout.")
 @allow_rejects_option
 @pricing_options
@@ -132,22 +137,12 @@ def reconcile_command(claims_file, remit_files, rates, history, conventions, sup
     report = reconcile(priced, remits)
     with open_output(output, inputs=[claims_file, *remit_names], history=history) as out:
         if fmt == "json":
-            json.dump(report.to_dict(), out, indent=1)
-            out.write("\n")
+            dump_document(report.to_dict(), out)
+        elif fmt == "ndjson":
+            for line in report.lines:
+                out.write(dump_line(line.to_dict()))
         elif fmt == "csv":
-            rows = [r.to_dict() for r in report.lines]
-            buf = io.StringIO()
-            fields = ["patient_control_number", "line_number", "code", "service_date",
-                      "control_number", "charge", "expected_allowed", "expected_paid",
-                      "remitted_allowed", "remitted_paid", "difference", "status",
-                      "expected_codes", "remitted_codes", "matched_by"]
-            w = csv.DictWriter(buf, fieldnames=fields, extrasaction="ignore", lineterminator="\n")
-            w.writeheader()
-            for row in rows:
-                row["expected_codes"] = " ".join(row["expected_codes"])
-                row["remitted_codes"] = " ".join(row["remitted_codes"])
-                w.writerow(row)
-            out.write(buf.getvalue())
+            write_csv(reconcile_rows(report), RECONCILE_COLUMNS, out)
         else:
             out.write(report.table() + "\n")
     finish(len(rejected), allow_rejects)

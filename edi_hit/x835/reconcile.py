@@ -26,6 +26,7 @@ from datetime import date
 from decimal import Decimal
 from typing import Any
 
+from ..formats import display_amount
 from .model import RemitClaim, Remittance, decimal_to_json
 
 __all__ = ["LineReconciliation", "ClaimRef", "ProviderAdjustmentRow", "ReconcileReport",
@@ -222,8 +223,7 @@ class ReconcileReport:
         return "\n".join(out)
 
 
-def _money(value: Decimal | None) -> str:
-    return "" if value is None else f"{value:,.2f}"
+_money = display_amount
 
 
 def _add(a: Decimal | None, b: Decimal | None) -> Decimal | None:
