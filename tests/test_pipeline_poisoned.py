@@ -64,7 +64,7 @@ def test_no_phi_in_messages_reports_or_a_no_phi_manifest(tmp_path):
     args = adjudicate_args([src], tmp_path / "out.835", hist, "--report", tmp_path / "r.json",
                            "--manifest", tmp_path / "m.ndjson", "--no-phi")
     r = cli(*args)
-    assert r.exit_code == 0, r.output
+    assert r.exit_code == 1, r.output     # one claim rejected: the exit-1 rule
     resent = cli(*args)  # refused: the message names files and runs, not people
     texts = [r.output, resent.output, (tmp_path / "r.json").read_text(),
              (tmp_path / "m.ndjson").read_text()]

@@ -15,7 +15,7 @@ fsynced, hashed and kept compressed in the ledger, one commit, the rename. It al
 reports the history file's size.
 
     python tools/bench_pipeline.py [--claims 100000] [--claims-per-st 0 5000] [--batch-size N]
-                                   [--history]
+                                   [--history] [--gc-tuned]
 
 0 claims per ST means one ST for the whole file. Targets (issue 4): >= 150,000 input
 segments/s on one core, peak RSS under 150 MB, both independent of claims per ST.
@@ -45,8 +45,11 @@ t0 = time.perf_counter()
 kw = {{}} if {batch} is None else {{"batch_size": {batch}}}
 if {history!r}:
     kw["history"] = {history!r}
-s = adjudicate([{path!r}], output={out!r}, assume_dme_drug=True,
-               now=datetime(2026, 12, 1), control_number=1, **kw)
+import contextlib
+from edi_hit.cli.common import gc_tuned
+with gc_tuned() if {gc!r} else contextlib.nullcontext():
+    s = adjudicate([{path!r}], output={out!r}, assume_dme_drug=True,
+                   now=datetime(2026, 12, 1), control_number=1, **kw)
 dt = time.perf_counter() - t0
 print(json.dumps({{"seconds": dt, "claims": s.claims, "lines_paid": s.lines_paid,
                   "lines_denied": s.lines_denied, "paid": str(s.total_paid),
@@ -55,10 +58,13 @@ print(json.dumps({{"seconds": dt, "claims": s.claims, "lines_paid": s.lines_paid
 """
 
 
+GC_TUNED = False   # --gc-tuned: the collector as `edi-hit adjudicate` sets it
+
+
 def run(path: str, out: str, batch: int | None, history: str | None = None) -> dict:
     proc = subprocess.run(
         [sys.executable, "-c", CHILD.format(src=SRC, path=path, out=out, batch=batch,
-                                            history=history)],
+                                            history=history, gc=GC_TUNED)],
         capture_output=True, text=True)
     if proc.returncode:
         sys.exit(f"child failed:\n{proc.stderr}")
@@ -81,7 +87,12 @@ def main(argv=None) -> None:
     ap.add_argument("--workdir", default=tempfile.gettempdir())
     ap.add_argument("--history", action="store_true",
                     help="also run each file with a fresh history file (ledger, exactly once)")
+    ap.add_argument("--gc-tuned", action="store_true",
+                    help="tune the garbage collector around the run as `edi-hit adjudicate` "
+                         "does (edi_hit.cli.common.gc_tuned); the library never does")
     args = ap.parse_args(argv)
+    global GC_TUNED
+    GC_TUNED = args.gc_tuned
 
     results = []
     for per_st in args.claims_per_st:

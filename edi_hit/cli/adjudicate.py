@@ -10,7 +10,7 @@ import sys
 
 import click
 
-from .common import (allow_rejects_option, evidence_options, expand_inputs, finish,
+from .common import (allow_rejects_option, evidence_options, expand_inputs, finish, gc_tuned,
                      input_files, now_option, output_option, pricing_options, progress_claims,
                      say)
 
@@ -82,13 +82,14 @@ def adjudicate_command(files, output, rates, history, conventions, suppliers, dm
     from ..pipeline import adjudicate
 
     sources = [sys.stdin.buffer if f == "-" else f for f in expand_inputs(files)]
-    summary = adjudicate(
-        sources, output=output, report=report, manifest=manifest, no_phi=no_phi,
-        rates=rates, history=history, conventions=conventions, assume_dme_drug=assume_dme_drug,
-        **evidence_options(suppliers, dme_drugs, dme_evidence),
-        now=now, control_number=control_number, payer=_load_payer(payer_file),
-        progress=lambda items: progress_claims(items, "adjudicate"), wait=wait, on_wait=say,
-        replay=replay, notify=say)
+    with gc_tuned():   # this process is the CLI's: the library leaves the collector alone
+        summary = adjudicate(
+            sources, output=output, report=report, manifest=manifest, no_phi=no_phi,
+            rates=rates, history=history, conventions=conventions,
+            assume_dme_drug=assume_dme_drug, **evidence_options(suppliers, dme_drugs, dme_evidence),
+            now=now, control_number=control_number, payer=_load_payer(payer_file),
+            progress=lambda items: progress_claims(items, "adjudicate"), wait=wait,
+            on_wait=say, replay=replay, notify=say)
     if summary.replayed_run is not None:
         click.echo(f"replayed run {summary.replayed_run}: wrote {output} again, byte for byte "
                    f"(nothing priced, nothing recorded)", err=True)

@@ -6,13 +6,11 @@
 # do not echo the member id.
 from __future__ import annotations
 
-import os
-import shutil
-import tempfile
+import sys
 
 import click
 
-from edi_hit.cli.common import expand_inputs, input_files, say
+from edi_hit.cli.common import expand_inputs, input_files, say, stdin_as_file
 from edi_hit.pricing.dme import read_dme_csv
 from edi_hit.pricing.history import SQLiteHistory
 from edi_hit.pricing.money import money_value
@@ -54,10 +52,7 @@ def import_dme(files, history_path):
     """
     for name in expand_inputs(files):
         if name == "-":   # the CSV reader takes a path: stdin is copied to one first
-            with tempfile.TemporaryDirectory() as folder:
-                path = os.path.join(folder, "stdin.csv")
-                with open(path, "wb") as fh:
-                    shutil.copyfileobj(click.get_binary_stream("stdin"), fh)
+            with stdin_as_file("stdin.csv") as path:
                 _import(read_dme_csv(path), history_path)
         else:
             _import(read_dme_csv(name), history_path)
@@ -82,7 +77,7 @@ def import_835(files, history_path):
       edi-hit adjudicate hit-supplier.837 --history hit.db -o remit.835
     """
     for name in expand_inputs(files):
-        source = click.get_binary_stream("stdin") if name == "-" else name
+        source = sys.stdin.buffer if name == "-" else name
         _import(dme_drugs_from_835(source, name="<stdin>" if name == "-" else name),
                 history_path)
 

@@ -4,13 +4,10 @@
 from __future__ import annotations
 
 import json
-import os
-import shutil
-import tempfile
 
 import click
 
-from edi_hit.cli.common import open_output, output_option, say
+from edi_hit.cli.common import open_output, output_option, say, stdin_as_file
 from edi_hit.pricing.rates import RateTable, import_cms_csv
 
 __all__ = ["rates"]
@@ -50,10 +47,7 @@ def import_command(file, output, year, name, source, source_date, illustrative):
       edi-hit price claims.837 --rates rates2024.json
     """
     if file == "-":   # stdin: the reader takes a path, so it is copied to one first
-        with tempfile.TemporaryDirectory() as folder:
-            path = os.path.join(folder, "stdin.csv")
-            with open(path, "wb") as fh:
-                shutil.copyfileobj(click.get_binary_stream("stdin"), fh)
+        with stdin_as_file("stdin.csv") as path:
             doc = import_cms_csv(path, year=year, name=name or "stdin", source=source,
                                  source_date=source_date, illustrative=illustrative)
     else:
