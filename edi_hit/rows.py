@@ -6,7 +6,8 @@
 # shows them; formats.write_csv turns them into CSV (money as plain decimals). The
 # columns are documented here and in README ("Output formats"); renaming one is a
 # breaking change for people's spreadsheets. Adjustments read "CO-45:12.00 PR-2:3.00"
-# (group-reason:amount). Rows never carry a name, a birth date or a member id.
+# (group-reason:amount); reconcile's reasons are joined with "; ". Rows never carry a
+# name, a birth date or a member id.
 from __future__ import annotations
 
 from collections.abc import Iterable, Iterator
@@ -110,7 +111,7 @@ def reconcile_rows(report: Any) -> Iterator[dict[str, Any]]:
             "charge": line.charge, "expected_allowed": line.expected_allowed,
             "expected_paid": line.expected_paid, "remitted_allowed": line.remitted_allowed,
             "remitted_paid": line.remitted_paid, "difference": line.difference,
-            "status": line.status, "reasons": getattr(line, "reasons", []),
+            "status": line.status, "reasons": "; ".join(line.reasons),
             "expected_codes": line.expected_codes, "remitted_codes": line.remitted_codes,
             "matched_by": line.matched_by,
         }

@@ -13,7 +13,7 @@ from ..formats import dump_document, dump_line, write_csv
 from ..rows import (RECONCILE_COLUMNS, REMIT_COLUMNS, reconcile_rows, remittance_rows)
 from .common import (allow_rejects_option, evidence_options, expand_inputs, finish,
                      format_option, input_files, open_output, output_option, pricing_options,
-                     readonly_history)
+                     readonly_history, say)
 
 
 def _stdin_or(name: str):
@@ -85,15 +85,20 @@ def read_835_command(files, output, fmt, allow_rejects, strict):
 @input_files("remit_files", metavar="REMIT.835...")
 @format_option(choices=("table", "json", "ndjson", "csv"), default="table")
 @output_option("Report file; - is stdout.")
+@click.option("--fail-on-difference", is_flag=True,
+              help="Exit 1 when any line is not paid as expected, or a claim or remittance "
+                   "has no other side.")
 @allow_rejects_option
 @pricing_options
 def reconcile_command(claims_file, remit_files, rates, history, conventions, suppliers, dme_drugs,
-                      dme_evidence, assume_dme_drug, fmt, output, allow_rejects):
+                      dme_evidence, assume_dme_drug, fmt, output, fail_on_difference,
+                      allow_rejects):
     """Match an 835 back to its 837P and show expected against paid, line by line.
 
     \b
     Examples:
-      edi-hit reconcile claims.837 remit.835
+      edi-hit reconcile claims.837 remit.835 --history hit.db
+      edi-hit reconcile claims.837 remit.835 --history hit.db --fail-on-difference
       edi-hit reconcile claims.837 remit.835 --rates rates-2025.json --format csv -o diff.csv
       edi-hit reconcile claims.837 jan.835 feb.835 --format json | jq '.totals'
 
@@ -102,7 +107,14 @@ def reconcile_command(claims_file, remit_files, rates, history, conventions, sup
     line control number, else by procedure code and date of service. The 837 is
     priced here (same options as adjudicate) to get the expected payment. The
     table lists every line that was not paid as expected (underpaid, overpaid,
-    not remitted), then claims with no remittance and remittances with no claim.
+    not remitted) with the reasons the two sides give (paid under another code,
+    other units, deductible applied, payer codes the pricer did not apply, money
+    recouped by a PLB), then claims with no remittance and remittances with no claim.
+
+    \b
+    Give the history the run was adjudicated with (--history, read only): without
+    it, earlier visits, DME drug claims and the deductible met are unknown, lines
+    the payer rightly paid can show as "overpaid", and edi-hit says so on stderr.
     One of CLAIMS.837 and REMIT.835 may be '-' (stdin); REMIT.835 may be a folder.
     An 837P claim the reader rejects is left out and said on stderr: exit status
     1, unless --allow-rejects.
@@ -118,6 +130,10 @@ def reconcile_command(claims_file, remit_files, rates, history, conventions, sup
     remit_names = expand_inputs(remit_files)
     read = read_837p(_stdin_or(claims_file), name="<stdin>" if claims_file == "-" else claims_file,
                      errors="reject")
+    if not history:
+        say("note: reconciling WITHOUT the run's history (--history): visits, DME drug "
+            "claims and the deductible of earlier runs are unknown here, so lines the payer "
+            "paid rightly may show as overpaid or underpaid; give the history adjudicate kept")
     claims, rejected = [], []
     for item in read:
         (rejected if isinstance(item, RejectedClaim) else claims).append(item)
@@ -145,4 +161,8 @@ def reconcile_command(claims_file, remit_files, rates, history, conventions, sup
             write_csv(reconcile_rows(report), RECONCILE_COLUMNS, out)
         else:
             out.write(report.table() + "\n")
+    if fail_on_difference and report.differences:
+        click.echo(f"edi-hit: {report.differences} difference(s) (--fail-on-difference)",
+                   err=True)
+        raise SystemExit(1)
     finish(len(rejected), allow_rejects)
