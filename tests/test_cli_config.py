@@ -84,13 +84,21 @@ def test_a_missing_config_file_is_a_usage_error(workdir):
     assert r.exit_code == 2 and "nope.toml" in r.stderr
 
 
+def refused(workdir, command, option, text) -> str:
+    """stderr of `command HIT option FILE` with FILE holding `text`: exit 2, one line."""
+    bad = workdir / "data.json"
+    bad.write_text(text)
+    r = run(command, HIT, option, bad)
+    assert r.exit_code == 2 and r.stderr.count("\n") == 1, r.output
+    return r.stderr.replace(str(bad), "FILE")
+
+
 def test_conventions_with_an_unknown_key_fail_naming_it(workdir):
-    bad = workdir / "conv.json"
-    bad.write_text('{"pos": 5}')
-    r = run("price", HIT, "--conventions", bad)
-    assert r.exit_code == 2
-    assert r.stderr == (f"Error: {bad}: does not match the conventions schema: "
-                        f"pos: unexpected key (not in the schema)\n")
+    assert refused(workdir, "price", "--conventions", '{"pos": 5}') == (
+        "Error: FILE: does not match the conventions schema: pos: unexpected key (not in the "
+        "schema)\n")
+    nested = '{"provenance": {"source": "x", "date": "2026-01-01", "note": "y"}}'
+    assert "provenance.note: unexpected key" in refused(workdir, "price", "--conventions", nested)
 
 
 def test_a_rates_file_with_a_misspelt_key_fails_naming_it(workdir):
@@ -104,22 +112,11 @@ def test_a_rates_file_with_a_misspelt_key_fails_naming_it(workdir):
         assert f"{bad}: does not match the rates schema: localitys: unexpected key" in r.stderr
 
 
-def test_a_nested_schema_fault_names_its_json_path(workdir):
-    bad = workdir / "conv.json"
-    bad.write_text('{"provenance": {"source": "x", "date": "2026-01-01", "note": "y"}}')
-    r = run("price", HIT, "--conventions", bad)
-    assert r.exit_code == 2 and "provenance.note: unexpected key" in r.stderr
-
-
 def test_a_payer_file_is_checked_against_its_schema(workdir):
-    payer = workdir / "payer.json"
-    payer.write_text('{"name": "MEDICARE", "trace_id": "12345"}')
-    r = run("adjudicate", HIT, "--payer", payer)
-    assert r.exit_code == 2
-    assert "does not match the payer schema: trace_id: '12345' does not match" in r.stderr
-    payer.write_text('{"name": "MEDICARE", "adress_line1": "1 MAIN ST"}')
-    r = run("adjudicate", HIT, "--payer", payer)
-    assert r.exit_code == 2 and "adress_line1: unexpected key" in r.stderr
+    assert "does not match the payer schema: trace_id: '12345' does not match" in refused(
+        workdir, "adjudicate", "--payer", '{"name": "MEDICARE", "trace_id": "12345"}')
+    assert "adress_line1: unexpected key" in refused(
+        workdir, "adjudicate", "--payer", '{"name": "MEDICARE", "adress_line1": "1 MAIN ST"}')
 
 
 def test_the_library_raises_config_error_too(tmp_path):

@@ -184,6 +184,14 @@ def files(tmp_path):
     return Files.make(tmp_path)
 
 
+def applicable(name: str, case: str) -> Spec:
+    """The command's spec, or a skip that says why the case does not apply to it."""
+    spec = SPECS[name]
+    if case in spec.na:
+        pytest.skip(spec.na[case])
+    return spec
+
+
 def _input(files: Files, spec: Spec, which: str = "good") -> str:
     if spec.kind == "history":
         return str(files.history)
@@ -194,9 +202,7 @@ def _input(files: Files, spec: Spec, which: str = "good") -> str:
 
 @pytest.mark.parametrize("name", leaf_commands())
 def test_missing_input_is_a_usage_error(name, files):
-    spec = SPECS[name]
-    if "missing" in spec.na:
-        pytest.skip(spec.na["missing"])
+    spec = applicable(name, "missing")
     r = invoke(spec.argv(files, str(files.tmp / "missing.file"), None))
     assert r.exit_code == 2, r.output
     assert "missing.file" in r.stderr
@@ -211,9 +217,7 @@ def test_good_input_exits_0(name, files):
 
 @pytest.mark.parametrize("name", leaf_commands())
 def test_stdin(name, files):
-    spec = SPECS[name]
-    if "stdin" in spec.na:
-        pytest.skip(spec.na["stdin"])
+    spec = applicable(name, "stdin")
     data = Path(_input(files, spec)).read_bytes()
     out = files.tmp / "from-stdin.data"
     r = invoke(spec.argv(files, "-", str(out)), stdin=data)
@@ -222,9 +226,7 @@ def test_stdin(name, files):
 
 @pytest.mark.parametrize("name", leaf_commands())
 def test_dash_o_is_stdout_and_notes_go_to_stderr(name, files):
-    spec = SPECS[name]
-    if "-o" in spec.na:
-        pytest.skip(spec.na["-o"])
+    spec = applicable(name, "-o")
     r = invoke(spec.argv(files, _input(files, spec), "-"))
     assert r.exit_code == 0, r.output
     assert spec.marker in r.stdout
@@ -235,9 +237,7 @@ def test_dash_o_is_stdout_and_notes_go_to_stderr(name, files):
 
 @pytest.mark.parametrize("name", leaf_commands())
 def test_a_folder_stands_for_the_files_in_it(name, files):
-    spec = SPECS[name]
-    if "folder" in spec.na:
-        pytest.skip(spec.na["folder"])
+    spec = applicable(name, "folder")
     folder = files.tmp / "inbox"
     folder.mkdir()
     shutil.copy(_input(files, spec), folder / "one.in")
@@ -247,9 +247,7 @@ def test_a_folder_stands_for_the_files_in_it(name, files):
 
 @pytest.mark.parametrize("name", leaf_commands())
 def test_rejected_input_exits_1_and_0_with_allow_rejects(name, files):
-    spec = SPECS[name]
-    if "rejected" in spec.na:
-        pytest.skip(spec.na["rejected"])
+    spec = applicable(name, "rejected")
     bad = _input(files, spec, "bad")
     r = invoke(spec.argv(files, bad, str(files.tmp / "out1.data")))
     assert r.exit_code == 1, r.output
