@@ -268,3 +268,28 @@ def test_reconcile_rejects_claims_of_the_837(files):
     r = invoke(argv)
     assert r.exit_code == 1 and "rejected: " in r.stderr and "SV102" in r.stderr
     assert invoke(argv + ["--allow-rejects"]).exit_code == 0
+
+
+def _has_strict(name: str) -> bool:
+    ctx = click.Context(main)
+    command = main.get_command(ctx, name.split()[0])
+    for part in name.split()[1:]:
+        command = command.commands[part]
+    return any(p.name == "strict" for p in command.params)
+
+
+@pytest.mark.parametrize("name", leaf_commands())
+def test_strict_stops_at_the_first_bad_value_with_no_output(name, files):
+    if not _has_strict(name):
+        pytest.skip("the command has no --strict")
+    spec = applicable(name, "rejected")
+    out = files.tmp / "strict.out"
+    r = invoke(spec.argv(files, _input(files, spec, "bad"), str(out)) + ["--strict"])
+    assert r.exit_code == 1, r.output
+    assert len([ln for ln in r.stderr.splitlines() if ln.startswith("Error: ")]) == 1
+    assert not out.exists()
+
+
+def test_strict_means_the_same_in_every_command_that_has_it():
+    assert sorted(n for n in leaf_commands() if _has_strict(n)) == [
+        "generate", "parse", "price", "read-835", "reconcile"]

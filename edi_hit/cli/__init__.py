@@ -89,8 +89,8 @@ def _silence_stdout() -> None:
               help="Configuration file (default: edi-hit.toml in the working directory, "
                    "if there is one).")
 @click.option("-v", "--verbose", count=True, help="Say more on stderr (-vv: debug).")
-@click.option("-q", "--quiet", is_flag=True, help="Only errors on stderr (no notes, no "
-                                                   "warnings).")
+@click.option("-q", "--quiet", is_flag=True,
+              help="No notes or warnings on stderr (errors, rejections and summaries stay).")
 @click.pass_context
 def main(ctx, config_file, verbose, quiet):
     """edi-hit: Medicare Home Infusion Therapy claims, from 837P to 835.

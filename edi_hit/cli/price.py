@@ -13,7 +13,8 @@ import click
 
 from edi_hit.cli.common import (allow_rejects_option, evidence_options, expand_inputs, finish,
                                 format_option, input_files, open_output, pricing_options,
-                                progress_claims, readonly_history, say, warn)
+                                progress_claims, readonly_history, say, strict_option, warn)
+from edi_hit.errors import DataError
 from edi_hit.formats import dump_line, write_csv
 from edi_hit.pricing import Pricer, load_conventions, load_rates
 from edi_hit.pricing.explain import explain_claim
@@ -44,9 +45,10 @@ def _sources(files):
 @click.option("--explain", is_flag=True, help="Print a per-line table of the working.")
 @format_option
 @allow_rejects_option
+@strict_option
 @pricing_options
 def price_command(files, rates, history, conventions, suppliers, dme_drugs, dme_evidence,
-                  assume_dme_drug, output, explain, fmt, allow_rejects):
+                  assume_dme_drug, output, explain, fmt, allow_rejects, strict):
     """Price the service lines of 837P FILES under the Medicare HIT benefit.
 
     \b
@@ -89,7 +91,7 @@ def price_command(files, rates, history, conventions, suppliers, dme_drugs, dme_
     feed = PricedFeed(pricer, sources, names=names,
                       progress=lambda items: progress_claims(items, "price"))
     try:
-        priced = iter(feed)
+        priced = _stop_at_first_reject(feed) if strict else iter(feed)
         if explain:
             def shown(items):
                 for pc in items:
@@ -110,6 +112,19 @@ def price_command(files, rates, history, conventions, suppliers, dme_drugs, dme_
         if store is not None:
             store.close()
     finish(len(feed.rejected), allow_rejects)
+
+
+def _stop_at_first_reject(feed: PricedFeed):
+    """The priced claims, until the feed rejects one: then a DataError naming it (--strict:
+    one line, exit 1, no output file)."""
+    for pc in feed:
+        if feed.rejected:
+            break
+        yield pc
+    if feed.rejected:
+        r = feed.rejected[0]
+        raise DataError(f"claim {r.patient_control_number or '?'} rejected "
+                        f"({r.file or '<stream>'}): {r.reason} (--strict: stopped at the first)")
 
 
 def _write_json(priced, stream, rates, feed) -> None:

@@ -13,7 +13,7 @@ from ..formats import dump_document, dump_line, write_csv
 from ..rows import (RECONCILE_COLUMNS, REMIT_COLUMNS, reconcile_rows, remittance_rows)
 from .common import (allow_rejects_option, evidence_options, expand_inputs, finish,
                      format_option, input_files, open_output, output_option, pricing_options,
-                     readonly_history, say)
+                     readonly_history, say, strict_option)
 
 
 def _stdin_or(name: str):
@@ -89,10 +89,11 @@ def read_835_command(files, output, fmt, allow_rejects, strict):
               help="Exit 1 when any line is not paid as expected, or a claim or remittance "
                    "has no other side.")
 @allow_rejects_option
+@strict_option
 @pricing_options
 def reconcile_command(claims_file, remit_files, rates, history, conventions, suppliers, dme_drugs,
                       dme_evidence, assume_dme_drug, fmt, output, fail_on_difference,
-                      allow_rejects):
+                      allow_rejects, strict):
     """Match an 835 back to its 837P and show expected against paid, line by line.
 
     \b
@@ -129,7 +130,7 @@ def reconcile_command(claims_file, remit_files, rates, history, conventions, sup
         raise click.UsageError("stdin ('-') can be CLAIMS.837 or one REMIT.835, not both")
     remit_names = expand_inputs(remit_files)
     read = read_837p(_stdin_or(claims_file), name="<stdin>" if claims_file == "-" else claims_file,
-                     errors="reject")
+                     errors="raise" if strict else "reject")
     if not history:
         say("note: reconciling WITHOUT the run's history (--history): visits, DME drug "
             "claims and the deductible of earlier runs are unknown here, so lines the payer "
