@@ -13,6 +13,7 @@ from datetime import datetime
 import click
 
 from ..errors import DataError
+from ..formats import dump_document, dump_line
 from ..x12.prescan import spool
 from .common import (allow_rejects_option, expand_inputs, finish, input_files, now_option,
                      open_output, output_option, progress_claims, strict_option)
@@ -96,12 +97,12 @@ def parse(files, output, fmt, reject_report, allow_rejects, strict, lenient):
         stream = progress_claims(claims(), "parsing", enabled=output != "-")
         if fmt == "ndjson":
             for claim in stream:
-                out.write(json.dumps(claim.to_dict(), separators=(",", ":")) + "\n")
+                out.write(dump_line(claim.to_dict()))
         elif fmt == "json":
             sep = "[\n"  # written with the first claim, so an error leaves stdout clean
             for claim in stream:
                 out.write(sep)
-                out.write(json.dumps(claim.to_dict(), indent=None))
+                out.write(dump_line(claim.to_dict())[:-1])   # one compact claim a line
                 sep = ",\n"
             out.write("[]\n" if sep == "[\n" else "\n]\n")
         else:
@@ -110,8 +111,7 @@ def parse(files, output, fmt, reject_report, allow_rejects, strict, lenient):
     if reject_report:
         with open_output(reject_report, label="--reject-report", inputs=expand_inputs(files),
                          others=[("-o", output)]) as fh:
-            json.dump(log.to_dict(), fh, indent=2)
-            fh.write("\n")
+            dump_document(log.to_dict(), fh)
     elif not log.clean:
         for line in log.lines():
             click.echo(line, err=True)

@@ -6,13 +6,13 @@
 # read-only. Output names positions, ICNs and CLM01s, never member ids or names.
 from __future__ import annotations
 
-import json
+import sys
 
 import click
 
 from edi_hit.cli.common import say
 from edi_hit.errors import EdiHitError
-from edi_hit.formats import display_amount
+from edi_hit.formats import display_amount, dump_document
 
 __all__ = ["ledger"]
 
@@ -57,7 +57,7 @@ def runs_command(history_path, limit, fmt):
     with _open(history_path) as store:
         runs = store.runs(limit)
     if fmt == "json":
-        click.echo(json.dumps([{
+        dump_document([{
             "id": r.id, "status": r.status, "started": r.started.isoformat(),
             "finished": r.finished.isoformat() if r.finished else None,
             "inputs": [i.to_dict() for i in r.inputs],
@@ -67,7 +67,7 @@ def runs_command(history_path, limit, fmt):
                 "claims_in", "claims", "claims_processed", "claims_denied", "claims_duplicate",
                 "reversals", "claims_rejected", "total_paid", "recouped", "carried_forward",
                 "payment") if k in r.totals},
-            "error": r.error} for r in runs], indent=1))
+            "error": r.error} for r in runs], sys.stdout)
         return
     click.echo(f"{'run':>5}  {'status':<9} {'started':<16}  {'files':>5} {'claims':>7} "
                f"{'dup':>5} {'paid':>12} {'payment':>12}  835 / error")

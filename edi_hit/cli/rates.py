@@ -8,6 +8,7 @@ import json
 import click
 
 from edi_hit.cli.common import open_output, output_option, say, stdin_as_file
+from edi_hit.formats import dump_document
 from edi_hit.pricing.rates import RateTable, import_cms_csv
 
 __all__ = ["rates"]
@@ -54,7 +55,6 @@ def import_command(file, output, year, name, source, source_date, illustrative):
         doc = import_cms_csv(file, year=year, name=name, source=source,
                              source_date=source_date, illustrative=illustrative)
     with open_output(output, inputs=[file]) as stream:
-        json.dump(doc, stream, indent=1)
-        stream.write("\n")
+        dump_document(doc, stream)
     table = RateTable(doc)
     say(f"{len(doc['rates'])} rates written ({table.name})")

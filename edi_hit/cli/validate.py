@@ -18,6 +18,7 @@ from datetime import date
 import click
 
 from ..errors import EdiHitError
+from ..formats import dump_document
 from ..validation import ALL_LEVELS, LEVEL_NAMES, write_277ca, write_999, write_ta1
 from ..validation.ack277 import control_numbers_used
 from ..validation.parallel import default_jobs, validate_files
@@ -175,7 +176,7 @@ def validate_command(files, output, fmt, levels, no_tr3, engine, hit_mode, ack_o
             doc = {"levels": {str(k): LEVEL_NAMES[k] for k in chosen},
                    "valid": all(r.ok for r in reports),
                    "files": [r.to_dict(all_findings) for r in reports]}
-            click.echo(json.dumps(doc, indent=2), file=out)
+            dump_document(doc, out)
     if ack:
         _write_ack(ack, ack_output, reports, sources, paths, now=now,
                    others=[] if output == "-" else [("-o", output)])

@@ -26,6 +26,7 @@ from datetime import datetime
 from typing import Any, BinaryIO
 
 from edi_hit.errors import EdiHitError
+from edi_hit.formats import dump_document
 from edi_hit.interrupts import deferred
 from edi_hit.pricing.history import BalanceEntry, Remit, open_history
 from edi_hit.x835.build import PayerInfo, ProviderLevelAdjustment, RemittanceBuilder
@@ -176,8 +177,7 @@ def _replayed(done, inputs, store, output, report, sources, summary) -> Summary:
 
         with open_output(os.fspath(report), label="--report", inputs=sources,
                          history=store.path, others=[("-o", out.output)]) as fh:
-            json.dump({**rec.totals, "replayed_run": rec.id}, fh, indent=1)
-            fh.write("\n")
+            dump_document({**rec.totals, "replayed_run": rec.id}, fh)
     return out
 
 
@@ -226,8 +226,7 @@ def _run(sources, names, outputs: RunOutputs, summary: Summary, store, ledger: L
             getattr(out, "name", None) if isinstance(getattr(out, "name", None), str) else None)
         report = outputs.stream("report")
         if report is not None:
-            json.dump(summary.to_dict(), report, indent=1)
-            report.write("\n")
+            dump_document(summary.to_dict(), report)
         records = outputs.complete(durable=ledger is not None)
         point("written")
         if ledger is not None:
