@@ -108,10 +108,11 @@ def main(ctx, config_file, verbose, quiet):
 
     
     Conventions (the same in every command):
-      inputs     files, folders (the files inside) or - (stdin); a .gz is read as is
+      inputs     files, folders (the files inside) or - (stdin); gzip is read as is
       -o FILE    the main output; - is stdout (the default where it is text)
       --ack, --report, --manifest, --reject-report   the other outputs, by name
       stdout     data only; summaries, notes and warnings go to stderr
+      -v / -q    (before the command: edi-hit -q price ...) more / no notes on stderr
       --now      ISO date or datetime for everything the command stamps
       --strict   stop at the first bad value instead of rejecting it and going on
       exit 0     everything accepted
