@@ -107,3 +107,13 @@ def test_python_m_edi_hit_is_the_command_line():
     r = subprocess.run([sys.executable, "-m", "edi_hit", "parse", "missing.837"],
                        capture_output=True, text=True, cwd=ROOT)
     assert r.returncode == 2 and "Traceback" not in r.stderr
+
+
+def test_a_broken_gzip_is_one_line_naming_the_file(tmp_path):
+    broken = tmp_path / "cut.837"
+    broken.write_bytes(gzip.compress(HIT.read_bytes())[:300])   # cut inside the stream
+    r = run(["parse", broken])
+    assert r.exit_code == 1
+    assert r.stderr == (f"Error: {broken}: the input is gzip-compressed but cannot be "
+                        "decompressed: Compressed file ended before the end-of-stream marker "
+                        "was reached\n")

@@ -13,7 +13,10 @@ from __future__ import annotations
 import gzip
 import io
 import os
+import zlib
 from typing import IO, Any, BinaryIO, cast
+
+from ..errors import X12Error
 
 __all__ = ["GZIP_MAGIC", "is_gzip", "open_path", "gunzipped"]
 
@@ -40,20 +43,57 @@ def _peek(fh: Any, n: int) -> bytes:
     return b""
 
 
+class _Gunzip(gzip.GzipFile):
+    """A GzipFile whose broken input (truncated, not deflate, a bad CRC) is an X12Error
+    naming the file, one line like every bad input, instead of EOFError or zlib.error."""
+
+    def read(self, size: int | None = -1) -> bytes:
+        try:
+            return super().read(size)
+        except (EOFError, gzip.BadGzipFile, zlib.error) as exc:
+            raise X12Error(f"the input is gzip-compressed but cannot be decompressed: {exc}",
+                           file=_name(self)) from None
+
+    def read1(self, size: int = -1) -> bytes:
+        try:
+            return super().read1(size)
+        except (EOFError, gzip.BadGzipFile, zlib.error) as exc:
+            raise X12Error(f"the input is gzip-compressed but cannot be decompressed: {exc}",
+                           file=_name(self)) from None
+
+
+def _name(fh: Any) -> str | None:
+    name = getattr(getattr(fh, "fileobj", None), "name", None)
+    return name if isinstance(name, str) else None
+
+
 def open_path(path: str | os.PathLike[str]) -> BinaryIO:
     """A path opened to read, decompressed when it is gzip (OSError as open raises)."""
     fh = open(path, "rb")
     if not is_gzip(fh.peek(2)[:2]):
         return fh
-    fh.close()
-    return cast(BinaryIO, gzip.open(path, "rb"))
+    return cast(BinaryIO, _Owning(fh))
+
+
+class _Owning(_Gunzip):
+    """A _Gunzip that closes the file it reads (it opened it)."""
+
+    def __init__(self, raw: BinaryIO) -> None:
+        super().__init__(fileobj=raw, mode="rb")
+        self._raw = raw
+
+    def close(self) -> None:
+        try:
+            super().close()
+        finally:
+            self._raw.close()
 
 
 def gunzipped(fh: IO[bytes]) -> tuple[IO[bytes], bool]:
     """(stream to read, whether it is a new wrapper): fh itself, or a GzipFile reading
     it when its next bytes are gzip's magic. Closing the wrapper leaves fh open."""
     if is_gzip(_peek(fh, 2)):
-        return cast(IO[bytes], gzip.GzipFile(fileobj=fh, mode="rb")), True
+        return cast(IO[bytes], _Gunzip(fileobj=fh, mode="rb")), True
     return fh, False
 
 
