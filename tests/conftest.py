@@ -2,6 +2,10 @@ from pathlib import Path
 
 import pytest
 
+# Real services for the tests that need them: a PostgreSQL server (fixtures_postgres)
+# and a local Spark session (fixtures_spark).
+pytest_plugins = ["fixtures_postgres", "fixtures_spark"]
+
 ROOT = Path(__file__).resolve().parents[1]
 CORPUS = ROOT.parent / "shared" / "corpus"
 FIXTURES = ROOT / "fixtures"

@@ -1,7 +1,9 @@
-"""The HistoryStore contract, run against every store implementation.
+"""The HistoryStore contract, run against every store implementation: SQLite (a file,
+in memory) and PostgreSQL (a real server: tests/fixtures_postgres.py).
 
-A new store (PostgreSQL) adds a factory to STORES (and, for shared-file or server
-stores, to SHARED: a second connection to the same history) and passes this file.
+A store has a place (where its history lives: a folder for SQLite, a database URL for
+PostgreSQL), a factory in STORES that opens it there and, for shared-file or server
+stores, one in SHARED: a second connection to the same history.
 """
 from __future__ import annotations
 
@@ -16,31 +18,37 @@ import pytest
 
 from edi_hit.errors import DataError
 from edi_hit.pricing.history import (ACTIVE, REPLACED, BalanceEntry, DrugClaim, HistoryBatch,
-                                     HistoryBusy, InputFile, OutputFile, Remit, SQLiteHistory,
-                                     StoredClaim, Visit)
+                                     HistoryBusy, InputFile, OutputFile, PostgresHistory, Remit,
+                                     SQLiteHistory, StoredClaim, Visit)
 from edi_hit.pricing.history.record import decode_lines, encode_lines
 from helpers_pricing import MBI, NPI, claim, line
 
 STARTED = datetime(2025, 1, 2, 9, 30)
 
 
-def _sqlite_file(tmp_path):
-    return SQLiteHistory(tmp_path / "h.db")
+def _sqlite_file(place, **kw):
+    return SQLiteHistory(place / "h.db", **kw)
 
 
-def _sqlite_memory(tmp_path):
+def _sqlite_memory(place):
     return SQLiteHistory(":memory:")
 
 
-STORES = {"sqlite-file": _sqlite_file, "sqlite-memory": _sqlite_memory}
+STORES = {"sqlite-file": _sqlite_file, "sqlite-memory": _sqlite_memory,
+          "postgresql": PostgresHistory}
 # second connections to the same history (for locking and visibility across runs)
-SHARED = {"sqlite-file": lambda tmp_path, **kw: SQLiteHistory(tmp_path / "h.db", **kw)}
+SHARED = {"sqlite-file": _sqlite_file, "postgresql": PostgresHistory}
+
+
+def _place(kind, request, tmp_path):
+    return request.getfixturevalue("pg_url") if kind == "postgresql" else tmp_path
 
 
 @pytest.fixture(params=sorted(STORES))
 def store(request, tmp_path):
-    s = STORES[request.param](tmp_path)
-    s.kind = request.param
+    place = _place(request.param, request, tmp_path)
+    s = STORES[request.param](place)
+    s.kind, s.place = request.param, place
     yield s
     if s.in_transaction:
         s.rollback()
@@ -264,10 +272,10 @@ def test_check_finds_history_of_a_claim_that_does_not_stand(store):
     assert store.check() == ["1 visits row(s) of ICN 1, which is not a standing claim"]
 
 
-def test_a_read_only_store_drops_writes(store, tmp_path):
+def test_a_read_only_store_drops_writes(store):
     if store.kind not in SHARED:
         pytest.skip("a read-only view needs a second connection")
-    ro = SHARED[store.kind](tmp_path, readonly=True)
+    ro = SHARED[store.kind](store.place, readonly=True)
     ro.begin()
     ro.stage(_batch(visits=[_visit()]))
     ro.commit()
@@ -277,10 +285,10 @@ def test_a_read_only_store_drops_writes(store, tmp_path):
 
 # -- serialization across connections ---------------------------------------------------------
 
-def test_a_second_writer_waits_and_is_told_so(store, tmp_path):
+def test_a_second_writer_waits_and_is_told_so(store):
     if store.kind not in SHARED:
         pytest.skip("one connection only")
-    other = SHARED[store.kind](tmp_path)
+    other = SHARED[store.kind](store.place)
     store.begin()
     told = []
     t0 = time.monotonic()
@@ -293,7 +301,7 @@ def test_a_second_writer_waits_and_is_told_so(store, tmp_path):
     got = []
 
     def second():
-        s2 = SHARED[store.kind](tmp_path)
+        s2 = SHARED[store.kind](store.place)
         s2.begin(wait=10)
         got.append(time.monotonic())
         s2.rollback()
@@ -308,16 +316,81 @@ def test_a_second_writer_waits_and_is_told_so(store, tmp_path):
     assert got and got[0] >= released
 
 
-def test_a_reader_is_not_blocked_by_a_writer(store, tmp_path):
+def test_a_reader_is_not_blocked_by_a_writer(store):
     if store.kind not in SHARED:
         pytest.skip("one connection only")
     store.begin()
     store.stage(_batch(visits=[_visit()]))
-    ro = SHARED[store.kind](tmp_path, readonly=True)
+    ro = SHARED[store.kind](store.place, readonly=True)
     assert ro.load([MBI])[MBI].visits == []  # uncommitted: not seen, and no wait
     store.commit()
     assert len(ro.load([MBI])[MBI].visits) == 1
     ro.close()
+
+
+OTHER = "9ZZ9ZZ9ZZ99"
+
+
+def test_a_pricing_transaction_waits_for_a_ledger_run_and_is_waited_for(store):
+    if store.kind not in SHARED:
+        pytest.skip("one connection only")
+    other = SHARED[store.kind](store.place)
+    try:
+        store.begin()  # a ledger run holds the history
+        with pytest.raises(HistoryBusy, match="gave up after 0.3 s"):
+            other.begin_pricing(wait=0.3)
+        store.rollback()
+        store.begin_pricing()
+        store.load([MBI])
+        with pytest.raises(HistoryBusy, match="gave up after 0.3 s"):
+            other.begin(wait=0.3)  # and a ledger run waits for every pricing transaction
+        store.rollback()
+    finally:
+        other.close()
+
+
+def test_pricing_transactions_on_different_beneficiaries_run_at_once(store):
+    """Where the store locks beneficiaries (PostgreSQL), two pricing transactions on
+    different members both write at once and one on the same member waits for the
+    commit, then sees it; elsewhere the second waits for the whole history."""
+    if store.kind not in SHARED:
+        pytest.skip("one connection only")
+    other = SHARED[store.kind](store.place)
+    try:
+        store.begin_pricing()
+        store.load([MBI])
+        store.stage(_batch(visits=[_visit(icn="1")], claims=[_claim_row("1", "d1")]))
+        if not store.locks_members:
+            with pytest.raises(HistoryBusy):
+                other.begin_pricing(wait=0.3)
+            return
+        other.begin_pricing(wait=0.3)  # no wait: the history is only shared
+        other.load([OTHER])
+        other.stage(_batch(visits=[Visit(OTHER, date(2024, 3, 5), 1, "G0068", NPI, D("300.00"),
+                                         "2", 1)]))
+        other.commit()
+        seen = []
+
+        def same_member():
+            s2 = SHARED[store.kind](store.place)
+            s2.begin_pricing(wait=10)
+            icns = [v.icn for v in s2.load([MBI])[MBI].visits]
+            seen.append((time.monotonic(), icns))
+            s2.rollback()
+            s2.close()
+
+        waiter = threading.Thread(target=same_member)
+        waiter.start()
+        time.sleep(0.3)
+        released = time.monotonic()
+        store.commit()
+        waiter.join()
+        ((when, icns),) = seen
+        assert when >= released and icns == ["1"]  # it waited, then read the decision
+    finally:
+        if store.in_transaction:
+            store.rollback()
+        other.close()
 
 
 def test_a_history_file_is_private(tmp_path):

@@ -33,7 +33,7 @@ def test_a_version_1_file_is_upgraded(v1):
             "SELECT icn, pcn, frequency, state, outcome, replaced_by, original_icn FROM claims")}
         assert store.check() == []
         bh = store.load([MBI])[MBI]
-    assert version == "2"
+    assert version == "3"
     assert any("upgraded from schema version 1 to 2 (5 claims" in n for n in notes)
     assert any("removed 1 deductible row(s)" in n for n in notes)  # the NaN
     # version 1 kept the visit of REPL-1's original after replacing it in the same run

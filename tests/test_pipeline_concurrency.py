@@ -7,7 +7,7 @@ import os
 from collections import defaultdict
 from decimal import Decimal as D
 
-from edi_hit.pricing.history import SQLiteHistory
+from edi_hit.pricing.history import SQLiteHistory, open_history
 from edi_hit.x835 import read_835
 from helpers_pricing import claim, dme, drug, line
 from helpers_runs import adjudicate_args, finish_fork, start_fork, write_claims
@@ -28,7 +28,11 @@ def _files(folder):
     return a, b
 
 
-def _check(folder, hist, results):
+def _readonly_sqlite(hist):
+    return SQLiteHistory(hist, readonly=True)
+
+
+def _check(folder, hist, results, open_store=_readonly_sqlite):
     for code, err in results:
         assert code == 0 and "Traceback" not in err, err
     # from the 835s on disk, not from the ledger: per member, paid lines per day and
@@ -48,33 +52,43 @@ def _check(folder, hist, results):
     # the 2024 deductible is 240.00: M1's two visits (allowed 160.00 each) take 160.00
     # then 80.00, whichever run came first; M2's one paid visit takes 160.00
     assert pr1[M1] == D("240.00") and pr1[M2] == D("160.00"), (folder, pr1)
-    with SQLiteHistory(hist, readonly=True) as h:
+    with open_store(hist) as h:
         assert h.check() == []
         assert [r.status for r in h.runs()] == ["done", "done"]
 
 
-def test_forty_concurrent_pairs_never_pay_twice(tmp_path):
+def run_pairs(tmp_path, pairs, new_history=lambda folder: folder / "h.db",
+              open_store=_readonly_sqlite, done=lambda history: None) -> int:
+    """`pairs` pairs of real processes, _AT_ONCE pairs at a time, each pair's two runs
+    started together on a history of its own (new_history(folder): a path or URL; done:
+    called when its pair is checked); every pair checked; how many pairs waited."""
     waited = 0
-    for first in range(0, PAIRS, _AT_ONCE):
-        pairs = []
-        for n in range(first, min(first + _AT_ONCE, PAIRS)):
+    for first in range(0, pairs, _AT_ONCE):
+        started = []
+        for n in range(first, min(first + _AT_ONCE, pairs)):
             folder = tmp_path / f"pair{n}"
             folder.mkdir()
-            hist = folder / "h.db"
+            hist = new_history(folder)
             a, b = _files(folder)
-            with SQLiteHistory(hist) as h:  # the DME MAC covered both members' drug (C26)
+            # the DME MAC covered both members' drug (C26); closed before the fork
+            with open_history(hist) as h:
                 h.import_dme([dme("2024-03-01", mbi=m) for m in (M1, M2)])
             gate, go = os.pipe()
             procs = [start_fork(*adjudicate_args([src], folder / f"{src.stem}.835", hist),
                                 gate=gate) for src in (a, b)]
-            pairs.append((folder, hist, procs, gate, go))
-        for *_, gate, go in pairs:  # each pair's two runs start together
+            started.append((folder, hist, procs, gate, go))
+        for *_, gate, go in started:  # each pair's two runs start together
             os.write(go, b"xx")
             os.close(gate)
             os.close(go)
-        for folder, hist, procs, _, _ in pairs:
+        for folder, hist, procs, _, _ in started:
             results = [finish_fork(p)[::2] for p in procs]  # (code, stderr)
             waited += any("waiting for it to finish" in err for _, err in results)
-            _check(folder, hist, results)
+            _check(folder, hist, results, open_store)
+            done(hist)
+    return waited
+
+
+def test_forty_concurrent_pairs_never_pay_twice(tmp_path):
     # the runs overlapped: in some pairs the second run had to wait for the first
-    assert waited > 0
+    assert run_pairs(tmp_path, PAIRS) > 0

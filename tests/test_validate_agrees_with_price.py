@@ -32,9 +32,11 @@ CORPUS_FILES = corpus_files("837p")
 EDIT_OF_FINDING = {code: key for key, (code, _, _) in FINDINGS.items()}
 # (group, CARC, RARCs) of a line denial -> the conventions key (unique among the line
 # edits of the defaults; C28, the exact duplicate of a claim decided in an earlier run,
-# shares OA-18 with E6_duplicate but is a claim-level decision validate cannot make)
+# shares OA-18 with E6_duplicate but is a claim-level decision validate cannot make; the
+# payer contract edits K0-K9 share codes with E-edits and never price a claim here: no
+# contract is given)
 EDIT_OF_CODES = {(e.group, e.reason, e.remarks): key
-                 for key, e in default_conventions().edits.items() if not key.startswith("C")}
+                 for key, e in default_conventions().edits.items() if key.startswith("E")}
 _LINE = re.compile(r"^claim .* line (\S+): ")
 # the order the rules run in (validate reports findings in file order: a claim's POS,
 # CLM05-1, comes before its lines); a rule's conventions keys share its place

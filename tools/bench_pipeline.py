@@ -8,6 +8,10 @@ in-memory history and assume_dme_drug (so lines are paid and the full money path
 The time includes the whole run: the pre-scan of the file, reading it (the 837P
 reader in reject mode), pricing, the 835.
 
+--contract PATH (repeatable) loads payer contracts into the run (e.g. fixtures/contracts/):
+the synthetic claims are Medicare Part B claims (SBR09 MB) no contract selects, so this
+measures the cost of the contract engine loaded but not selected (issue 12: within 10%).
+
 --history adds, for each file, a run with a history file (created fresh): the
 exactly-once run with its ledger - inputs hashed, history and ledger rows (claims,
 lines, visits, deductible, remittance positions) staged under the write lock, the 835
@@ -15,7 +19,7 @@ fsynced, hashed and kept compressed in the ledger, one commit, the rename. It al
 reports the history file's size.
 
     python tools/bench_pipeline.py [--claims 100000] [--claims-per-st 0 5000] [--batch-size N]
-                                   [--history] [--gc-tuned]
+                                   [--history] [--contract PATH ...] [--gc-tuned]
 
 0 claims per ST means one ST for the whole file. Targets (issue 4): >= 150,000 input
 segments/s on one core, peak RSS under 150 MB, both independent of claims per ST.
@@ -45,6 +49,8 @@ t0 = time.perf_counter()
 kw = {{}} if {batch} is None else {{"batch_size": {batch}}}
 if {history!r}:
     kw["history"] = {history!r}
+if {contracts!r}:
+    kw["contracts"] = {contracts!r}
 import contextlib
 from edi_hit.cli.common import gc_tuned
 with gc_tuned() if {gc!r} else contextlib.nullcontext():
@@ -61,10 +67,12 @@ print(json.dumps({{"seconds": dt, "claims": s.claims, "lines_paid": s.lines_paid
 GC_TUNED = False   # --gc-tuned: the collector as `edi-hit adjudicate` sets it
 
 
-def run(path: str, out: str, batch: int | None, history: str | None = None) -> dict:
+def run(path: str, out: str, batch: int | None, history: str | None = None,
+        contracts: list[str] | None = None) -> dict:
     proc = subprocess.run(
         [sys.executable, "-c", CHILD.format(src=SRC, path=path, out=out, batch=batch,
-                                            history=history, gc=GC_TUNED)],
+                                            history=history, contracts=contracts or [],
+                                            gc=GC_TUNED)],
         capture_output=True, text=True)
     if proc.returncode:
         sys.exit(f"child failed:\n{proc.stderr}")
@@ -87,6 +95,8 @@ def main(argv=None) -> None:
     ap.add_argument("--workdir", default=tempfile.gettempdir())
     ap.add_argument("--history", action="store_true",
                     help="also run each file with a fresh history file (ledger, exactly once)")
+    ap.add_argument("--contract", action="append", default=[],
+                    help="payer contract file or folder loaded into every run (repeatable)")
     ap.add_argument("--gc-tuned", action="store_true",
                     help="tune the garbage collector around the run as `edi-hit adjudicate` "
                          "does (edi_hit.cli.common.gc_tuned); the library never does")
@@ -104,7 +114,8 @@ def main(argv=None) -> None:
             variants.append(("history file", os.path.join(args.workdir, "edi-hit-bench-hist.db")))
         for label, hist in variants:
             _remove_history(hist)
-            r = run(path, out, args.batch_size, hist)
+            r = run(path, out, args.batch_size, hist,
+                    [os.path.abspath(c) for c in args.contract])
             rate = segments / r["seconds"]
             out_size = os.path.getsize(out)
             extra = f"; history file {os.path.getsize(hist) / 1e6:.1f} MB" if hist else ""

@@ -33,6 +33,7 @@ COMMANDS: dict[str, str] = {
     "reconcile": "edi_hit.cli.remit:reconcile_command",
     "report": "edi_hit.cli.report:report_command",
     "validate": "edi_hit.cli.validate:validate_command",
+    "spark-adjudicate": "edi_hit.cli.spark:spark_adjudicate_command",
 }
 
 
@@ -126,7 +127,8 @@ def main(ctx, config_file, verbose, quiet):
     options commands share; command line beats environment beats file:
       rates = "rates-2026.json"          EDI_HIT_RATES
       history = "hit.db"                 EDI_HIT_HISTORY
-      conventions, payer, suppliers, dme-drugs, dme-evidence (EDI_HIT_<KEY>)
+      conventions, payer, suppliers, contracts, authorizations, dme-drugs,
+      dme-evidence (EDI_HIT_<KEY>)
       [adjudicate]                       any option of one command, by its name
       control-number = 7                 EDI_HIT_ADJUDICATE_CONTROL_NUMBER
     """

@@ -10,6 +10,7 @@
 from __future__ import annotations
 
 import contextlib
+import functools
 import gc
 import logging
 import os
@@ -196,10 +197,37 @@ def readonly_history(path):
     return store
 
 
+_CONTRACTS = "edi_hit.contracts"  # click context meta: --contract, --authorizations
+
+
+def _contract_options(command):
+    """--contract and --authorizations, kept in the click context (not passed to the
+    command): evidence_options() hands them to the pricer with the other evidence."""
+    @functools.wraps(command)
+    def run(*args, contract=(), authorizations=None, **kwargs):
+        click.get_current_context().meta[_CONTRACTS] = {
+            "contracts": list(contract) or None, "authorizations": authorizations}
+        return command(*args, **kwargs)
+
+    run = click.option(
+        "--contract", multiple=True, type=click.Path(exists=True), envvar="EDI_HIT_CONTRACTS",
+        help="Payer contract (JSON or TOML) or a folder of them (repeatable): each claim is "
+             "priced under the contract its payer id (2010BB NM109) and SBR09 select; a claim "
+             "none selects is Medicare HIT when SBR09 is MB, else denied (K0).")(run)
+    return click.option(
+        "--authorizations", type=click.Path(exists=True, dir_okay=False),
+        envvar="EDI_HIT_AUTHORIZATIONS",
+        help="Prior authorizations for the contracts (CSV: member_id, authorization, codes, "
+             "start, end, units): a REF*G1 not in it is invalid (K9), beyond it exceeded "
+             "(K8).")(run)
+
+
 def pricing_options(command):
     """The options every pricing command shares: --rates, --history, --conventions,
     --suppliers, --dme-drugs, --dme-evidence, --assume-dme-drug (parameters rates,
-    history, conventions, suppliers, dme_drugs, dme_evidence, assume_dme_drug)."""
+    history, conventions, suppliers, dme_drugs, dme_evidence, assume_dme_drug), and
+    --contract and --authorizations (given to the pricer by evidence_options)."""
+    command = _contract_options(command)
     options = [
         click.option("--rates", type=click.Path(exists=True, dir_okay=False),
                      envvar="EDI_HIT_RATES",
@@ -238,12 +266,16 @@ def pricing_options(command):
 
 
 def evidence_options(suppliers, dme_drugs, dme_evidence) -> dict:
-    """Pricer keyword arguments for --suppliers, --dme-drugs and --dme-evidence: the
-    --dme-drugs files are read here (what each gave is said on stderr)."""
+    """Pricer keyword arguments for --suppliers, --dme-drugs and --dme-evidence (and
+    --contract, --authorizations when given): the --dme-drugs files are read here (what
+    each gave is said on stderr)."""
     from edi_hit.x835.dme import load_dme_evidence
 
     drugs = []
     for evidence in load_dme_evidence(dme_drugs or ()):
         say(f"DME drug evidence {evidence.describe()}")
         drugs.extend(evidence.drugs)
-    return {"suppliers": suppliers, "dme_drugs": drugs, "dme_evidence": dme_evidence}
+    ctx = click.get_current_context(silent=True)
+    contracts = ctx.meta.get(_CONTRACTS, {}) if ctx is not None else {}
+    return {"suppliers": suppliers, "dme_drugs": drugs, "dme_evidence": dme_evidence,
+            **{k: v for k, v in contracts.items() if v is not None}}

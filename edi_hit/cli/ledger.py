@@ -6,6 +6,7 @@
 # read-only. Output names positions, ICNs and CLM01s, never member ids or names.
 from __future__ import annotations
 
+import os
 import sys
 
 import click
@@ -17,15 +18,18 @@ from edi_hit.formats import display_amount, dump_document
 __all__ = ["ledger"]
 
 _HISTORY = click.option("--history", "history_path", required=True, envvar="EDI_HIT_HISTORY",
-                        type=click.Path(exists=True, dir_okay=False),
-                        help="The history file adjudicate keeps (--history).")
+                        type=click.Path(dir_okay=False),
+                        help="The history adjudicate keeps (--history): a SQLite file or a "
+                             "postgresql:// URL.")
 
 
 def _open(path, *, readonly=True):
-    from edi_hit.pricing.history import SQLiteHistory
+    from edi_hit.pricing.history import open_history
 
-    store = SQLiteHistory(path, readonly=readonly)
-    for note in store.notes:
+    if "://" not in path and not os.path.exists(path):   # a missing input: usage, exit 2
+        raise click.BadParameter(f"{path}: no such history file", param_hint="--history")
+    store = open_history(path, readonly=readonly)
+    for note in getattr(store, "notes", ()):
         say(note)
     return store
 

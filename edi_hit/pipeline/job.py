@@ -65,6 +65,8 @@ def adjudicate(
     suppliers: Any = None,
     dme_evidence: str | None = None,
     dme_drugs: Iterable[Any] = (),
+    contracts: Any = None,
+    authorizations: Any = None,
     now: datetime | None = None,
     control_number: int = 1,
     payer: PayerInfo | None = None,
@@ -83,9 +85,9 @@ def adjudicate(
     line per claim that entered (processed, denied, duplicate, reversal, rejected; its
     ICN, money and where the 835 put it, or its reject reason), or a callable taking
     each line as a dict; no_phi leaves the member id out of it.
-    rates, history, conventions, assume_dme_drug, suppliers, dme_evidence, dme_drugs: as
-    for edi_hit.pricing.price (Summary.notes says which DME evidence mode ran and whether
-    supplier enrolment was checked). With a
+    rates, history, conventions, assume_dme_drug, suppliers, dme_evidence, dme_drugs,
+    contracts, authorizations: as for edi_hit.pricing.price (Summary.notes says which DME
+    evidence mode ran, whether supplier enrolment was checked, which contracts). With a
     history the run is exactly once (module comment); wait: seconds to wait for another
     run holding that history (None: as long as it takes), on_wait(message) is told once;
     replay: write the 835 of the committed run that adjudicated these inputs again.
@@ -105,7 +107,8 @@ def adjudicate(
     notify = notify or _quiet
     opts = dict(output=output, manifest=manifest, no_phi=no_phi, rates=rates, history=history,
                 conventions=conventions, assume_dme_drug=assume_dme_drug, suppliers=suppliers,
-                dme_evidence=dme_evidence, dme_drugs=dme_drugs, now=now,
+                dme_evidence=dme_evidence, dme_drugs=dme_drugs, contracts=contracts,
+                authorizations=authorizations, now=now,
                 control_number=control_number, payer=payer, batch_size=batch_size,
                 progress=progress)
     if history is None:  # no ledger: the pricer keeps a private history in memory
@@ -195,7 +198,8 @@ def _run(sources, names, outputs: RunOutputs, summary: Summary, store, ledger: L
                         opts["history"], conventions=opts["conventions"],
                         assume_dme_drug=opts["assume_dme_drug"],
                         group_size=max(1, opts["batch_size"]), suppliers=opts["suppliers"],
-                        dme_evidence=opts["dme_evidence"], dme_drugs=opts["dme_drugs"])
+                        dme_evidence=opts["dme_evidence"], dme_drugs=opts["dme_drugs"],
+                        contracts=opts["contracts"], authorizations=opts["authorizations"])
         summary.notes[:0] = pricer.notes()  # how the run priced, before repairs/migrations
         tally = Tally(summary, _manifest_writer(outputs, opts["manifest"]), no_phi=opts["no_phi"])
         feed = PricedFeed(pricer, sources, names=names, progress=opts["progress"],

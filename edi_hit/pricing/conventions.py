@@ -27,7 +27,7 @@ CHOICES = {
     "rounding": {"half_up_each_amount"},
 }
 REQUIRED_EDITS = ("E1", "E2", "E3", "E4", "E5", "E6", "E6_duplicate", "E7", "E8", "E9", "E11",
-                  "E12", "C28")
+                  "E12", "C28", "K0", "K1", "K2", "K3", "K4", "K5", "K6", "K7", "K8", "K9")
 
 
 @dataclass(slots=True, frozen=True)
@@ -48,6 +48,16 @@ class Conventions:
                  "initial_visit_too_soon", "initial_visit_gap_days", "dme_drug_window_days",
                  "dme_drug_category_match", "dme_drug_evidence", "locality_source",
                  "locality_rate", "rounding", "doc")
+    # set from CHOICES and the day counts in __init__ (declared for type checkers)
+    multiple_categories_same_day: str
+    initial_visit_too_soon: str
+    dme_drug_category_match: str
+    dme_drug_evidence: str
+    locality_source: str
+    locality_rate: str
+    rounding: str
+    initial_visit_gap_days: int
+    dme_drug_window_days: int
 
     def __init__(self, doc: dict, where: str = "conventions.json"):
         self.doc = doc

@@ -1,7 +1,9 @@
 # A readable per-line table of the pricer's working (edi-hit price --explain).
 #
-# Strategy: one header line per claim, one row per line with the money columns the
-# 835 carries, then the line's trace indented beneath it. Plain text, fixed columns.
+# Strategy: one header line per claim (with the payer contract that priced it, if one
+# did), one row per line with the money columns the 835 carries, then the line's trace
+# indented beneath it: under a contract its K1 line names the term that priced the line
+# and its rate line the term's arithmetic. Plain text, fixed columns.
 from __future__ import annotations
 
 from typing import Iterable
@@ -19,6 +21,7 @@ def explain_claim(pc: PricedClaim) -> str:
     out = [f"Claim {c.patient_control_number}  ICN {pc.payer_claim_control_number}  {pc.status}"
            f"  frequency {c.frequency_code or '1'}  charge {pc.total_charge}  paid {pc.total_paid}"
            f"  patient {pc.patient_responsibility}"
+           + (f"  contract {pc.contract}" if pc.contract else "")
            + ("  [ILLUSTRATIVE RATES]" if pc.illustrative_rates else ""), _HEAD]
     for pl in pc.lines:
         ln = pl.line

@@ -84,11 +84,10 @@ class PricedLine:
                 f"line {self.line.line_number}: charge {self.charge} - adjustments "
                 f"{self.adjustment_total()} != paid {self.paid}")
         if self.status == PAID:
-            parts = (self.paid + self.adjustment_total("PR", "1") + self.adjustment_total("PR", "2")
-                     + self.adjustment_total("CO", "253"))
+            parts = self.paid + self.adjustment_total("PR") + self.adjustment_total("CO", "253")
             if parts != self.allowed:
                 raise AssertionError(
-                    f"line {self.line.line_number}: allowed {self.allowed} != paid + PR-1 + PR-2"
+                    f"line {self.line.line_number}: allowed {self.allowed} != paid + PR (1, 2, 3)"
                     f" + CO-253 = {parts}")
 
     def to_dict(self) -> dict:
@@ -143,6 +142,8 @@ class PricedClaim:
     payer_claim_control_number: str = ""
     illustrative_rates: bool = False
     duplicate_of: str | None = None  # ICN of the claim this one exactly repeats (C28)
+    contract: str | None = None  # the payer contract that priced it (None: Medicare HIT)
+    filing_indicator: str | None = None  # the payer's CLP06 (None: MB, Medicare Part B)
 
     @property
     def total_charge(self) -> Decimal:
@@ -178,6 +179,8 @@ class PricedClaim:
             "status": self.status,
             "illustrative_rates": self.illustrative_rates,
             **({"duplicate_of": self.duplicate_of} if self.duplicate_of else {}),
+            **({"contract": self.contract} if self.contract else {}),
+            **({"filing_indicator": self.filing_indicator} if self.filing_indicator else {}),
             "total_charge": _money(self.total_charge),
             "total_allowed": _money(self.total_allowed),
             "total_paid": _money(self.total_paid),
@@ -199,4 +202,6 @@ class PricedClaim:
             payer_claim_control_number=d.get("payer_claim_control_number", ""),
             illustrative_rates=bool(d.get("illustrative_rates", False)),
             duplicate_of=d.get("duplicate_of"),
+            contract=d.get("contract"),
+            filing_indicator=d.get("filing_indicator"),
         )

@@ -7,15 +7,17 @@
 # year, deductible, deductible met, sequestration rate), so they are memoised: a large
 # file repeats a few keys; the sequestration trace line also names the through date
 # and is memoised apart. The locality depends on the claim and is looked up once per
-# claim (by ZIP, memoised). A payer contract profile brings its own payment stage
-# with the same price() contract.
+# claim (by ZIP, memoised). A paid line's visit (and the deductible it took) enters
+# history in paid(); claim_done() stages the claim's deductible rows. A payer contract
+# profile brings its own payment stage with the same four methods
+# (contracts/payment.py).
 from __future__ import annotations
 
 from datetime import date
-from decimal import Decimal
 
 from edi_hit.pricing import rules
-from edi_hit.pricing.model import Adjustment
+from edi_hit.pricing.history import Visit
+from edi_hit.pricing.model import PAID, Adjustment, PricedLine
 from edi_hit.pricing.money import ZERO
 from edi_hit.pricing.rules import Decision
 
@@ -25,10 +27,12 @@ _MAX_CACHE = 50_000
 
 
 class MedicarePayment:
-    """price(...) -> (allowed, paid, deductible applied, adjustments) or an E12 Decision."""
+    """price(...) -> (allowed, paid, deductible applied, adjustments) or an E12 Decision;
+    paid(...) -> the PricedLine, its visit and deductible recorded; claim_done(...)."""
 
     def __init__(self, rates, part_b, conv):
         self.rates, self.part_b, self.conv = rates, part_b, conv
+        self._years: set[int] = set()  # deductible years of the claim being priced
         self._claim = None
         self._locality = (None, "")
         self._loc_cache: dict = {}
@@ -44,9 +48,48 @@ class MedicarePayment:
             if len(memo) > _MAX_CACHE:
                 memo.clear()
 
-    def price(self, claim, line, day: date, charge: Decimal, code: str, bh, trace: list[str]):
-        """The payment of one line priced at `code`, given the beneficiary's history
-        (the deductible met so far); trace lines are appended."""
+    def price(self, claim, line, view, value, bh, trace: list[str]):
+        """The payment of one line priced at `value` (a HitCode), given the beneficiary's
+        history (the deductible met so far); trace lines are appended."""
+        day, charge = view.day, view.charge
+        quote = self.quote(claim, value.code, day, trace)
+        annual = self.part_b.deductibles.get(day.year)
+        if quote is None:
+            return Decision(False, f"E12 no rate for {value.code} on {day} in {self.rates.name}",
+                            "E12")
+        if annual is None:
+            return Decision(False, f"E12 no Part B deductible for {day.year}", "E12")
+        trace.append(quote.trace)
+        per = bh.deductible.get(day.year)
+        met = sum(per.values(), ZERO) if per else ZERO
+        return self._amounts(line.service_date_end or day, day.year, charge, quote.amount,
+                             annual, met, trace)
+
+    def paid(self, it, line, view, hit, paid, bh, batch, trace) -> PricedLine:
+        """The paid line; its visit and deductible enter history (when recorded)."""
+        allowed, amount, applied, adjustments = paid
+        if batch is not None:
+            day = view.day
+            visit = Visit(it.mbi, day, hit.category, view.code, it.npi, view.charge, it.icn,
+                          line.line_number, line.control_number)
+            bh.add_visit(visit)
+            batch.visits.append(visit)
+            if applied:
+                bh.add_deductible(day.year, it.icn, applied)
+                self._years.add(day.year)
+        return PricedLine(line, PAID, view.charge, allowed, amount, line.units, list(adjustments),
+                          [], hit.category, trace)
+
+    def claim_done(self, it, bh, batch) -> None:
+        """The claim's deductible rows (one per year it took some) into the batch."""
+        if self._years:
+            for year in sorted(self._years):
+                batch.deductible.append((it.mbi, year, it.icn, bh.deductible[year][it.icn]))
+            self._years.clear()
+
+    def quote(self, claim, code: str, day: date, trace: list[str]):
+        """The rate of `code` on `day` in the claim's locality (C5, C8), or None; the
+        locality's trace line is appended."""
         if claim is not self._claim:
             self._claim, self._locality = claim, self._locality_of(claim)
         locality, loc_trace = self._locality
@@ -56,16 +99,7 @@ class MedicarePayment:
         if quote is False:
             quote = self._quotes[qkey] = self.rates.quote(code, day, locality,
                                                           self.conv.locality_rate)
-        annual = self.part_b.deductibles.get(day.year)
-        if quote is None:
-            return Decision(False, f"E12 no rate for {code} on {day} in {self.rates.name}", "E12")
-        if annual is None:
-            return Decision(False, f"E12 no Part B deductible for {day.year}", "E12")
-        trace.append(quote.trace)
-        per = bh.deductible.get(day.year)
-        met = sum(per.values(), ZERO) if per else ZERO
-        return self._amounts(line.service_date_end or day, day.year, charge, quote.amount,
-                             annual, met, trace)
+        return quote
 
     def _amounts(self, through, year, charge, rate, annual, met, trace):
         srate = self._seq_rates.get(through)

@@ -14,6 +14,13 @@
 # such key; a rule whose window finds something runs fresh. History writes are staged
 # in the store as each ready set is priced and committed in one transaction when the
 # run completes (rolled back if it fails).
+#
+# Payer contracts (contracts/): with --contract, each claim is priced under the profile
+# selection.py picks (a contract's, Medicare HIT's for an MB claim no contract selects,
+# or none: K0, every line denied). The line loop is the same for every profile; a
+# contract's runs threaded (profile.py): its common rules, then the rules of the line's
+# method, each seeing the latest value. Without contracts nothing is selected: every
+# claim runs the Medicare profile, as the pricer always did.
 from __future__ import annotations
 
 import warnings
@@ -23,13 +30,14 @@ from typing import Iterable, Iterator, Mapping
 
 from edi_hit.errors import DataError, IllustrativeRatesWarning
 from edi_hit.pricing.codes import CodeTable, default_codes
-from edi_hit.pricing.conventions import load_conventions
-from edi_hit.pricing.history import BeneficiaryHistory, DrugClaim, HistoryBatch, Visit, open_history
+from edi_hit.pricing.conventions import Conventions, load_conventions
+from edi_hit.pricing.history import BeneficiaryHistory, DrugClaim, HistoryBatch, open_history
 from edi_hit.pricing.lifecycle import ClaimLifecycle
-from edi_hit.pricing.model import DENIED, PAID, Adjustment, PricedClaim, PricedLine
+from edi_hit.pricing.model import DENIED, Adjustment, PricedClaim, PricedLine
 from edi_hit.pricing.money import ZERO, round_money
 from edi_hit.pricing.profile import medicare_hit
 from edi_hit.pricing.rates import load_rates
+from edi_hit.pricing.selection import ProfileSelection
 from edi_hit.pricing.rules import ASSUMED, BILLED, COVERED, Decision, LineView, Tables
 from edi_hit.pricing.run import (DEFAULT_GROUP_SIZE, ClaimItem, PricingRun, claim_fingerprint,
                                  claim_icn, member_id)
@@ -41,9 +49,7 @@ __all__ = ["Pricer", "PricingRun", "price", "claim_fingerprint", "claim_icn", "m
 
 _MAX_CACHE = 50_000  # entries per memo; a run over very varied data starts afresh
 _FAR = date.max
-
-
-class Pricer(ClaimLifecycle):
+class Pricer(ProfileSelection, ClaimLifecycle):
     """Prices claims with one set of tables, one profile and one history store.
 
     dme_evidence: which DME drug lines count for E4 (C26): "covered" (the default of
@@ -52,13 +58,16 @@ class Pricer(ClaimLifecycle):
     billed); assume_dme_drug turns E4 off. dme_drugs: covered DrugClaims for this run
     (e.g. read from the DME MAC's 835). suppliers: a SupplierTable or CSV path for E3
     (None: E3 not checked). profile: a function Tables -> Profile (default: Medicare HIT).
+    contracts: payer contract files or folders (JSON or TOML), Contracts or a
+    ContractBook: each claim is priced under the contract its payer id and SBR09 select
+    (module comment). authorizations: the payers' prior authorizations (CSV path).
     """
 
     def __init__(self, *, rates=None, history=None, conventions=None, assume_dme_drug=False,
                  codes: CodeTable | None = None, part_b: PartB | None = None,
                  group_size: int = DEFAULT_GROUP_SIZE, suppliers=None,
                  dme_evidence: str | None = None, dme_drugs: Iterable[DrugClaim] = (),
-                 profile=medicare_hit):
+                 profile=medicare_hit, contracts=None, authorizations=None):
         self.rates = load_rates(rates)
         if self.rates.illustrative:
             warnings.warn(f"pricing with an ILLUSTRATIVE rate table ({self.rates.name}); "
@@ -79,7 +88,8 @@ class Pricer(ClaimLifecycle):
         self.tables = Tables(self.codes, self.conv, self.suppliers,
                              ASSUMED if assume_dme_drug else evidence)
         self.profile = profile(self.tables)
-        self.payment = self.profile.payment(self.rates, self.part_b, self.conv)
+        self._set_profiles(self.profile, contracts, authorizations)
+        self.payment = self._medicare.payment
         self.assume_dme_drug = assume_dme_drug
         self.group_size = group_size
         self.dme_drugs = 0
@@ -87,11 +97,9 @@ class Pricer(ClaimLifecycle):
         for d in dme_drugs:
             self._evidence.setdefault(d.mbi, []).append(d)
             self.dme_drugs += 1
-        lookback = max(self.conv.initial_visit_gap_days, self.conv.dme_drug_window_days) + 1
+        lookback = max(self.conv.initial_visit_gap_days, self.conv.dme_drug_window_days,
+                       self._contract_lookback()) + 1
         self._lookback = timedelta(days=lookback)
-        # each rule with its memo: (check, key, window, memo, constant trace or None)
-        self._rules = [(r.check, r.key, r.window, {}, r.constant and r.constant.trace)
-                       for r in self.profile.rules]
         self._drug_known: dict = {}
         self._rounded: dict = {}
 
@@ -116,15 +124,18 @@ class Pricer(ClaimLifecycle):
         else:
             e3 = (f"supplier enrolment (E3): checked against {self.suppliers.name} "
                   f"({len(self.suppliers)} NPIs)")
-        return [dme, e3]
+        contracts = self._contract_note()
+        return [dme, e3] if contracts is None else [dme, e3, contracts]
 
     # -- the run ---------------------------------------------------------------------
     def run(self, expected: Mapping[str, int] | None = None) -> PricingRun:
         """Start a run; `expected` maps member id -> claims of that member in the run."""
-        for memo in (self._drug_known, self._rounded, *(r[3] for r in self._rules)):
+        runs = self._runs()
+        for memo in (self._drug_known, self._rounded, *(m for r in runs for m in r.memos)):
             if len(memo) > _MAX_CACHE:
                 memo.clear()
-        self.payment.forget()
+        for r in runs:
+            r.payment.forget()
         return PricingRun(self, expected, self.group_size)
 
     def price(self, claims: Iterable) -> Iterator[PricedClaim]:
@@ -163,11 +174,16 @@ class Pricer(ClaimLifecycle):
         self._bh_claims = bh.claims
         self._predrugs = self._record_billed_drugs(items, bh, batch)
         if len(items) == 1:
-            return self._claim(items[0], bh, batch)
+            out = self._claim(items[0], bh, batch)
+            if self.book is not None:
+                self._stamp(items[0], out)
+            return out
         results: dict[int, list[PricedClaim]] = {}
         for it in sorted(items, key=lambda it: (it.first_day or _FAR, not it.drug_only,
                                                  it.index)):
             results[it.index] = self._claim(it, bh, batch)
+            if self.book is not None:
+                self._stamp(it, results[it.index])
         return [pc for it in items for pc in results[it.index]]
 
     def _is_drug(self, code: str | None) -> bool:
@@ -221,8 +237,9 @@ class Pricer(ClaimLifecycle):
                          drugs > 0)
 
     # -- lines ------------------------------------------------------------------------------
-    def _deny(self, line, edit: str, trace: list[str], category) -> PricedLine:
-        e = self.conv.edit(edit)
+    def _deny(self, line, edit: str, trace: list[str], category,
+              conv: Conventions | None = None) -> PricedLine:
+        e = (conv or self.conv).edit(edit)
         charge = round_money(line.charge)
         trace.append(f"denied {e.label()}")
         return PricedLine(line, DENIED, charge, ZERO, ZERO, line.units,
@@ -245,33 +262,41 @@ class Pricer(ClaimLifecycle):
 
     def _price_lines(self, it: ClaimItem, bh: BeneficiaryHistory, batch: HistoryBatch | None,
                      pre: list[str]) -> list[PricedLine]:
+        run = self._medicare if self.book is None else self._select(it)
         claim = it.claim
         lines = claim.lines
+        if run.__class__ is str:  # no contract selects it, and it is not Medicare (K0)
+            return [self._deny(ln, "K0", [*pre, run], None) for ln in lines]
+        profile, payment, t = run.profile, run.payment, run.tables
+        edits = self._threaded if profile.threaded else self._edits
+        rules, stages, view_class, extend = run.rules, run.stages, profile.view, profile.extend
+        context = profile.claim_context(claim) if profile.claim_context is not None else None
         results: list = [None] * len(lines)
-        deductible_years: set[int] = set()
         for i in self._line_order(lines):
             line = lines[i]
             trace = list(pre)  # the line's one growing trace
-            view = self._view(it, line)
-            hit, price_code, denial = self._edits(view, bh, trace)
+            view = self._view(it, line, view_class)
+            if extend is not None:
+                extend(view, it, line, context)
+            hit, price_code, denial = edits(rules, view, bh, trace, t)
+            if denial is None and stages is not None:
+                hit, price_code, denial = edits(stages[hit.method], view, bh, trace, t, hit,
+                                                price_code)
             if denial is None:
-                paid = self.payment.price(claim, line, view.day, view.charge, price_code.code,
-                                          bh, trace)
+                paid = payment.price(claim, line, view, price_code, bh, trace)
                 if paid.__class__ is Decision:
                     trace.append(paid.trace)
                     denial = paid
             if denial is not None:
-                results[i] = self._denied(it, line, hit, denial, bh, batch, trace)
+                results[i] = self._denied(it, line, hit, denial, bh, batch, trace, run.conv)
             else:
-                results[i] = self._paid(it, line, view, hit, paid, bh, batch, trace)
-                if batch is not None and paid[2]:
-                    deductible_years.add(view.day.year)
+                results[i] = payment.paid(it, line, view, hit, paid, bh, batch, trace)
         if batch is not None:
-            for year in sorted(deductible_years):
-                batch.deductible.append((it.mbi, year, it.icn, bh.deductible[year][it.icn]))
+            payment.claim_done(it, bh, batch)
         return results
 
-    def _denied(self, it: ClaimItem, line, hit, denial: Decision, bh, batch, trace) -> PricedLine:
+    def _denied(self, it: ClaimItem, line, hit, denial: Decision, bh, batch, trace,
+                conv: Conventions) -> PricedLine:
         category = hit.category if hit is not None else (
             denial.value if denial.edit == "E11" else None)
         if (denial.edit == "E11" and batch is not None and it.drug_only
@@ -280,31 +305,16 @@ class Pricer(ClaimLifecycle):
                 self._record_drug(it, line, bh, batch)
             trace.append("recorded as a billed DME drug claim (dme_drug_evidence billed: "
                          "simulation)")
-        return self._deny(line, denial.edit, trace, category)
+        return self._deny(line, denial.edit, trace, category, conv)
 
-    def _paid(self, it: ClaimItem, line, view: LineView, hit, paid, bh, batch,
-              trace) -> PricedLine:
-        """The paid line; its visit and deductible enter history (when recorded)."""
-        allowed, amount, applied, adjustments = paid
-        if batch is not None:
-            day = view.day
-            visit = Visit(it.mbi, day, hit.category, view.code, it.npi, view.charge, it.icn,
-                          line.line_number, line.control_number)
-            bh.add_visit(visit)
-            batch.visits.append(visit)
-            if applied:
-                bh.add_deductible(day.year, it.icn, applied)
-        return PricedLine(line, PAID, view.charge, allowed, amount, line.units, list(adjustments),
-                          [], hit.category, trace)
-
-    def _edits(self, view: LineView, bh: BeneficiaryHistory, trace: list[str]):
-        """Run the profile's rules on one line, in order, until one denies: (the line's
-        HIT code, the code to price it at, the denial or None). The first value a rule
-        gives is the HIT code (E1); a later one reprices (E5, C4)."""
-        t = self.tables
-        hit = price_code = None
+    def _edits(self, rules, view: LineView, bh: BeneficiaryHistory, trace: list[str], t,
+               hit=None, price_code=None):
+        """Run memoised rules (the Medicare HIT profile) on one line, in order, until one
+        denies: (the line's HIT code, the code to price it at, the denial or None). The
+        first value a rule gives is the HIT code (E1); a later one reprices (E5, C4);
+        every rule sees the first."""
         append = trace.append
-        for check, key, window, memo, constant in self._rules:
+        for check, key, window, memo, constant in rules:
             if constant is not None:  # a rule switched off: it passes, saying why
                 append(constant)
                 continue
@@ -326,7 +336,29 @@ class Pricer(ClaimLifecycle):
                     hit = value
         return hit, price_code, None
 
-    def _view(self, it: ClaimItem, line) -> LineView:
+    def _threaded(self, rules, view: LineView, bh: BeneficiaryHistory, trace: list[str], t,
+                  hit=None, value=None):
+        """Run a threaded profile's rules (a payer contract's) on one line, in order,
+        until one denies: each rule and window sees the latest value (K1's Match, then
+        the Payable the units rule makes and later rules refine); nothing is memoised.
+        Returns (the first value, the latest, the denial or None)."""
+        append = trace.append
+        for check, key, window, memo, constant in rules:
+            if constant is not None:
+                append(constant)
+                continue
+            found = window(view, value, bh, t) if window is not None else None
+            d = check(view, value, found or (), t)
+            append(d.trace)
+            if not d.passed:
+                return hit, value, d
+            if d.value is not None:
+                value = d.value
+                if hit is None:
+                    hit = value
+        return hit, value, None
+
+    def _view(self, it: ClaimItem, line, cls=LineView) -> LineView:
         charge = line.charge
         rounded = self._rounded.get(charge)  # equal amounts round alike: one Decimal
         if rounded is None:
@@ -335,17 +367,17 @@ class Pricer(ClaimLifecycle):
                 self._rounded[charge] = rounded
         line_pos = line.place_of_service
         modifiers = line.modifiers
-        return LineView(it.mbi, line.service_date, (line.code or "").upper(), rounded, line.units,
-                        line_pos or it.claim.place_of_service,
-                        "SV105" if line_pos else "CLM05-1", it.npi, line.line_number,
-                        tuple(modifiers) if modifiers else (), line.service_date_end)
+        return cls(it.mbi, line.service_date, (line.code or "").upper(), rounded, line.units,
+                   line_pos or it.claim.place_of_service, "SV105" if line_pos else "CLM05-1",
+                   it.npi, line.line_number, tuple(modifiers) if modifiers else (),
+                   line.service_date_end)
 
 
 def price(claims, *, rates=None, history=None, conventions=None, assume_dme_drug: bool = False,
           codes: CodeTable | None = None, part_b: PartB | None = None, suppliers=None,
-          dme_evidence: str | None = None, dme_drugs: Iterable[DrugClaim] = ()
-          ) -> Iterator[PricedClaim]:
-    """Price claims under the Medicare HIT benefit; yields PricedClaims.
+          dme_evidence: str | None = None, dme_drugs: Iterable[DrugClaim] = (),
+          contracts=None, authorizations=None) -> Iterator[PricedClaim]:
+    """Price claims under the Medicare HIT benefit (or payer contracts); yields PricedClaims.
 
     claims: Claim objects held in memory (any iterable; it is read first). Each
     beneficiary's claims are applied in date-of-service order; the output is beneficiary
@@ -358,11 +390,13 @@ def price(claims, *, rates=None, history=None, conventions=None, assume_dme_drug
     suppliers: enrolment CSV path or SupplierTable for E3 (default: E3 not checked).
     dme_evidence: "covered" (default) or "billed" (simulation, C26); dme_drugs: covered
     DME drug lines for this run (DrugClaims, e.g. from edi_hit.x835.dme); assume_dme_drug
-    turns E4 off.
+    turns E4 off. contracts, authorizations: payer contracts (files, folders or
+    Contracts) and their prior authorizations (CSV), as for Pricer.
     """
     pricer = Pricer(rates=rates, history=history, conventions=conventions,
                     assume_dme_drug=assume_dme_drug, codes=codes, part_b=part_b,
-                    suppliers=suppliers, dme_evidence=dme_evidence, dme_drugs=dme_drugs)
+                    suppliers=suppliers, dme_evidence=dme_evidence, dme_drugs=dme_drugs,
+                    contracts=contracts, authorizations=authorizations)
     try:
         yield from pricer.price(claims)
     finally:

@@ -13,12 +13,15 @@
 # --assume-dme-drug) stays in the order as an `off` rule, so its trace line says so.
 #
 # The Medicare HIT benefit is one profile (medicare_hit). A payer contract is another
-# ordered tuple of Rules with its own payment stage: same Decision, trace, memo and
-# denial machinery (the pricer does not know which profile it runs).
+# (contracts/profile.py): its common rules, then `stages`, the rules of the method of
+# the line's term (per diem, per visit, drug ...), with its own payment stage and line
+# view. Its rules reprice step by step (units, days paid already, a limit), so it runs
+# `threaded`: each rule sees the latest value, unmemoised. Same Decision, trace and
+# denial machinery; the pricer does not know which payer it runs.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Callable, Hashable
+from typing import Any, Callable, Hashable, Mapping
 
 from edi_hit.pricing import rules
 from edi_hit.pricing.payment import MedicarePayment
@@ -98,7 +101,17 @@ def _code_day(view: LineView) -> tuple:
 class Profile:
     name: str
     rules: tuple[Rule, ...]
-    payment: type  # built with (rates, part_b, conventions); .price(...) a line that passed
+    # built with (rates, part_b, conventions): forget(), price(...) a line that passed,
+    # paid(...) its PricedLine (recorded in history), claim_done(...)
+    payment: Callable[..., Any]
+    # after `rules`, the rules of the first value's .method (None: none)
+    stages: Mapping[str, tuple[Rule, ...]] | None = None
+    threaded: bool = False  # each rule sees the latest value; nothing memoised
+    view: type = LineView   # the line view class the rules read
+    # (view, claim item, line, claim context) -> None: what the view adds to LineView
+    extend: Callable[..., None] | None = None
+    claim_context: Callable[[Any], Any] | None = None  # (claim) -> context, once per claim
+    conventions: Mapping[str, Any] | None = None  # laid over the run's conventions
 
     def rule(self, edit: str) -> Rule:
         for r in self.rules:

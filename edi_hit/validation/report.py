@@ -72,13 +72,13 @@ class ClaimResult:
     segment_index: int      # the CLM / CLP segment
     end_index: int = 0
     accepted: bool = True
-    reasons: list[str] = field(default_factory=list)   # codes of its error issues
+    reasons: list[str] | tuple[()] = ()   # codes of its error issues (shared empty tuple)
 
     def to_dict(self) -> dict:
         d = {"claim_id": self.claim_id, "segment_index": self.segment_index,
              "status": "accepted" if self.accepted else "rejected"}
         if self.reasons:
-            d["reasons"] = self.reasons
+            d["reasons"] = list(self.reasons)
         return d
 
 
@@ -328,7 +328,8 @@ class ValidationReport:
             # segment after it (where its absence shows).
             mine = [i for i in by_claim.get(c.claim_id, ())
                     if c.segment_index <= (i.segment_index or 0) <= c.end_index + 1]
-            c.reasons = sorted({i.code for i in mine})
+            if mine:   # an accepted claim keeps the shared empty tuple: no list per claim
+                c.reasons = sorted({i.code for i in mine})
             c.accepted = t.accepted and not mine
             if not t.accepted and not c.reasons:
                 c.reasons = ["transaction-rejected"]

@@ -31,6 +31,7 @@ import re
 from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
+from typing import NamedTuple
 
 from edi_hit.pricing.conventions import load_conventions
 from edi_hit.pricing.history import BeneficiaryHistory, Visit
@@ -39,6 +40,7 @@ from edi_hit.pricing.rules import LineView, Tables
 
 from .hit import FINDINGS, mbi_problem
 from .report import ClaimResult
+from .visits import SPILL_AT, VisitQueue
 from .syntax import parse_date8
 
 __all__ = ["Checker837", "parse_amount"]
@@ -90,6 +92,15 @@ class _Claim:
     frequency: str = "1"   # CLM05-3: 7 replaces, 8 voids an earlier claim
 
 
+class _ClaimRef(NamedTuple):
+    """What a level-4 finding names of its claim: kept per queued visit instead of the
+    whole claim (the visit queue pickles it when it spills)."""
+    member: str
+    claim_id: str
+    segment_index: int
+    pos: str
+
+
 class Checker837:
     """Feed it the segments between ST and SE; call finish() at SE.
 
@@ -98,7 +109,7 @@ class Checker837:
     when given, replaces that POS set."""
 
     def __init__(self, add, *, tx, levels, today: date, hit_mode: str = "auto", codes=None,
-                 home_pos=None, conventions=None):
+                 home_pos=None, conventions=None, spill_at: int | None = None):
         self.add = add            # add(severity, code, message, index, seg_id, element, level=, ...)
         self.tx = tx              # TransactionResult: claims are appended to it
         self.levels = levels
@@ -113,7 +124,7 @@ class Checker837:
         profile = medicare_hit(self.tables) if codes is not None else None
         self.line_rules = profile.reading(LINE) if profile else ()
         self.visit_rules = profile.reading(VISITS) if profile else ()
-        self.visits: list[tuple] = []   # HIT lines that passed the line rules (E6/E5 at SE)
+        self.visits = VisitQueue(spill_at or SPILL_AT)   # HIT lines that passed the line rules (E6/E5 at SE)
         self.claims_seen = 0
         self.delims = None
         self.hl: dict[str, str] = {}        # HL01 -> HL03
@@ -317,6 +328,7 @@ class Checker837:
         self.claims_seen += 1
         days = [ln.start for ln in claim.lines if ln.start]
         order = (min(days) if days else date.max, self.claims_seen)  # the pricer's claim order
+        ref = _ClaimRef(claim.member, claim.result.claim_id, claim.result.segment_index, claim.pos)
         for n, ln in enumerate(claim.lines):
             if not ln.code or ln.start is None:
                 continue   # no code, no date: level 3 says so
@@ -328,23 +340,21 @@ class Checker837:
             for rule in rules:
                 d = rule.check(view, hit, (), self.tables)
                 if not d.passed:
-                    self._report(d, claim, ln, "error" if hit_line else "warning")
+                    self._report(d, ref, ln, "error" if hit_line else "warning")
                     passed = False
                 elif hit is None and d.value is not None:
                     hit = d.value
             if passed and hit is not None and claim.frequency not in ("7", "8"):
-                self.visits.append((claim.member, order, (ln.start, n), view, hit, claim, ln))
+                self.visits.append((claim.member, order, (ln.start, n)), (view, hit, ref, ln))
 
     def _visit_edits(self) -> None:
         """E6/E7 and E5 over the HIT lines that passed, per beneficiary, in the pricer's
         order, the lines found before being the visit history of the later ones."""
-        visits, self.visits = self.visits, []
-        histories: dict[str, BeneficiaryHistory] = {}
         t = self.tables
-        for member, _, _, view, hit, claim, ln in sorted(visits, key=lambda v: v[:3]):
-            bh = histories.get(member)
-            if bh is None:
-                bh = histories[member] = BeneficiaryHistory(member)
+        bh = None   # the queue is in member order: one beneficiary's history at a time
+        for view, hit, claim, ln in self.visits.drain():
+            if bh is None or bh.mbi != claim.member:
+                bh = BeneficiaryHistory(claim.member)
             for rule in self.visit_rules:
                 found = rule.window(view, hit, bh, t)
                 d = rule.check(view, hit, found or (), t)
@@ -352,8 +362,8 @@ class Checker837:
                     self._report(d, claim, ln, "error")
                     break
             else:
-                bh.add_visit(Visit(member, view.day, hit.category, hit.code, view.npi,
-                                   view.charge, claim.result.claim_id, view.line_number))
+                bh.add_visit(Visit(claim.member, view.day, hit.category, hit.code, view.npi,
+                                   view.charge, claim.claim_id, view.line_number))
 
     def _view(self, claim: _Claim, ln: _Line, n: int) -> LineView:
         units = parse_amount(ln.units) if ln.units else None
@@ -361,9 +371,9 @@ class Checker837:
                         ln.pos or claim.pos or None, "SV105" if ln.pos else "CLM05-1", "",
                         int(ln.number) if ln.number.isdigit() else n + 1, ln.modifiers, ln.end)
 
-    def _report(self, d, claim: _Claim, ln: _Line, severity: str) -> None:
+    def _report(self, d, claim: _ClaimRef, ln: _Line, severity: str) -> None:
         """A denying decision of a HIT rule as a level-4 finding (hit.FINDINGS)."""
-        pcn = claim.result.claim_id
+        pcn = claim.claim_id
         e = self.conv.edit(d.edit)
         payer = " ".join([f"{e.group}-{e.reason}", *e.remarks])
         message = f"claim {pcn} line {ln.number}: {d.trace} (payer: {payer})"
@@ -374,7 +384,7 @@ class Checker837:
             return
         if where == "pos":
             on_line = bool(ln.pos)
-            self.add("error", code, message, ln.index if on_line else claim.result.segment_index,
+            self.add("error", code, message, ln.index if on_line else claim.segment_index,
                      "SV1" if on_line else "CLM", "SV105" if on_line else "CLM05-1", level=4,
                      claim=pcn, element_error=element_error, bad_value=ln.pos or claim.pos or None,
                      element_ref="1331")

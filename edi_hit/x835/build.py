@@ -16,6 +16,10 @@
 # a negative amount (reversals larger than payments) gets a PLB forward balance (FB) that
 # brings BPR02 to zero, as the TR3 prescribes; a zero payment is BPR*H*0*C*NON.
 #
+# CLP06 is the claim filing indicator the pricer reports for a payer contract's claim
+# (its SBR09, or the contract's choice), ZZ when that is not one of the 835's CLP06 codes
+# (CI, BL, FI and 11 are 837 SBR09 codes only); MB for a claim priced under Medicare.
+#
 # Medicare practice (hit-rules 11): CLP02 is 1, 2 or 3 by the claim's SBR01 for every
 # processed claim, also when no line is paid; 4 only for a claim whose patient is not
 # recognized (no member id: never forwarded), 22 for a reversal. A denied line carries
@@ -83,6 +87,9 @@ _STATUSES = ("processed", "denied", "reversal")
 UNPROCESSABLE = "MA130"  # the RARC of an unprocessable line: returned on its own claim
 # CAS segments are written in this group order; within a group, in the pricer's order.
 _GROUP_ORDER = {"CO": 0, "OA": 1, "PI": 2, "PR": 3}
+# CLP06 codes of 005010X221A1 (SBR09 has also 11, BL, CI, FI: reported as ZZ)
+CLP06_CODES = frozenset({"12", "13", "14", "15", "16", "17", "AM", "CH", "DS", "HM", "LM", "MA",
+                         "MB", "MC", "OF", "TV", "VA", "WC", "ZZ"})
 _ZERO = Decimal(0)
 _SPILL_IN_MEMORY = 16 << 20
 class BalanceError(EdiHitError):
@@ -538,8 +545,10 @@ class RemittanceBuilder:
                 f"paid {total_paid} (CLP03 - CAS = CLP04)"
             )
         self._claim_paid = total_paid
+        filing = getattr(priced, "filing_indicator", None) or "MB"
         clp = ["CLP", pcn, status, amt(charge), amt(total_paid),
-               amt(responsibility) if responsibility else "", "MB", icn,
+               amt(responsibility) if responsibility else "",
+               filing if filing in CLP06_CODES else "ZZ", icn,
                claim.place_of_service or "", claim.frequency_code or ""]
         while clp[-1] == "":
             clp.pop()

@@ -1,7 +1,12 @@
 # What the history keeps between runs, as small value objects.
 #
 # Strategy: only what the rules and reversals need. Visits (paid G-code lines), DME drug
-# claims and deductible amounts feed the rules that span claims; a StoredClaim is the
+# claims and deductible amounts feed the Medicare rules that span claims; services
+# (lines a payer contract paid: a per diem day, a nursing visit, a drug) and their
+# accumulations (deductible and out-of-pocket per member, plan and plan year) feed the
+# contract rules, apart from Medicare's, so one payer's lines never count for
+# another's. Every entry names the claim (ICN) that made it, so a reversal takes back
+# exactly that claim's entries. A StoredClaim is the
 # ledger's row for one decided claim: its key (billing NPI, CLM01, member, frequency and
 # the digest of its priced content), its ICN, outcome and state, the run that decided
 # it and, for reversals and recorded answers, its priced lines in a compact encoding
@@ -18,7 +23,8 @@ from decimal import Decimal
 
 from edi_hit.pricing.money import ZERO
 
-__all__ = ["Visit", "DrugClaim", "StoredClaim", "BeneficiaryHistory", "HistoryBatch",
+__all__ = ["Visit", "DrugClaim", "Service", "Accumulation", "StoredClaim", "BeneficiaryHistory",
+           "HistoryBatch",
            "ACTIVE", "REPLACED", "VOIDED", "VOID", "DUPLICATE", "STANDING", "STATES"]
 
 # A claim's state in the ledger. ACTIVE: decided and standing (paid or denied); VOID: a
@@ -55,6 +61,37 @@ class DrugClaim:
     category: int | None
     icn: str = ""
     source: str = ""
+
+
+@dataclass(slots=True)
+class Service:
+    """A line a payer contract paid: one row per per diem day, else one per line.
+
+    plan: the contract's accumulator plan (contracts/model.py Contract.plan); kind: what
+    the contract rules group it by (a per diem's therapy, an HIT category, the term id);
+    units: days, visits, hours or drug units paid."""
+
+    mbi: str
+    plan: str
+    day: date
+    code: str
+    kind: str
+    units: Decimal
+    icn: str
+    line_number: int
+
+
+@dataclass(slots=True)
+class Accumulation:
+    """What one claim added to a member's cost sharing under a plan in a plan year
+    (period: the plan year's first day); icn '' is an amount met outside the store."""
+
+    mbi: str
+    plan: str
+    period: date
+    icn: str
+    deductible: Decimal
+    out_of_pocket: Decimal
 
 
 @dataclass(slots=True)
@@ -97,6 +134,11 @@ class BeneficiaryHistory:
     deductible: dict[int, dict[str, Decimal]] = field(default_factory=dict)  # year -> icn -> amount
     claims: dict[str, StoredClaim] = field(default_factory=dict)
     standing: dict[str, StoredClaim] = field(default_factory=dict)  # digest -> standing claim
+    service_days: list[date] = field(default_factory=list)  # sorted, parallel to services
+    services: list[Service] = field(default_factory=list)
+    # (plan, period) -> icn -> (deductible, out of pocket)
+    accumulations: dict[tuple[str, date], dict[str, tuple[Decimal, Decimal]]] = field(
+        default_factory=dict)
 
     # -- reads ---------------------------------------------------------------------
     def visits_between(self, start: date, end: date) -> list[Visit]:
@@ -109,6 +151,18 @@ class BeneficiaryHistory:
 
     def deductible_met(self, year: int) -> Decimal:
         return sum(self.deductible.get(year, {}).values(), ZERO)
+
+    def services_between(self, start: date, end: date) -> list[Service]:
+        lo, hi = bisect_left(self.service_days, start), bisect_right(self.service_days, end)
+        return self.services[lo:hi]
+
+    def accumulated(self, plan: str, period: date) -> tuple[Decimal, Decimal]:
+        """(deductible met, out of pocket met) of a plan year, every claim's share."""
+        ded = oop = ZERO
+        for d, o in self.accumulations.get((plan, period), {}).values():
+            ded += d
+            oop += o
+        return ded, oop
 
     # -- writes (in memory) -----------------------------------------------------------
     def add_visit(self, v: Visit) -> None:
@@ -126,6 +180,16 @@ class BeneficiaryHistory:
         self.drug_days.insert(i, d.day)
         self.drugs.insert(i, d)
 
+    def add_service(self, s: Service) -> None:
+        i = bisect_right(self.service_days, s.day)
+        self.service_days.insert(i, s.day)
+        self.services.insert(i, s)
+
+    def add_accumulation(self, a: Accumulation) -> None:
+        per = self.accumulations.setdefault((a.plan, a.period), {})
+        d, o = per.get(a.icn, (ZERO, ZERO))
+        per[a.icn] = (d + a.deductible, o + a.out_of_pocket)
+
     def add_deductible(self, year: int, icn: str, amount: Decimal) -> None:
         per = self.deductible.setdefault(year, {})
         per[icn] = per.get(icn, ZERO) + amount
@@ -141,7 +205,8 @@ class BeneficiaryHistory:
             del self.standing[c.digest]
 
     def remove_entries(self, icn: str) -> None:
-        """Forget every visit, drug and deductible entry made by one claim."""
+        """Forget every visit, drug, deductible, service and accumulation entry made by
+        one claim."""
         if any(v.icn == icn for v in self.visits):
             keep = [v for v in self.visits if v.icn != icn]
             self.visits, self.visit_days = keep, [v.day for v in keep]
@@ -150,6 +215,11 @@ class BeneficiaryHistory:
             self.drugs, self.drug_days = keep, [d.day for d in keep]
         for per in self.deductible.values():
             per.pop(icn, None)
+        if any(s.icn == icn for s in self.services):
+            kept = [s for s in self.services if s.icn != icn]
+            self.services, self.service_days = kept, [s.day for s in kept]
+        for acc in self.accumulations.values():
+            acc.pop(icn, None)
 
 
 @dataclass(slots=True)
@@ -162,7 +232,9 @@ class HistoryBatch:
     visits: list[Visit] = field(default_factory=list)
     drugs: list[DrugClaim] = field(default_factory=list)
     deductible: list[tuple[str, int, str, Decimal]] = field(default_factory=list)
+    services: list[Service] = field(default_factory=list)
+    accumulations: list[Accumulation] = field(default_factory=list)  # a claim's totals: replace
 
     def __bool__(self) -> bool:
         return bool(self.delete_entries or self.claims or self.states or self.visits
-                    or self.drugs or self.deductible)
+                    or self.drugs or self.deductible or self.services or self.accumulations)

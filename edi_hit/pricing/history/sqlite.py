@@ -23,7 +23,8 @@ from typing import Callable
 from edi_hit.errors import DataError
 
 from . import sqlite_schema
-from .model import BeneficiaryHistory, DrugClaim, HistoryBatch, StoredClaim, Visit
+from .model import (Accumulation, BeneficiaryHistory, DrugClaim, HistoryBatch, Service,
+                    StoredClaim, Visit)
 from .sqlite_ledger import SQLiteLedger, _money
 from .store import HistoryBusy, HistoryStore
 
@@ -33,6 +34,11 @@ _CHUNK = 500
 _SLICE = 0.2          # seconds one BEGIN IMMEDIATE attempt waits
 _FIRST_TRY = 0.05     # ... the first one, before the caller is told it waits
 _OPEN_WAIT = 120.0    # seconds opening a file waits for another process's migration
+# the tables whose rows a claim's reversal takes back (by ICN)
+_ENTRY_TABLES = ("visits", "drugs", "deductible", "services", "accumulations")
+_UPSERT_ACCUMULATION = (
+    "INSERT INTO accumulations VALUES (?,?,?,?,?,?) ON CONFLICT(mbi, plan, period, icn) DO "
+    "UPDATE SET deductible = excluded.deductible, out_of_pocket = excluded.out_of_pocket")
 _CLAIM_COLUMNS = ("icn, npi, pcn, digest, mbi, frequency, state, replaced_by, seq, outcome, "
                   "original_icn, run_id")
 
@@ -119,7 +125,7 @@ class SQLiteHistory(SQLiteLedger, HistoryStore):
             if db.in_transaction:
                 db.execute("ROLLBACK")
             raise
-        if self.notes and self.persistent:
+        if version == "1" and self.persistent:
             db.execute("PRAGMA wal_checkpoint(TRUNCATE)")
             try:
                 db.execute("VACUUM")  # the old JSON is gone from the file, not only unlinked
@@ -224,6 +230,19 @@ class SQLiteHistory(SQLiteLedger, HistoryStore):
                     f"SELECT mbi, year, icn, amount FROM deductible WHERE mbi IN ({marks})", part):
                 out[mbi].deductible.setdefault(year, {})[icn] = _money(amount, where)
             for row in self.db.execute(
+                    f"SELECT mbi, plan, day, code, kind, units, icn, line_number FROM services "
+                    f"WHERE mbi IN ({marks}) AND day >= ? ORDER BY mbi, day", (*part, lo)):
+                b = out[row[0]]
+                d = fromiso(row[2])
+                b.service_days.append(d)
+                b.services.append(Service(row[0], row[1], d, row[3], row[4],
+                                          _money(row[5], where), row[6], row[7]))
+            for mbi, plan, period, icn, ded, oop in self.db.execute(
+                    f"SELECT mbi, plan, period, icn, deductible, out_of_pocket FROM accumulations "
+                    f"WHERE mbi IN ({marks})", part):
+                out[mbi].accumulations.setdefault((plan, fromiso(period)), {})[icn] = (
+                    _money(ded, where), _money(oop, where))
+            for row in self.db.execute(
                     f"SELECT {_CLAIM_COLUMNS} FROM claims WHERE mbi IN ({marks}) ORDER BY seq", part):
                 out[row[4]].add_claim(StoredClaim(*row))
         return out
@@ -258,16 +277,22 @@ class SQLiteHistory(SQLiteLedger, HistoryStore):
         db.executemany("INSERT OR IGNORE INTO drugs VALUES (?,?,?,?,?,?)",
                        [(d.mbi, d.day.isoformat(), d.code, d.category, d.icn, d.source)
                         for d in batch.drugs])
+        if batch.services:
+            db.executemany("INSERT INTO services VALUES (?,?,?,?,?,?,?,?)",
+                           [(s.mbi, s.plan, s.day.isoformat(), s.code, s.kind, str(s.units),
+                             s.icn, s.line_number) for s in batch.services])
         db.executemany(
             "INSERT INTO deductible VALUES (?,?,?,?) ON CONFLICT(mbi, year, icn) DO UPDATE "
             "SET amount = excluded.amount",
             [(mbi, year, icn, str(amount)) for mbi, year, icn, amount in batch.deductible])
+        if batch.accumulations:
+            db.executemany(_UPSERT_ACCUMULATION, [_accumulation_row(a)
+                                                  for a in batch.accumulations])
         for i in range(0, len(batch.delete_entries), _CHUNK):
             part = batch.delete_entries[i:i + _CHUNK]
             marks = ",".join("?" * len(part))
-            db.execute(f"DELETE FROM visits WHERE icn IN ({marks})", part)
-            db.execute(f"DELETE FROM drugs WHERE icn IN ({marks})", part)
-            db.execute(f"DELETE FROM deductible WHERE icn IN ({marks})", part)
+            for table in _ENTRY_TABLES:
+                db.execute(f"DELETE FROM {table} WHERE icn IN ({marks})", part)
 
     def claim_lines(self, icn):
         row = self.db.execute("SELECT lines FROM claims WHERE icn = ?", (icn,)).fetchone()
@@ -288,10 +313,24 @@ class SQLiteHistory(SQLiteLedger, HistoryStore):
             return db.total_changes - before
 
     def set_deductible_met(self, mbi, year, amount):
-        if not isinstance(amount, Decimal) or not amount.is_finite() or amount < 0 \
-                or amount != amount.quantize(Decimal("0.01")):
-            raise DataError(f"{self.location}: deductible met must be a non-negative amount in "
-                            f"cents, got {amount!r}")
+        _check_cents(amount, f"{self.location}: deductible met")
         with self._own_transaction() as db:
             db.execute("INSERT INTO deductible VALUES (?,?,'',?) ON CONFLICT(mbi, year, icn) DO "
                        "UPDATE SET amount = excluded.amount", (mbi, int(year), str(amount)))
+
+    def set_accumulation(self, mbi, plan, period, deductible, out_of_pocket):
+        for what, amount in (("deductible", deductible), ("out of pocket", out_of_pocket)):
+            _check_cents(amount, f"{self.location}: {what} met")
+        with self._own_transaction() as db:
+            db.execute(_UPSERT_ACCUMULATION, _accumulation_row(
+                Accumulation(mbi, str(plan), period, "", deductible, out_of_pocket)))
+
+
+def _accumulation_row(a: Accumulation) -> tuple:
+    return (a.mbi, a.plan, a.period.isoformat(), a.icn, str(a.deductible), str(a.out_of_pocket))
+
+
+def _check_cents(amount, what: str) -> None:
+    if not isinstance(amount, Decimal) or not amount.is_finite() or amount < 0 \
+            or amount != amount.quantize(Decimal("0.01")):
+        raise DataError(f"{what} must be a non-negative amount in cents, got {amount!r}")

@@ -217,7 +217,7 @@ class SQLiteLedger:
                 "GROUP BY mbi, day, category HAVING COUNT(*) > 1"):
             problems.append(f"{n} paid visits of one member on {day} in category {category} "
                             f"(ICNs {icns})")
-        for table in ("visits", "deductible", "drugs"):
+        for table in ("visits", "deductible", "drugs", "services", "accumulations"):
             for icn, n in db.execute(
                     f"SELECT icn, COUNT(*) FROM {table} WHERE icn != '' AND icn NOT IN "
                     f"(SELECT icn FROM claims WHERE state IN ('active', 'void')) GROUP BY icn"):

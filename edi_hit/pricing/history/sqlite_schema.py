@@ -10,6 +10,10 @@
 # need (history/model.py), the ledger of runs (history/ledger.py) and no PHI beyond
 # member ids; the migration converts each v1 claim into a ledger row with its priced
 # lines (history/record.py), drops the JSON, and zeroes the freed pages.
+#
+# Version 3 adds what payer contracts keep (history/model.py Service, Accumulation): the
+# services a contract paid and the cost sharing accumulated per member, plan and plan
+# year; the migration from 2 only creates the two tables (nothing to convert).
 from __future__ import annotations
 
 import json
@@ -20,7 +24,7 @@ from edi_hit.errors import DataError
 
 __all__ = ["CURRENT", "create", "migrate", "version_of"]
 
-CURRENT = "2"
+CURRENT = "3"
 
 _HISTORY = """
 CREATE TABLE IF NOT EXISTS visits (
@@ -37,6 +41,18 @@ CREATE INDEX IF NOT EXISTS drugs_icn ON drugs (icn);
 CREATE TABLE IF NOT EXISTS deductible (
     mbi TEXT NOT NULL, year INTEGER NOT NULL, icn TEXT NOT NULL, amount TEXT NOT NULL,
     PRIMARY KEY (mbi, year, icn));
+"""
+
+_CONTRACTS = """
+CREATE TABLE IF NOT EXISTS services (
+    mbi TEXT NOT NULL, plan TEXT NOT NULL, day TEXT NOT NULL, code TEXT NOT NULL,
+    kind TEXT NOT NULL, units TEXT NOT NULL, icn TEXT NOT NULL, line_number INTEGER NOT NULL);
+CREATE INDEX IF NOT EXISTS services_mbi_day ON services (mbi, day);
+CREATE INDEX IF NOT EXISTS services_icn ON services (icn);
+CREATE TABLE IF NOT EXISTS accumulations (
+    mbi TEXT NOT NULL, plan TEXT NOT NULL, period TEXT NOT NULL, icn TEXT NOT NULL,
+    deductible TEXT NOT NULL, out_of_pocket TEXT NOT NULL,
+    PRIMARY KEY (mbi, plan, period, icn));
 """
 
 _LEDGER = """
@@ -92,6 +108,7 @@ def create(db: sqlite3.Connection) -> None:
     db.execute("CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL)")
     _script(db, _HISTORY)
     _script(db, _LEDGER)
+    _script(db, _CONTRACTS)
     db.execute("INSERT OR REPLACE INTO meta VALUES ('version', ?)", (CURRENT,))
 
 
@@ -99,7 +116,7 @@ def migrate(db: sqlite3.Connection, version: str, where: str) -> list[str]:
     """Upgrade a file of an older version to the current one, inside the caller's
     transaction; returns notes for the user (one line each)."""
     notes: list[str] = []
-    steps = {"1": _v1_to_v2}
+    steps = {"1": _v1_to_v2, "2": _v2_to_v3}
     while version != CURRENT:
         step = steps.get(version)
         if step is None:
@@ -178,3 +195,12 @@ def _v1_to_v2(db: sqlite3.Connection, where: str) -> list[str]:
     notes.append(f"{where}: history upgraded from schema version 1 to 2 ({len(out)} claims "
                  f"moved to the ledger; priced-claim JSON with names and birth dates removed)")
     return notes
+
+
+# -- version 2 -> 3 ----------------------------------------------------------------------------
+
+def _v2_to_v3(db: sqlite3.Connection, where: str) -> list[str]:
+    _script(db, _CONTRACTS)
+    db.execute("UPDATE meta SET value = '3' WHERE key = 'version'")
+    return [f"{where}: history upgraded from schema version 2 to 3 (payer contract services "
+            f"and accumulators)"]

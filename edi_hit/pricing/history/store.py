@@ -12,6 +12,10 @@
 # unique constraints, not by luck: an input file's sha256 is unique among committed
 # runs, an ICN is unique, and at most one standing claim has a given digest.
 #
+# begin_pricing() is the narrower primitive for workers that only price (the Spark
+# runner's partitions): on a store that can (PostgreSQL), it locks beneficiaries as they
+# are loaded instead of the whole history.
+#
 # Nothing in the interface is SQLite-specific: money crosses it as Decimal, times as
 # datetime, JSON-able dicts for totals; the store picks its own representation. A
 # read-only store (readonly=True) answers every read and drops every write: `price` and
@@ -47,6 +51,8 @@ class HistoryStore(ABC):
     location: str = "history"
     #: A file path to compare outputs against (None when the store is not a file).
     path: str | None = None
+    #: True: begin_pricing() locks beneficiaries, not the whole history (PostgreSQL).
+    locks_members: bool = False
 
     # -- transactions: the serialization primitive ---------------------------------------
     @abstractmethod
@@ -55,6 +61,15 @@ class HistoryStore(ABC):
         """Open the write transaction, waiting up to `wait` seconds (None: no limit) for
         the lock; on_wait(message) is called once if it has to wait. HistoryBusy when
         the time runs out. A read-only store opens a read snapshot instead."""
+
+    def begin_pricing(self, wait: float | None = None,
+                      on_wait: Callable[[str], None] | None = None) -> None:
+        """Open a write transaction for pricing alone (history and ledger claims, no run
+        of the ledger): a store that locks beneficiaries (locks_members) locks each one
+        when load() first reads it, so transactions pricing different beneficiaries run
+        at once, while begin() still waits for all of them; any other store takes its
+        whole write lock (begin)."""
+        self.begin(wait, on_wait)
 
     @property
     @abstractmethod
@@ -72,12 +87,19 @@ class HistoryStore(ABC):
     # -- history for pricing ---------------------------------------------------------------
     @abstractmethod
     def load(self, mbis: Iterable[str], since: date | None = None) -> dict[str, BeneficiaryHistory]:
-        """Snapshots for these beneficiaries: visits and drugs dated on or after since,
-        all deductible rows, and every ledger claim (without its lines)."""
+        """Snapshots for these beneficiaries: visits, drugs and contract services dated
+        on or after since, all deductible and accumulation rows, and every ledger claim
+        (without its lines)."""
 
     @abstractmethod
     def stage(self, batch: HistoryBatch) -> None:
-        """Write part of a run inside the open transaction (durable only with commit)."""
+        """Write part of a run inside the open transaction (durable only with commit).
+
+        In this order: claim states; new claims; visits, drugs (a row already present is
+        ignored), services; deductible rows and accumulations, each keyed by (member,
+        year or plan and period, ICN), replacing a row of the same key; last, every
+        visit, drug, deductible, service and accumulation row of the ICNs in
+        delete_entries."""
 
     @abstractmethod
     def claim_lines(self, icn: str) -> str | None:
@@ -96,6 +118,14 @@ class HistoryStore(ABC):
     def set_deductible_met(self, mbi: str, year: int, amount: Decimal) -> None:
         """Deductible already met outside the claims in this store (C10 input), in its
         own transaction. The amount must be a finite, non-negative number of cents."""
+
+    @abstractmethod
+    def set_accumulation(self, mbi: str, plan: str, period: date, deductible: Decimal,
+                         out_of_pocket: Decimal) -> None:
+        """Cost sharing already met under a contract's plan in the plan year starting on
+        `period`, outside the claims in this store (the contract counterpart of
+        set_deductible_met), in its own transaction; it replaces an earlier such entry.
+        Amounts must be finite, non-negative numbers of cents."""
 
     # -- the ledger of runs -------------------------------------------------------------------
     @abstractmethod
