@@ -37,3 +37,16 @@ def test_zip_outside_the_map_falls_back_to_national():
     pl = priced_line("631011234", "631011234")
     assert pl.allowed == Decimal("150.00")
     assert any("not in the ZIP map" in t for t in pl.trace)
+
+
+def test_a_beneficiary_zip_is_never_whole_in_the_trace():
+    # HIPAA safe harbor: at most the first three digits of a beneficiary's ZIP; a
+    # provider's ZIP is not PHI and is shown whole
+    pl = priced_line("999011234", "998015678", {"locality_source": "beneficiary_zip"})
+    text = " ".join(pl.trace)
+    assert "ZIP 998xx (beneficiary) prefix 998" in text and "99801" not in text
+    pl = priced_line("999011234", "631015678", {"locality_source": "beneficiary_zip"})
+    text = " ".join(pl.trace)
+    assert "ZIP 631xx (beneficiary) not in the ZIP map" in text and "63101" not in text
+    pl = priced_line("999011234", "998015678")
+    assert any("ZIP 99901 (billing provider) prefix 999" in t for t in pl.trace), pl.trace

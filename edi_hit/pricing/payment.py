@@ -19,6 +19,7 @@ from edi_hit.pricing import rules
 from edi_hit.pricing.history import Visit
 from edi_hit.pricing.model import PAID, Adjustment, PricedLine
 from edi_hit.pricing.money import ZERO
+from edi_hit.pricing.rates import shown_zip
 from edi_hit.pricing.rules import Decision
 
 __all__ = ["MedicarePayment"]
@@ -145,7 +146,8 @@ class MedicarePayment:
         if loc is not None:
             hit = loc, f"locality {loc.key} from {loc.via}"
         elif zip_code:
-            hit = None, f"locality national: ZIP {zip_code[:5]} ({who}) not in the ZIP map"
+            hit = None, (f"locality national: ZIP {shown_zip(zip_code.strip(), who)} ({who}) "
+                         "not in the ZIP map")
         else:
             hit = None, f"locality national: no {who} ZIP"
         self._loc_cache[(zip_code, who)] = hit

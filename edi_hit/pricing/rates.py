@@ -52,6 +52,12 @@ def _money(value, where):
     return money_value(value, f"{where}: amount")
 
 
+def shown_zip(digits: str, who: str) -> str:
+    """A ZIP as a trace may show it: a beneficiary's ZIP is PHI (HIPAA safe harbor keeps
+    at most its first three digits), a provider's is not."""
+    return digits[:5] if who != "beneficiary" else digits[:3] + "x" * len(digits[3:5])
+
+
 class RateTable:
     __slots__ = ("name", "illustrative", "provenance", "doc", "_rates", "_gaf", "_zips", "_zip_lengths")
 
@@ -111,7 +117,8 @@ class RateTable:
         for n in self._zip_lengths:
             hit = self._zips.get(digits[:n])
             if hit is not None:
-                return Locality(hit[0], hit[1], f"ZIP {digits} ({who}) prefix {digits[:n]}")
+                shown = shown_zip(digits, who)
+                return Locality(hit[0], hit[1], f"ZIP {shown} ({who}) prefix {shown[:n]}")
         return None
 
     # -- rates --------------------------------------------------------------------
