@@ -86,3 +86,18 @@ def test_csv_carries_the_reasons(tmp_path):
     row = next(x for x in r.stdout.splitlines() if x.startswith("WE-1,"))
     assert (',overpaid,"deductible: 0 applied (PR-1), 150.00 expected; payer codes: CO-253 '
             'PR-2",') in row
+
+
+def test_a_provider_level_recoupment_is_a_reason_of_its_claims_difference():
+    from datetime import date
+
+    from edi_hit.x835.reconcile import LineReconciliation
+
+    row = LineReconciliation("C1", 1, "G0068", date(2024, 3, 5), "C1-1", charge=D("300.00"),
+                             expected_paid=D("117.60"), remitted_paid=D("0.00"),
+                             expected_codes=["CO-45", "PR-2", "CO-253"],
+                             remitted_codes=["CO-45", "PR-2", "CO-253"])
+    assert row.reasons == ["amounts differ; the codes agree (rates or history differ: price "
+                           "with the run's --rates and --history)"]
+    row.provider_adjustments.append("PLB FB:ICN1 117.60 (recouped)")
+    assert (row.status, row.reasons) == ("underpaid", ["recouped: PLB FB:ICN1 117.60 (recouped)"])
