@@ -130,9 +130,10 @@ def gc_tuned():
     touches it): what is loaded so far is frozen out of the collector's way and the
     youngest generation is collected less often; both undone after. A run allocates
     millions of small objects freed by reference counting, so young collections find
-    little: tools/bench_pipeline.py --gc-tuned measures the difference (README)."""
+    little: tools/bench_pipeline.py --gc-tuned measures the difference (README). No full
+    collection first: in a large process (a test runner's fork) it would take seconds
+    before the run even starts."""
     threshold = gc.get_threshold()
-    gc.collect()
     gc.freeze()
     gc.set_threshold(max(threshold[0], 100_000), *threshold[1:])
     try:
