@@ -183,7 +183,7 @@ def test_cli_a_contract_that_breaks_the_schema_is_named_by_its_path(tmp_path):
     bad.write_text((CONTRACTS / "commercial-per-diem.toml").read_text().replace(
         'rate = "60.00"', "rate = 60.00"))
     r = cli("price", CLAIMS, "--contract", bad)
-    assert r.exit_code == 1
+    assert r.exit_code == 2          # a data file that fails its schema (issue 13)
     assert "bad.toml: does not match the contract schema: terms[2].rate: 60.0 is not of type " \
            "'string'" in r.output
     assert "Traceback" not in r.output
@@ -198,7 +198,7 @@ def test_the_other_pricing_commands_take_the_contract(tmp_path, command):
                 AUTHORIZATIONS, "--rates", SYNTHETIC_RATES, "--assume-dme-drug", "--format",
                 "json")
         assert r.exit_code == 0, r.output
-        totals = json.loads(r.output)["totals"]
+        totals = json.loads(r.stdout)["totals"]
         assert totals["expected_paid"] == totals["remitted_paid"]
     else:
         r = cli("report", remit, "--claims", CLAIMS, "--contract", CONTRACTS, "--authorizations",
