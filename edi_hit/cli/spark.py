@@ -43,7 +43,7 @@ def spark_adjudicate_command(inputs, outdir, master, partitions, payer_file, now
       edi-hit spark-adjudicate 'inbox/*.837' -o out/ --master local[2]
       edi-hit spark-adjudicate hdfs:///claims/2026-11-27/ -o out/ \\
           --history postgresql://edi@db.internal/hit --rates rates-2026.json
-      spark-submit --master yarn .../edi_hit/spark/__main__.py 's3a://in/*.837' -o out/
+      spark-submit --master yarn .../edi_hit/__main__.py spark-adjudicate 's3a://in/*.837' -o out/
 
     \b
     INPUTS are globs or folders on any file system Spark reads. Each beneficiary's
