@@ -130,6 +130,8 @@ def run_batch(indir: str | os.PathLike, outdir: str | os.PathLike, *, workers: i
     if os.path.commonpath([indir, outdir]) == indir:
         raise EdiHitError(f"{outdir} is inside {indir}: the batch's outputs would become its "
                           f"inputs; give an output folder outside it")
+    if resume and os.path.exists(os.path.join(outdir, MANIFEST)):
+        return _recorded(outdir)  # complete before the kill (or run twice): nothing to do
     names = _inputs(indir)
     work = os.path.join(outdir, WORK)
     os.makedirs(work, mode=0o700, exist_ok=True)
@@ -179,8 +181,6 @@ def _state(outdir: str, names: list[str], hashes: list, workers: int, resume: bo
     """Record the batch (or check it against its record when resuming); the workers."""
     path = os.path.join(outdir, STATE)
     files = [{"file": n, "sha256": h} for n, h in zip(names, hashes)]
-    if resume and os.path.exists(os.path.join(outdir, MANIFEST)):
-        raise EdiHitError(f"{outdir}: the batch is complete ({MANIFEST}); nothing to resume")
     if os.path.exists(path):
         if not resume:
             raise EdiHitError(f"{outdir} holds a batch already ({STATE}); --resume finishes "
@@ -203,6 +203,15 @@ def _where(history: str | None) -> str | None:
     if not history:
         return None
     return history if "://" in history else os.path.abspath(history)
+
+
+def _recorded(outdir: str) -> BatchResult:
+    """The result of a complete batch, as its manifest and summary recorded it."""
+    with open(os.path.join(outdir, MANIFEST), encoding="utf-8") as fh:
+        files = [FileResult(**json.loads(line)) for line in fh]
+    with open(os.path.join(outdir, SUMMARY), encoding="utf-8") as fh:
+        summary = json.load(fh)
+    return BatchResult(files, summary["remits"], summary["workers"], resumed=True)
 
 
 def _write(path: str, text: str) -> None:

@@ -10,8 +10,9 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass
 from typing import Any
 
-__all__ = ["EdiHitError", "X12Error", "LimitError", "DataError", "ArgumentError", "Finding",
-           "format_location"]
+__all__ = ["EdiHitError", "X12Error", "LimitError", "DataError", "ArgumentError",
+           "UnreadableInput", "ConfigError", "EdiHitWarning", "IllustrativeRatesWarning",
+           "Finding", "format_location"]
 
 
 def format_location(file: object = None, segment_index: int | None = None,
@@ -33,7 +34,12 @@ def format_location(file: object = None, segment_index: int | None = None,
 
 
 class EdiHitError(Exception):
-    """Base class of every error edi-hit raises on purpose."""
+    """Base class of every error edi-hit raises on purpose.
+
+    exit_code is the command line's exit status for it: 1 bad or rejected input,
+    2 input that cannot be read at all or a configuration that is wrong (usage)."""
+
+    exit_code = 1
 
 
 class X12Error(EdiHitError):
@@ -83,6 +89,31 @@ class LimitError(X12Error):
 
 class DataError(EdiHitError):
     """Bad non-X12 input: JSON that fails the schema, a CSV without the needed columns."""
+
+
+class UnreadableInput(X12Error):
+    """An input that cannot be opened or read (missing, a directory, no permission):
+    a usage problem, exit status 2, the same in every command."""
+
+    exit_code = 2
+
+
+class ConfigError(DataError):
+    """A data or configuration file (rates, conventions, payer, contracts, suppliers,
+    edi-hit.toml) that fails its schema: the message names the file and the JSON path of
+    the offending key. A usage problem: exit status 2."""
+
+    exit_code = 2
+
+
+class EdiHitWarning(UserWarning):
+    """Base class of the warnings edi-hit gives (warnings.warn): results to read with
+    care, not errors. The command line shows each as one 'edi-hit: warning:' line."""
+
+
+class IllustrativeRatesWarning(EdiHitWarning):
+    """Pricing with a rate table marked illustrative (the shipped one): the amounts are
+    not CMS's. Pass a real table (edi-hit rates import, --rates) to silence it."""
 
 
 class ArgumentError(EdiHitError, ValueError):

@@ -8,6 +8,7 @@
 from __future__ import annotations
 
 import json
+import re
 from functools import lru_cache
 from importlib import resources
 from pathlib import Path
@@ -65,16 +66,38 @@ def _path(error, prefix: str) -> str:
     return out or "(document)"
 
 
+def _unexpected(error) -> list[str]:
+    """The keys an additionalProperties error is about (those the schema does not name)."""
+    known = set(error.schema.get("properties", {}))
+    patterns = list(error.schema.get("patternProperties", {}))
+    return sorted(k for k in error.instance if k not in known
+                  and not any(re.search(p, k) for p in patterns))
+
+
+def _lines(error, prefix: str) -> list[str]:
+    if error.validator == "additionalProperties" and isinstance(error.instance, dict):
+        at = _path(error, prefix)
+        at = "" if at == "(document)" else at
+        keys = _unexpected(error)
+        if keys:
+            return [f"{at + '.' if at else ''}{k}: unexpected key (not in the schema)"
+                    for k in keys]
+    return [f"{_path(error, prefix)}: {error.message}"]
+
+
 def errors(instance, name: str, *, prefix: str = "") -> list[str]:
-    """Every schema violation of `instance` as 'json.path: message' lines."""
+    """Every schema violation of `instance` as 'json.path: message' lines (an unexpected
+    key is named by its own path: 'localitys: unexpected key')."""
     found = sorted(_validator(name).iter_errors(instance), key=lambda e: list(e.absolute_path))
-    return [f"{_path(e, prefix)}: {e.message}" for e in found]
+    return [line for e in found for line in _lines(e, prefix)]
 
 
-def check(instance, name: str, *, source: str | None = None, prefix: str = "") -> None:
-    """Raise DataError naming the source and JSON path of the first violation."""
+def check(instance, name: str, *, source: str | None = None, prefix: str = "",
+          error: type[DataError] = DataError) -> None:
+    """Raise `error` (DataError, or ConfigError for a configuration file) naming the
+    source and JSON path of the first violation."""
     found = errors(instance, name, prefix=prefix)
     if found:
         more = f" (and {len(found) - 1} more)" if len(found) > 1 else ""
         where = f"{source}: " if source else ""
-        raise DataError(f"{where}does not match the {name} schema: {found[0]}{more}")
+        raise error(f"{where}does not match the {name} schema: {found[0]}{more}")

@@ -44,7 +44,7 @@ def test_adjudicate_rejects_a_bad_claim_and_remits_the_rest(tmp_path):
     report = tmp_path / "summary.json"
     r = CliRunner().invoke(main, ["adjudicate", str(bad), "-o", str(tmp_path / "x.835"),
                                   "--report", str(report)])
-    assert r.exit_code == 0, r.output
+    assert r.exit_code == 1, r.output      # a claim was rejected (0 with --allow-rejects)
     assert "(accepted 1, rejected 1)" in r.output
     assert "WE-1 (" in r.output and "bad.837" in r.output and "SV1" in r.output
     assert "Traceback" not in r.output
@@ -67,7 +67,9 @@ def test_adjudicate_input_that_is_not_x12_exits_1(tmp_path):
 
 
 def test_adjudicate_usage_error_exits_2(tmp_path):
-    r = CliRunner().invoke(main, ["adjudicate", str(WORKED)])  # no -o
+    r = CliRunner().invoke(main, ["adjudicate", str(WORKED), "--control-number", "0"])
+    assert r.exit_code == 2
+    r = CliRunner().invoke(main, ["adjudicate", str(tmp_path / "missing.837")])
     assert r.exit_code == 2
 
 
@@ -82,16 +84,20 @@ def test_read_835_writes_schema_valid_json(tmp_path):
         assert schema_errors(remit, "remittance") == []
 
 
-def test_read_835_strict_fails_on_unbalanced(tmp_path):
+def test_read_835_exits_1_on_unbalanced(tmp_path):
     src = next(p for p in corpus_files("835") if "managed-care" in p.name)
     bad = tmp_path / "bad.835"
     bad.write_bytes(src.read_bytes().replace(b"BPR*I*945.00*", b"BPR*I*946.00*"))
     r = CliRunner().invoke(main, ["read-835", str(bad), "-o", str(tmp_path / "o.json")])
-    assert r.exit_code == 0 and "balance-transaction" not in r.output  # finding in the JSON
+    assert r.exit_code == 1 and "1 balancing violation" in r.output  # the exit-1 rule
     doc = json.loads((tmp_path / "o.json").read_text())
     assert doc["remittances"][0]["findings"][1]["code"] == "balance-transaction"
+    r = CliRunner().invoke(main, ["read-835", str(bad), "--allow-rejects",
+                                  "-o", str(tmp_path / "q.json")])
+    assert r.exit_code == 0 and (tmp_path / "q.json").exists()
+    # --strict: stop at the first bad value, no output
     r = CliRunner().invoke(main, ["read-835", str(bad), "--strict", "-o", str(tmp_path / "p.json")])
-    assert r.exit_code == 1 and "1 balancing violation" in r.output
+    assert r.exit_code == 1 and "BPR02" in r.output and not (tmp_path / "p.json").exists()
 
 
 def test_read_835_on_an_837_exits_1():
@@ -127,7 +133,7 @@ def test_reconcile_own_835_matches_everything(tmp_path):
     r = run("reconcile", WORKED, remit, "--rates", RATES, "--assume-dme-drug", "--format", "json",
             "--history", tmp_path / "hist.db")
     assert r.exit_code == 0, r.output
-    doc = json.loads(r.output)
+    doc = json.loads(r.stdout)
     assert doc["totals"]["difference"] == "0.00"
     assert set(doc["totals"]["lines"]) == {"match"}
     assert all(line["matched_by"] == "6R" for line in doc["lines"])
@@ -150,7 +156,7 @@ def test_reconcile_finds_an_underpayment(tmp_path):
     assert "WE-1" in r.output and "117.60" in r.output and "-17.60" in r.output
     assert "underpaid (CO-45 CO-253 PR-2)" in r.output
     csv_out = run("reconcile", WORKED, remit, "--rates", RATES, "--assume-dme-drug",
-                  "--history", hist, "--format", "csv").output.splitlines()
+                  "--history", hist, "--format", "csv").stdout.splitlines()
     assert csv_out[0].startswith("patient_control_number,line_number,code,service_date")
     assert any(row.startswith("WE-1,1,G0068,") and ",-17.60,underpaid," in row for row in csv_out)
 

@@ -15,6 +15,7 @@ from click.testing import CliRunner
 
 from conftest import FIXTURES, ROOT, corpus_files
 from edi_hit.cli import main
+from edi_hit.formats import dump_document
 from edi_hit.pipeline import adjudicate
 from edi_hit.schemas import errors as schema_errors
 from edi_hit.x835 import RemitClaim, Remittance, RemittanceReader, read_835
@@ -32,14 +33,16 @@ def all_835s() -> list:
 
 
 def old_document(paths) -> str:
-    """What read-835 wrote before it streamed: the whole document, then json.dump."""
+    """What read-835 wrote before it streamed: the whole document, then dump_document."""
     remits, findings = [], []
     for p in paths:
         reader = RemittanceReader(p, str(p))
         remits.extend(reader)
         findings.extend(reader.findings)
-    return json.dumps({"remittances": [r.to_dict() for r in remits],
-                       "findings": [f.to_dict() for f in findings]}, indent=1) + "\n"
+    out = io.StringIO()  # the one JSON layout (edi_hit.formats)
+    dump_document({"remittances": [r.to_dict() for r in remits],
+                   "findings": [f.to_dict() for f in findings]}, out)
+    return out.getvalue()
 
 
 @pytest.fixture(scope="module")
@@ -155,12 +158,23 @@ def test_json_output_of_a_large_transaction(tmp_path, big_835):
     assert out.read_text() == old_document([src])
 
 
+def claim_records(paths) -> list[dict]:
+    """RemitWriter's NDJSON, a record per claim as it is read (the library's stream; the
+    CLI's --format ndjson is one transaction a line, the command-line convention)."""
+    out = io.StringIO()
+    writer = RemitWriter(out, "ndjson")
+    for p in paths:
+        reader = RemittanceReader(p, str(p))
+        for ev in reader.events():
+            writer.add(ev)
+        writer.end_file(reader.name, reader.findings)
+    writer.close()
+    return [json.loads(line) for line in out.getvalue().splitlines()]
+
+
 def test_ndjson_records_match_the_schema_and_the_remittances(tmp_path):
     files = all_835s()[:5]
-    out = tmp_path / "r.ndjson"
-    r = run("read-835", *files, "--format", "ndjson", "-o", out)
-    assert r.exit_code == 0, r.output
-    records = [json.loads(line) for line in out.read_text().splitlines()]
+    records = claim_records(files)
     for rec in records:
         assert schema_errors(rec, "remittance-ndjson") == [], rec["record"]
     claims = [rec for rec in records if rec["record"] == "claim"]
@@ -180,16 +194,18 @@ def test_ndjson_is_one_claim_a_line_and_strict_still_fails(tmp_path, big_835):
     src = tmp_path / "big.835"
     src.write_bytes(_bump(big_835, "SVC", 3, "-0.01"))  # SVC03 short: the line equation off
     r = run("read-835", src, "--format", "ndjson", "-o", tmp_path / "o.ndjson")
-    assert r.exit_code == 0 and "warning: " in r.output and "but SVC03 is -0.01" in r.output
-    records = [json.loads(line) for line in (tmp_path / "o.ndjson").read_text().splitlines()]
+    assert r.exit_code == 1 and "error: " in r.output and "but SVC03 is -0.01" in r.output
+    r = run("read-835", src, "--format", "ndjson", "--allow-rejects", "-o", tmp_path / "o.ndjson")
+    assert r.exit_code == 0 and "warning: " in r.output
+    records = claim_records([src])
     assert [rec["record"] for rec in records] == ["claim"] * 1200 + ["remittance", "file"]
     assert [f["code"] for f in records[0]["findings"]] == ["balance-line"]
     assert "(off by 0.01)" in records[0]["findings"][0]["message"]
     assert all(rec["findings"] == [] for rec in records[1:1200])
     assert [f["code"] for f in records[1200]["remittance"]["findings"]] == ["balance-line"]
     r = run("read-835", src, "--format", "ndjson", "--strict", "-o", tmp_path / "p.ndjson")
-    assert r.exit_code == 1 and "1 balancing violation(s)" in r.output
-    assert (tmp_path / "p.ndjson").read_text() == (tmp_path / "o.ndjson").read_text()
+    assert r.exit_code == 1 and "--strict: stopped at the first" in r.output
+    assert not (tmp_path / "p.ndjson").exists()
 
 
 def test_read_835_of_an_837_writes_nothing_to_stdout():

@@ -87,7 +87,11 @@ def test_generate_names_the_json_path_of_a_schema_error(tmp_path):
     assert r.exit_code == 1
     assert f"{bad}: does not match the claim schema: [0].lines[1].charge:" in r.output
     assert "'12O.00'" in r.output
-    assert not (tmp_path / "x.837").exists()
+    # the other claims are written (the convention: reject and go on, exit 1) ...
+    assert (tmp_path / "x.837").read_bytes().count(b"CLM*") == len(claims) - 1
+    # ... and --strict stops at the first bad claim, writing nothing
+    r = run("generate", str(bad), "--strict", "-o", str(tmp_path / "y.837"))
+    assert r.exit_code == 1 and not (tmp_path / "y.837").exists()
 
 
 def test_generate_refuses_x12_input_with_a_hint():

@@ -11,7 +11,7 @@ from decimal import Decimal as D
 import pytest
 
 from edi_hit.pipeline import adjudicate
-from edi_hit.pricing.history import SQLiteHistory
+from edi_hit.pricing.history import open_history
 from edi_hit.x837p import read_837p
 from helpers_835 import independent_balance_check, pyx12_errors, segments_of
 from helpers_pricing import SYNTHETIC_RATES
@@ -38,6 +38,15 @@ def _run(sources, out, **kw):
                          authorizations=AUTHORIZATIONS, assume_dme_drug=True, now=NOW, **kw)
     _valid(out)
     return summary
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def history(request, tmp_path):
+    """Where the runs keep their history: a SQLite file, or a database of the test's own
+    on the test PostgreSQL server (tests/fixtures_postgres.py)."""
+    if request.param == "postgresql":
+        return request.getfixturevalue("pg_url")
+    return tmp_path / "h.db"
 
 
 def _clp(data: bytes) -> dict[str, list[str]]:
@@ -92,20 +101,20 @@ def _member_e(claims, *pcns):
     return [c for c in claims if c.patient_control_number in pcns]
 
 
-def test_accumulators_carry_across_runs_and_a_void_takes_its_share_back(tmp_path):
-    db = tmp_path / "h.db"
+def test_accumulators_carry_across_runs_and_a_void_takes_its_share_back(tmp_path, history):
+    db = history
     claims = list(read_837p(CLAIMS))
     first = write_claims(tmp_path / "e12.837", _member_e(claims, "E1", "E2"), 1)
     second = write_claims(tmp_path / "e34.837", _member_e(claims, "E3", "E4"), 2)
     _run([first], tmp_path / "one.835", history=db)
-    with SQLiteHistory(db) as h:
+    with open_history(db) as h:
         # E1 220.00 deductible; E2 30.00 deductible + 104.00 coinsurance: 250.00, 354.00
         assert h.load([MEMBER_E])[MEMBER_E].accumulated(PLAN, YEAR) == (D("250.00"), D("354.00"))
     _run([second], tmp_path / "two.835", history=db)
     data = (tmp_path / "two.835").read_bytes()
     # the same money as in one run: E3 capped at the out-of-pocket maximum, E4 all paid
     assert _clp(data)["E3"][4] == "624" and _clp(data)["E4"][4] == "770"
-    with SQLiteHistory(db) as h:
+    with open_history(db) as h:
         bh = h.load([MEMBER_E])[MEMBER_E]
         assert bh.accumulated(PLAN, YEAR) == (D("250.00"), D("500.00"))
         assert len([s for s in bh.services if s.code == "S9500"]) == 2 + 5 + 7 + 7
@@ -114,7 +123,7 @@ def test_accumulators_carry_across_runs_and_a_void_takes_its_share_back(tmp_path
     (e3_claim,) = _member_e(claims, "E3")
     void = replace(e3_claim, frequency_code="8", refs=[*e3_claim.refs, type(e3_claim.refs[0])("F8", e3)])
     _run([write_claims(tmp_path / "void.837", [void], 3)], tmp_path / "three.835", history=db)
-    with SQLiteHistory(db) as h:
+    with open_history(db) as h:
         bh = h.load([MEMBER_E])[MEMBER_E]
         assert bh.accumulated(PLAN, YEAR) == (D("250.00"), D("354.00"))  # 500.00 - 146.00
         assert len([s for s in bh.services if s.code == "S9500"]) == 2 + 5 + 7
@@ -123,9 +132,9 @@ def test_accumulators_carry_across_runs_and_a_void_takes_its_share_back(tmp_path
     assert _clp(data)["E3"][2] == "22"  # a reversal
 
 
-def test_accumulation_met_outside_the_store_counts(tmp_path):
-    db = tmp_path / "h.db"
-    with SQLiteHistory(db) as h:  # the member met the deductible and 400.00 elsewhere
+def test_accumulation_met_outside_the_store_counts(tmp_path, history):
+    db = history
+    with open_history(db) as h:  # the member met the deductible and 400.00 elsewhere
         h.set_accumulation(MEMBER_E, PLAN, YEAR, D("250.00"), D("400.00"))
     claims = _member_e(list(read_837p(CLAIMS)), "E2")
     _run([write_claims(tmp_path / "e2.837", claims)], tmp_path / "e2.835", history=db)
@@ -174,7 +183,7 @@ def test_cli_a_contract_that_breaks_the_schema_is_named_by_its_path(tmp_path):
     bad.write_text((CONTRACTS / "commercial-per-diem.toml").read_text().replace(
         'rate = "60.00"', "rate = 60.00"))
     r = cli("price", CLAIMS, "--contract", bad)
-    assert r.exit_code == 1
+    assert r.exit_code == 2          # a data file that fails its schema (issue 13)
     assert "bad.toml: does not match the contract schema: terms[2].rate: 60.0 is not of type " \
            "'string'" in r.output
     assert "Traceback" not in r.output
@@ -189,7 +198,7 @@ def test_the_other_pricing_commands_take_the_contract(tmp_path, command):
                 AUTHORIZATIONS, "--rates", SYNTHETIC_RATES, "--assume-dme-drug", "--format",
                 "json")
         assert r.exit_code == 0, r.output
-        totals = json.loads(r.output)["totals"]
+        totals = json.loads(r.stdout)["totals"]
         assert totals["expected_paid"] == totals["remitted_paid"]
     else:
         r = cli("report", remit, "--claims", CLAIMS, "--contract", CONTRACTS, "--authorizations",
@@ -200,13 +209,13 @@ def test_the_other_pricing_commands_take_the_contract(tmp_path, command):
         assert "Precertification/authorization/notification/pre-treatment absent." in page
 
 
-def test_cli_history_accumulation_records_what_was_met_elsewhere(tmp_path):
-    db = tmp_path / "h.db"
+def test_cli_history_accumulation_records_what_was_met_elsewhere(tmp_path, history):
+    db = history
     r = cli("history", "accumulation", "--history", db, "--member", MEMBER_E, "--plan", PLAN,
             "--plan-year", "2026-01-01", "--deductible", "250", "--out-of-pocket", "400.00")
     assert r.exit_code == 0, r.output
     assert MEMBER_E not in r.output  # no member id in messages
-    with SQLiteHistory(db) as h:
+    with open_history(db) as h:
         assert h.load([MEMBER_E])[MEMBER_E].accumulated(PLAN, YEAR) == (D("250.00"), D("400.00"))
     r = cli("history", "accumulation", "--history", db, "--member", MEMBER_E, "--plan", PLAN,
             "--plan-year", "2026-01-01", "--deductible", "-1")

@@ -94,8 +94,8 @@ def test_manifest_accounts_for_every_claim_that_entered(tmp_path):
         b"SV1*HC:G0068*260.00", b"SV1*HC:G0068*2X0.00"))
     manifest = tmp_path / "claims.ndjson"
     r = CliRunner().invoke(main, ["adjudicate", str(bad), *EVIDENCE,
-                                  "-o", str(tmp_path / "out.835"), "--manifest", str(manifest)],
-                           catch_exceptions=False)
+                                  "-o", str(tmp_path / "out.835"), "--manifest", str(manifest),
+                                  "--allow-rejects"], catch_exceptions=False)
     assert r.exit_code == 0, r.output
     assert "input claims            4  (accepted 3, rejected 1)" in r.output
     entries = [json.loads(line) for line in manifest.read_text().splitlines()]

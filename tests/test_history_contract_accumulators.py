@@ -16,7 +16,7 @@ from edi_hit.pricing.history import (ACTIVE, REPLACED, Accumulation, HistoryBatc
                                      SQLiteHistory, StoredClaim)
 from edi_hit.pricing.history.record import encode_lines
 from helpers_pricing import MBI, NPI
-from test_history_contract import STORES
+from test_history_contract import STORES, _place
 
 PLAN = "acme-ppo"
 YEAR = date(2026, 1, 1)
@@ -24,7 +24,7 @@ YEAR = date(2026, 1, 1)
 
 @pytest.fixture(params=sorted(STORES))
 def store(request, tmp_path):
-    s = STORES[request.param](tmp_path)
+    s = STORES[request.param](_place(request.param, request, tmp_path))
     yield s
     if s.in_transaction:
         s.rollback()

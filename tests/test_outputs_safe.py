@@ -162,5 +162,5 @@ def test_adjudicate_outputs_appear_together_or_not_at_all(tmp_path):
     r = cli(*args)
     assert r.exit_code == 0, r.output
     # the manifest went to stdout after the commit, before the summary
-    first = r.output.splitlines()[0]
+    first = r.stdout.splitlines()[0]
     assert first.startswith('{"patient_control_number":"DME-1"')

@@ -39,7 +39,7 @@ def test_a_claim_no_835_can_carry_is_rejected_and_the_run_goes_on(tmp_path):
     src = _poisoned_file(tmp_path)
     out = tmp_path / "out.835"
     r = cli(*adjudicate_args([src], out, hist, "--report", tmp_path / "r.json"))
-    assert r.exit_code == 0, r.output
+    assert r.exit_code == 1, r.output          # a claim was rejected: the exit-1 rule
     assert "(accepted 3, rejected 1)" in r.output
     assert "C3 (" in r.output and "NM103 (patient last name) is 61 characters long" in r.output
     assert "LLLLLLLLLL" not in r.output
@@ -64,7 +64,7 @@ def test_no_phi_in_messages_reports_or_a_no_phi_manifest(tmp_path):
     args = adjudicate_args([src], tmp_path / "out.835", hist, "--report", tmp_path / "r.json",
                            "--manifest", tmp_path / "m.ndjson", "--no-phi")
     r = cli(*args)
-    assert r.exit_code == 0, r.output
+    assert r.exit_code == 1, r.output     # one claim rejected: the exit-1 rule
     resent = cli(*args)  # refused: the message names files and runs, not people
     texts = [r.output, resent.output, (tmp_path / "r.json").read_text(),
              (tmp_path / "m.ndjson").read_text()]

@@ -89,7 +89,7 @@ def test_reconcile_explains_the_provider_level_adjustments(tmp_path):
     r = cli("reconcile", tmp_path / "run2.837", tmp_path / "run2.835", "--history", hist,
             "--format", "json")
     assert r.exit_code == 0, r.output
-    doc = json.loads(r.output)
+    doc = json.loads(r.stdout)
     (plb,) = doc["provider_adjustments"]
     assert plb == {"provider_id": NPI, "reason": "FB", "reference": icn, "amount": "-125.44",
                    "meaning": "carried forward (debt)", "patient_control_number": "C1",

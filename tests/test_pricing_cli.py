@@ -71,7 +71,8 @@ def test_price_bad_input_exit_1_without_traceback(tmp_path):
     rates = tmp_path / "r.json"
     rates.write_text('{"illustrative": "yes"}')
     r = CliRunner().invoke(main, ["price", WORKED, "--rates", str(rates)])
-    assert r.exit_code == 1 and "illustrative" in r.stderr
+    # a rate table that fails its schema is a configuration mistake: exit 2 (issue 13)
+    assert r.exit_code == 2 and "does not match the rates schema" in r.stderr
 
 
 def test_price_usage_error_exit_2():

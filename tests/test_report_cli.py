@@ -85,7 +85,8 @@ def test_an_underpaid_line_shows_up(demo_835, tmp_path):
     out = tmp_path / "r.html"
     result = run(["report", str(short), "--claims", str(DEMO / "dme-supplier.837"),
                   "--claims", str(DEMO / "hit-supplier.837"), *EVIDENCE, "-o", str(out)])
-    assert result.exit_code == 0, result.output
+    assert result.exit_code == 1, result.output     # the edited 835 does not balance
+    assert "does not balance: claim HIT-26-001" in result.output
     page = Page(out.read_text(encoding="utf-8"))
     assert page.totals["difference"].startswith("-10.00")
     assert D(page.totals["expected"]) - D(page.totals["remitted"]) == D("10.00")

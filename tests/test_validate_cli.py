@@ -62,9 +62,9 @@ def test_usage_errors_exit_2(tmp_path):
     assert invoke(HIT, "--levels", "5").exit_code == 2
     assert invoke(HIT, "--levels", "a,b").exit_code == 2
     assert invoke(str(tmp_path / "missing.837")).exit_code == 2
-    result = invoke(HIT, "--ack", "999")
-    assert result.exit_code == 2 and "--ack needs -o" in result.output
-    assert invoke(HIT, "-o", "x.999").exit_code == 2
+    result = invoke(HIT, "--ack", "999")   # the old spelling, without its -o
+    assert result.exit_code == 2 and "--ack FILE --ack-type 999" in result.output
+    assert invoke(HIT, "--ack-type", "998").exit_code == 2
     assert invoke().exit_code == 2
 
 
@@ -103,5 +103,5 @@ def test_stdin_and_several_files(tmp_path):
 def test_help_teaches_by_example():
     result = invoke("--help")
     assert result.exit_code == 0
-    assert "edi-hit validate claims.837 --ack 999 -o claims.999" in result.output
+    assert "edi-hit validate claims.837 --ack claims.999" in result.output
     assert "--no-tr3" in result.output and "4,000 segments a second" in result.output

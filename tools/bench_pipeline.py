@@ -19,7 +19,7 @@ fsynced, hashed and kept compressed in the ledger, one commit, the rename. It al
 reports the history file's size.
 
     python tools/bench_pipeline.py [--claims 100000] [--claims-per-st 0 5000] [--batch-size N]
-                                   [--history] [--contract PATH ...]
+                                   [--history] [--contract PATH ...] [--gc-tuned]
 
 0 claims per ST means one ST for the whole file. Targets (issue 4): >= 150,000 input
 segments/s on one core, peak RSS under 150 MB, both independent of claims per ST.
@@ -51,8 +51,11 @@ if {history!r}:
     kw["history"] = {history!r}
 if {contracts!r}:
     kw["contracts"] = {contracts!r}
-s = adjudicate([{path!r}], output={out!r}, assume_dme_drug=True,
-               now=datetime(2026, 12, 1), control_number=1, **kw)
+import contextlib
+from edi_hit.cli.common import gc_tuned
+with gc_tuned() if {gc!r} else contextlib.nullcontext():
+    s = adjudicate([{path!r}], output={out!r}, assume_dme_drug=True,
+                   now=datetime(2026, 12, 1), control_number=1, **kw)
 dt = time.perf_counter() - t0
 print(json.dumps({{"seconds": dt, "claims": s.claims, "lines_paid": s.lines_paid,
                   "lines_denied": s.lines_denied, "paid": str(s.total_paid),
@@ -61,11 +64,15 @@ print(json.dumps({{"seconds": dt, "claims": s.claims, "lines_paid": s.lines_paid
 """
 
 
+GC_TUNED = False   # --gc-tuned: the collector as `edi-hit adjudicate` sets it
+
+
 def run(path: str, out: str, batch: int | None, history: str | None = None,
         contracts: list[str] | None = None) -> dict:
     proc = subprocess.run(
         [sys.executable, "-c", CHILD.format(src=SRC, path=path, out=out, batch=batch,
-                                            history=history, contracts=contracts or [])],
+                                            history=history, contracts=contracts or [],
+                                            gc=GC_TUNED)],
         capture_output=True, text=True)
     if proc.returncode:
         sys.exit(f"child failed:\n{proc.stderr}")
@@ -90,7 +97,12 @@ def main(argv=None) -> None:
                     help="also run each file with a fresh history file (ledger, exactly once)")
     ap.add_argument("--contract", action="append", default=[],
                     help="payer contract file or folder loaded into every run (repeatable)")
+    ap.add_argument("--gc-tuned", action="store_true",
+                    help="tune the garbage collector around the run as `edi-hit adjudicate` "
+                         "does (edi_hit.cli.common.gc_tuned); the library never does")
     args = ap.parse_args(argv)
+    global GC_TUNED
+    GC_TUNED = args.gc_tuned
 
     results = []
     for per_st in args.claims_per_st:

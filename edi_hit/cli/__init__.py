@@ -11,10 +11,13 @@
 from __future__ import annotations
 
 import importlib
+import logging
+import os
 import sys
 
 import click
 
+from ..config import default_map, find_config, load_config
 from ..errors import EdiHitError
 from ..interrupts import Terminated, handle_sigterm
 
@@ -60,28 +63,85 @@ class LazyGroup(click.Group):
             which = "SIGTERM" if isinstance(exc, Terminated) else "SIGINT"
             raise click.ClickException(f"interrupted ({which}): stopped cleanly; nothing was "
                                        f"committed and no output was written") from None
+        except BrokenPipeError:  # the reader went away (| head): stop, say nothing
+            _silence_stdout()
+            raise SystemExit(1) from None
+        except (click.ClickException, click.exceptions.Exit, click.Abort, SystemExit):
+            raise
+        except Exception as exc:  # a bug: one line, never a traceback (-v logs it)
+            logging.getLogger("edi_hit.cli").debug("internal error", exc_info=True)
+            raise click.ClickException(f"internal error: {type(exc).__name__}: {exc} (a bug "
+                                       f"in edi-hit; -v shows the traceback)") from None
 
 
-@click.group(cls=LazyGroup, context_settings={"help_option_names": ["-h", "--help"]})
+def _silence_stdout() -> None:
+    """Point stdout at nothing, so Python's own flush at exit cannot fail again."""
+    try:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+    except (OSError, ValueError):  # not a real file descriptor (a test runner's stream)
+        pass
+
+
+@click.group(cls=LazyGroup, context_settings={"help_option_names": ["-h", "--help"],
+                                             "auto_envvar_prefix": "EDI_HIT"})
 @click.version_option(package_name="edi-hit", prog_name="edi-hit")
-def main():
+@click.option("--config", "config_file", type=click.Path(exists=True, dir_okay=False),
+              envvar="EDI_HIT_CONFIG",
+              help="Configuration file (default: edi-hit.toml in the working directory, "
+                   "if there is one).")
+@click.option("-v", "--verbose", count=True, help="Say more on stderr (-vv: debug).")
+@click.option("-q", "--quiet", is_flag=True,
+              help="No notes or warnings on stderr (errors, rejections and summaries stay).")
+@click.pass_context
+def main(ctx, config_file, verbose, quiet):
     """edi-hit: Medicare Home Infusion Therapy claims, from 837P to 835.
 
     \b
     Examples:
       edi-hit adjudicate inbox/ -o remit.835           the main job: 837P in, priced, 835 out
       edi-hit price claims.837 --explain               the pricing working, line by line
-      edi-hit validate claims.837 --ack 999 -o ack.999 findings and a 999 acknowledgment
+      edi-hit validate claims.837 --ack ack.999        findings and a 999 acknowledgment
       edi-hit reconcile claims.837 remit.835           expected vs paid, line by line
       edi-hit report remit.835 -o report.html          an HTML remittance report to print
       edi-hit parse claims.837 -o claims.json          837P -> claim JSON (ndjson, xml)
       edi-hit generate claims.json -o claims.837       claim JSON -> 837P
       edi-hit COMMAND --help                           examples for each command
 
-    Exit status: 0 success, 1 bad input or a failed run (the message names
-    file, segment number, segment id and element), 2 usage error (including
-    an output that is an input, the history or another output).
+    
+    Conventions (the same in every command):
+      inputs     files, folders (the files inside) or - (stdin); gzip is read as is
+      -o FILE    the main output; - is stdout (the default where it is text)
+      --ack, --report, --manifest, --reject-report   the other outputs, by name
+      stdout     data only; summaries, notes and warnings go to stderr
+      -v / -q    (before the command: edi-hit -q price ...) more / no notes on stderr
+      --now      ISO date or datetime for everything the command stamps
+      --strict   stop at the first bad value instead of rejecting it and going on
+      exit 0     everything accepted
+      exit 1     something rejected or unbalanced (--allow-rejects: 0), or bad input
+      exit 2     usage error or unreadable input (missing file, bad configuration,
+                 an output that is an input, the history or another output)
+    The message of an error names file, segment number, segment id and element.
+
+    \b
+    Configuration: edi-hit.toml (or --config FILE) and the environment, for the
+    options commands share; command line beats environment beats file:
+      rates = "rates-2026.json"          EDI_HIT_RATES
+      history = "hit.db"                 EDI_HIT_HISTORY
+      conventions, payer, suppliers, contracts, authorizations, dme-drugs,
+      dme-evidence (EDI_HIT_<KEY>)
+      [adjudicate]                       any option of one command, by its name
+      control-number = 7                 EDI_HIT_ADJUDICATE_CONTROL_NUMBER
     """
+    from . import logs
+
+    logs.setup(verbose, quiet)
+    path = find_config(config_file)
+    if path is not None and ctx.invoked_subcommand:
+        name = ctx.invoked_subcommand
+        command = ctx.command.get_command(ctx, name)
+        ctx.default_map = default_map(load_config(path), {name: command}, str(path))
+        logging.getLogger("edi_hit.cli").info(f"configuration: {path}")
 
 
 if __name__ == "__main__":  # pragma: no cover

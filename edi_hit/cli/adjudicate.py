@@ -6,62 +6,26 @@
 # --control-number make the output byte-for-byte reproducible.
 from __future__ import annotations
 
-import json
-from datetime import datetime
+import sys
 
 import click
 
-from ..errors import DataError
-from .common import (evidence_options, expand_inputs, pricing_options, progress_claims,
-                     progress_wanted)
-
-
-def _parse_now(value: str | None) -> datetime | None:
-    if value is None:
-        return None
-    try:
-        return datetime.fromisoformat(value)
-    except ValueError:
-        raise click.BadParameter(f"expected YYYY-MM-DD or YYYY-MM-DDTHH:MM, got {value!r}",
-                                 param_hint="--now") from None
+from .common import (allow_rejects_option, evidence_options, expand_inputs, finish, gc_tuned,
+                     input_files, now_option, output_option, pricing_options, progress_claims,
+                     say)
 
 
 def _load_payer(path: str | None):
     from ..x835 import PayerInfo
 
-    if path is None:
-        return None
-    try:
-        with open(path, encoding="utf-8") as fh:
-            doc = json.load(fh)
-    except OSError as exc:
-        raise DataError(f"{path}: cannot read: {exc.strerror}") from None
-    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
-        raise DataError(f"{path}: not valid JSON: {exc}") from None
-    if not isinstance(doc, dict):
-        raise DataError(f"{path}: expected a JSON object of payer fields")
-    bad = sorted(k for k, v in doc.items() if v is not None and not isinstance(v, str))
-    if bad:
-        raise DataError(f"{path}: payer field(s) {', '.join(bad)} must be text (a JSON string)")
-    try:
-        return PayerInfo.from_dict(doc)
-    except Exception as exc:  # unknown field names
-        raise DataError(f"{path}: {exc}") from None
-
-
-def _file_of(item) -> int:
-    return item[0]  # the feed reads (file number, ordinal, claim)
-
-
-def _say(message: str) -> None:
-    click.echo(f"edi-hit: {message}", err=True)
+    return None if path is None else PayerInfo.load(path)
 
 
 @click.command("adjudicate")
-@click.argument("files", nargs=-1, required=True, type=click.Path(exists=True))
-@click.option("-o", "--output", required=True, type=click.Path(dir_okay=False, allow_dash=True),
-              help="The 835 to write ('-': stdout, after the history's commit).")
+@input_files()
+@output_option("The 835 to write ('-': stdout, after the history's commit).")
 @click.option("--payer", "payer_file", type=click.Path(exists=True, dir_okay=False),
+              envvar="EDI_HIT_PAYER",
               help="Payer identity JSON for the 835 (name, id, address_line1, city, state, "
                    "postal_code, contact_phone, trace_id ...).")
 @click.option("--report", type=click.Path(allow_dash=True, dir_okay=False),
@@ -71,7 +35,7 @@ def _say(message: str) -> None:
                    "duplicate, reversal, rejected), ICN, money and 835 position, or its "
                    "reject reason. Carries the member id (PHI) unless --no-phi.")
 @click.option("--no-phi", is_flag=True, help="Leave the member id out of the manifest.")
-@click.option("--now", help="Fix the 835 dates (YYYY-MM-DD[THH:MM]) for reproducible output.")
+@now_option("Fix the 835 dates (YYYY-MM-DD[THH:MM]) for reproducible output.")
 @click.option("--control-number", type=click.IntRange(1, 999_999_999), default=1,
               show_default=True, help="ISA13/GS06 control number (ST02 counts from 0001).")
 @click.option("--wait", type=click.FloatRange(min=0), default=None, metavar="SECONDS",
@@ -80,10 +44,11 @@ def _say(message: str) -> None:
 @click.option("--replay", is_flag=True,
               help="With --history: write again, byte for byte, the 835 of the committed "
                    "run that adjudicated FILES; nothing is priced or recorded.")
+@allow_rejects_option
 @pricing_options
 def adjudicate_command(files, output, rates, history, conventions, suppliers, dme_drugs,
                        dme_evidence, assume_dme_drug, payer_file, report, manifest, no_phi, now,
-                       control_number, wait, replay):
+                       control_number, wait, replay, allow_rejects):
     """Price 837P claims for Medicare HIT and write the 835 remittance advice.
 
     \b
@@ -103,7 +68,8 @@ def adjudicate_command(files, output, rates, history, conventions, suppliers, dm
     reasons) is printed. All FILES (a directory stands for the files in it) are one
     run: each beneficiary's claims are applied in date order whatever file they
     are in. A claim the reader cannot accept, or that no 835 can carry, is
-    rejected with its reason (summary and --report) and not remitted.
+    rejected with its reason (summary and --report) and not remitted; the exit
+    status is then 1, unless --allow-rejects. The summary goes to stderr.
 
     \b
     With --history the run is exactly once: a file adjudicated before is refused
@@ -115,20 +81,19 @@ def adjudicate_command(files, output, rates, history, conventions, suppliers, dm
     """
     from ..pipeline import adjudicate
 
-    inputs = expand_inputs(files)
-    summary = adjudicate(
-        inputs, output=output, report=report, manifest=manifest, no_phi=no_phi,
-        rates=rates, history=history, conventions=conventions, assume_dme_drug=assume_dme_drug,
-        **evidence_options(suppliers, dme_drugs, dme_evidence),
-        now=_parse_now(now), control_number=control_number, payer=_load_payer(payer_file),
-        progress=lambda items: progress_claims(items, "adjudicate", files=len(inputs),
-                                               file_of=_file_of, enabled=progress_wanted(output)),
-        wait=wait, on_wait=_say,
-        replay=replay, notify=_say)
-    to_stderr = output == "-"  # the 835 itself went to stdout
+    sources = [sys.stdin.buffer if f == "-" else f for f in expand_inputs(files)]
+    with gc_tuned():   # this process is the CLI's: the library leaves the collector alone
+        summary = adjudicate(
+            sources, output=output, report=report, manifest=manifest, no_phi=no_phi,
+            rates=rates, history=history, conventions=conventions,
+            assume_dme_drug=assume_dme_drug, **evidence_options(suppliers, dme_drugs, dme_evidence),
+            now=now, control_number=control_number, payer=_load_payer(payer_file),
+            progress=lambda items: progress_claims(items, "adjudicate"), wait=wait,
+            on_wait=say, replay=replay, notify=say)
     if summary.replayed_run is not None:
         click.echo(f"replayed run {summary.replayed_run}: wrote {output} again, byte for byte "
-                   f"(nothing priced, nothing recorded)", err=to_stderr)
+                   f"(nothing priced, nothing recorded)", err=True)
         return
-    click.echo(summary.table(), err=to_stderr)
-    click.echo(f"wrote {output}", err=to_stderr)
+    click.echo(summary.table(), err=True)
+    click.echo(f"wrote {output}", err=True)
+    finish(summary.claims_rejected, allow_rejects)

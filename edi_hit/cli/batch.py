@@ -9,8 +9,7 @@ import time
 
 import click
 
-from .adjudicate import _parse_now
-from .common import Progress, evidence_options, pricing_options
+from .common import Progress, evidence_options, now_option, pricing_options
 
 
 def _progress(label: str, total: int, unit: str) -> Progress:
@@ -25,7 +24,7 @@ def _progress(label: str, total: int, unit: str) -> Progress:
               help="Processes: files are split, and beneficiaries partitioned, over them.")
 @click.option("--resume", is_flag=True,
               help="Finish a batch a kill interrupted: what is recorded is not done again.")
-@click.option("--now", help="Fix the 835 dates (YYYY-MM-DD[THH:MM]) for reproducible output.")
+@now_option("Fix the 835 dates (YYYY-MM-DD[THH:MM]) for reproducible output.")
 @click.option("--control-number", type=click.IntRange(1, 999_999_000), default=1,
               show_default=True, help="ISA13 of the first partition's 835 (the next count on).")
 @pricing_options
@@ -54,7 +53,7 @@ def batch_command(indir, outdir, workers, resume, now, control_number, rates, hi
                        progress=_progress, rates=rates, conventions=conventions,
                        assume_dme_drug=assume_dme_drug,
                        **evidence_options(suppliers, dme_drugs, dme_evidence),
-                       now=_parse_now(now), control_number=control_number)
+                       now=now, control_number=control_number)
     totals = result.to_dict()
     by_status = ", ".join(f"{k} {v}" for k, v in sorted(totals["by_status"].items()))
     click.echo(f"files: {totals['files']} ({by_status})")

@@ -1,20 +1,100 @@
-# Small pieces every command shares: outputs written under the one safe rule
+# Small pieces every command shares: the convention's options (inputs, -o, --now,
+# --allow-rejects, --strict, the exit rule), outputs written under the one safe rule
 # (edi_hit.outputs), progress on stderr for long runs, warnings printed once.
+#
+# Strategy: the convention every command follows (README, "Command-line conventions")
+# is written once here as option decorators, so a command states which parts it has and
+# cannot spell them differently: inputs are files, folders or '-' (a missing one is a
+# usage error, exit 2); -o is the main output, '-' (stdout) by default for text; --now
+# is one ISO date or datetime; rejected input exits 1 unless --allow-rejects.
 from __future__ import annotations
 
+import contextlib
 import functools
+import gc
+import logging
 import operator
 import os
 import sys
+import tempfile
 import time
 from collections.abc import Callable, Iterable, Iterator
+from datetime import date, datetime
 from typing import Any, TextIO
 
 import click
 
-#: Seconds between progress lines when stderr is not a terminal (a log, a pipe).
-PROGRESS_EVERY = 5.0
-PROGRESS_ENV = "EDI_HIT_PROGRESS_SECONDS"
+#: Exit statuses, the same in every command.
+EXIT_OK, EXIT_REJECTED, EXIT_USAGE = 0, 1, 2
+
+
+def input_files(name: str = "files", metavar: str | None = None, required: bool = True):
+    """FILES...: files, folders (the files inside) or '-' (stdin). A name that does not
+    exist is a usage error (exit 2)."""
+    return click.argument(name, nargs=-1, required=required, metavar=metavar,
+                          type=click.Path(exists=True, allow_dash=True))
+
+
+def output_option(help: str, *, default: str | None = "-", required: bool = False):
+    """-o/--output, the command's main output; '-' is stdout."""
+    return click.option("-o", "--output", default=default, required=required,
+                        show_default=default is not None,
+                        type=click.Path(dir_okay=False, allow_dash=True), help=help)
+
+
+class NowType(click.ParamType):
+    """An ISO date (2026-03-01) or datetime (2026-03-01T12:00[:SS]) -> datetime."""
+
+    name = "ISO-DATE[THH:MM]"
+
+    def convert(self, value, param, ctx):
+        if isinstance(value, datetime):
+            return value
+        if isinstance(value, date):
+            return datetime(value.year, value.month, value.day)
+        try:
+            return datetime.fromisoformat(str(value).strip())
+        except ValueError:
+            self.fail(f"expected an ISO date or datetime (YYYY-MM-DD[THH:MM]), got {value!r}",
+                      param, ctx)
+
+
+NOW = NowType()
+
+
+def now_option(help: str = "The date and time the command stamps (YYYY-MM-DD[THH:MM]) "
+                           "instead of the clock: reproducible output."):
+    """--now: the one way to fix the date a command stamps or measures from."""
+    return click.option("--now", type=NOW, default=None, help=help)
+
+
+def format_option(command=None, *, choices=("json", "ndjson", "csv"), default="json"):
+    """--format: json (one indented document), ndjson (one compact object a line), csv
+    (one row per service line with its claim's context; columns in edi_hit.rows)."""
+    option = click.option("--format", "fmt", type=click.Choice(choices), default=default,
+                          show_default=True,
+                          help="json: one document; ndjson: one object a line; csv: one "
+                               "row per service line with its claim (README: columns).")
+    return option if command is None else option(command)
+
+
+def allow_rejects_option(command):
+    return click.option("--allow-rejects", is_flag=True,
+                        help="Exit 0 even when input was rejected or does not balance (it "
+                             "is still reported).")(command)
+
+
+def strict_option(command):
+    return click.option("--strict", is_flag=True,
+                        help="Stop at the first bad value (one line, exit 1, no output) "
+                             "instead of rejecting it and going on.")(command)
+
+
+def finish(rejected: int, allow_rejects: bool) -> None:
+    """The exit rule: status 1 when anything was rejected or did not balance (the
+    command has said what on stderr), unless --allow-rejects."""
+    if rejected and not allow_rejects:
+        raise SystemExit(EXIT_REJECTED)
 
 
 def open_output(path: str, *, binary: bool = False, label: str = "-o", inputs=(),
@@ -29,6 +109,11 @@ def open_output(path: str, *, binary: bool = False, label: str = "-o", inputs=()
 
     return _open(path, binary=binary, label=label, inputs=inputs, history=history,
                  others=others)
+
+
+#: Seconds between progress lines when stderr is not a terminal (a log, a pipe).
+PROGRESS_EVERY = 5.0
+PROGRESS_ENV = "EDI_HIT_PROGRESS_SECONDS"
 
 
 class Progress:
@@ -163,8 +248,47 @@ def progress_claims(items, label: str, *, enabled: bool = True,
         yield from p.wrap(items, file_of=file_of)
 
 
+@contextlib.contextmanager
+def gc_tuned():
+    """The collector tuned for one large run, in the CLI process only (the library never
+    touches it): what is loaded so far is frozen out of the collector's way and the
+    youngest generation is collected less often; both undone after. A run allocates
+    millions of small objects freed by reference counting, so young collections find
+    little: tools/bench_pipeline.py --gc-tuned measures the difference (README). No full
+    collection first: in a large process (a test runner's fork) it would take seconds
+    before the run even starts."""
+    threshold = gc.get_threshold()
+    gc.freeze()
+    gc.set_threshold(max(threshold[0], 100_000), *threshold[1:])
+    try:
+        yield
+    finally:
+        gc.set_threshold(*threshold)
+        gc.unfreeze()
+
+
 def warn(message: str) -> None:
     click.echo(f"warning: {message}", err=True)
+
+
+def say(message: str) -> None:
+    """A note on stderr, 'edi-hit: message' (hidden by -q): through the `edi_hit.cli`
+    logger at the NOTE level, so -v/-q decide (edi_hit.cli.logs)."""
+    from .logs import NOTE
+
+    logging.getLogger("edi_hit.cli").log(NOTE, message)
+
+
+@contextlib.contextmanager
+def stdin_as_file(filename: str):
+    """stdin copied to a temporary file called `filename` (for readers that take a path
+    and a name: the year in a rate CSV's name, a CSV's dialect); removed after."""
+    with tempfile.TemporaryDirectory() as folder:
+        path = os.path.join(folder, filename)
+        with open(path, "wb") as fh:
+            while chunk := sys.stdin.buffer.read(1 << 20):
+                fh.write(chunk)
+        yield path
 
 
 def expand_inputs(paths) -> list[str]:
@@ -194,7 +318,7 @@ def readonly_history(path):
 
     store = open_history(path, readonly=True)
     for note in getattr(store, "notes", ()):
-        click.echo(f"edi-hit: {note}", err=True)
+        say(note)
     return store
 
 
@@ -211,12 +335,13 @@ def _contract_options(command):
         return command(*args, **kwargs)
 
     run = click.option(
-        "--contract", multiple=True, type=click.Path(exists=True),
+        "--contract", multiple=True, type=click.Path(exists=True), envvar="EDI_HIT_CONTRACTS",
         help="Payer contract (JSON or TOML) or a folder of them (repeatable): each claim is "
              "priced under the contract its payer id (2010BB NM109) and SBR09 select; a claim "
              "none selects is Medicare HIT when SBR09 is MB, else denied (K0).")(run)
     return click.option(
         "--authorizations", type=click.Path(exists=True, dir_okay=False),
+        envvar="EDI_HIT_AUTHORIZATIONS",
         help="Prior authorizations for the contracts (CSV: member_id, authorization, codes, "
              "start, end, units): a REF*G1 not in it is invalid (K9), beyond it exceeded "
              "(K8).")(run)
@@ -230,29 +355,33 @@ def pricing_options(command):
     command = _contract_options(command)
     options = [
         click.option("--rates", type=click.Path(exists=True, dir_okay=False),
+                     envvar="EDI_HIT_RATES",
                      help="Rate table JSON (default: the shipped ILLUSTRATIVE table)."),
-        click.option("--history", type=click.Path(dir_okay=False),
+        click.option("--history", type=click.Path(dir_okay=False), envvar="EDI_HIT_HISTORY",
                      help="SQLite beneficiary history and ledger. adjudicate creates it if "
                           "missing and updates it in one transaction with its outputs; price "
                           "and reconcile only read it (default: in memory, forgotten after "
                           "the run)."),
         click.option("--conventions", type=click.Path(exists=True, dir_okay=False),
+                     envvar="EDI_HIT_CONVENTIONS",
                      help="Conventions JSON laid over the defaults (codes per edit, POS set, ...)."),
         click.option("--suppliers", type=click.Path(exists=True, dir_okay=False),
+                     envvar="EDI_HIT_SUPPLIERS",
                      help="Supplier enrolment CSV (NPI[,Specialty][,Effective From][,Effective "
                           "To]; CMS's list of home infusion therapy suppliers reads as it is): "
                           "lines of a billing NPI not enrolled as D6 on the date are denied "
                           "(E3). Without it E3 is not checked."),
-        click.option("--dme-drugs", "dme_drugs", multiple=True,
+        click.option("--dme-drugs", "dme_drugs", multiple=True, envvar="EDI_HIT_DME_DRUGS",
                      type=click.Path(exists=True, dir_okay=False),
                      help="DME drug evidence for this run: the DME MAC's 835, or a CSV of its "
                           "claim lines with status (repeatable). To keep it across runs: "
                           "edi-hit history import-835 / import-dme."),
         click.option("--dme-evidence", type=click.Choice(["covered", "billed"]), default=None,
+                     envvar="EDI_HIT_DME_EVIDENCE",
                      help="Which DME drug lines count for E4 (C26): covered (default: lines "
                           "the DME benefit processed) or billed (SIMULATION: DME supplier "
                           "claims in the run count when billed)."),
-        click.option("--assume-dme-drug", is_flag=True,
+        click.option("--assume-dme-drug", is_flag=True, envvar="EDI_HIT_ASSUME_DME_DRUG",
                      help="Skip the DME drug rule: treat every HIT line as having its "
                           "qualifying DME drug claim (a supplier estimating its own payments)."),
     ]
@@ -269,7 +398,7 @@ def evidence_options(suppliers, dme_drugs, dme_evidence) -> dict:
 
     drugs = []
     for evidence in load_dme_evidence(dme_drugs or ()):
-        click.echo(f"edi-hit: DME drug evidence {evidence.describe()}", err=True)
+        say(f"DME drug evidence {evidence.describe()}")
         drugs.extend(evidence.drugs)
     ctx = click.get_current_context(silent=True)
     contracts = ctx.meta.get(_CONTRACTS, {}) if ctx is not None else {}

@@ -13,25 +13,23 @@ from datetime import datetime
 import click
 
 from ..errors import DataError
+from ..formats import dump_document, dump_line
 from ..x12.prescan import spool
-from .common import Progress, expand_inputs, open_output, progress_wanted
+from .common import (allow_rejects_option, expand_inputs, finish, input_files, now_option,
+                     open_output, output_option, progress_claims, strict_option)
 
 FORMATS = ("json", "ndjson", "xml")
 
 
 @click.command()
-@click.argument("files", nargs=-1, required=True, type=click.Path(allow_dash=True))
-@click.option("-o", "--output", default="-", show_default=True,
-              type=click.Path(allow_dash=True, dir_okay=False), help="Output file; - is stdout.")
+@input_files()
+@output_option("Output file; - is stdout.")
 @click.option("--format", "fmt", type=click.Choice(FORMATS), default="json", show_default=True,
               help="json: one array; ndjson: one claim a line; xml: <claims> document.")
-@click.option("--reject-report", type=click.Path(dir_okay=False),
+@click.option("--reject-report", type=click.Path(dir_okay=False, allow_dash=True),
               help="Write the counts, the rejected claims and the findings here as JSON.")
-@click.option("--allow-rejects", is_flag=True,
-              help="Exit 0 even when claims were rejected (they are still reported).")
-@click.option("--strict", is_flag=True,
-              help="Stop at the first problem that would reject a claim or make the exit "
-                   "status 1 (exit 1, no output file) instead of going on.")
+@allow_rejects_option
+@strict_option
 @click.option("--lenient", is_flag=True,
               help="Convert imperfect files: envelope count and control-number mismatches "
                    "(SE01, SE02, GE01, GE02, IEA01, IEA02) are warnings and the claims are "
@@ -79,11 +77,9 @@ def parse(files, output, fmt, reject_report, allow_rejects, strict, lenient):
     log = RejectLog()
     options: dict[str, Any] = {"errors": "raise" if strict else "reject",
                                "envelope": "warn" if lenient else "reject"}
-    names = expand_inputs(files)
-    progress = Progress("parse", files=len(names), enabled=progress_wanted(output))
 
     def claims():
-        for name in names:
+        for name in expand_inputs(files):
             if name == "-":
                 # A pipe cannot be read twice; spooled, the reader can pre-check the
                 # envelopes and stream claims instead of holding a transaction set.
@@ -95,19 +91,18 @@ def parse(files, output, fmt, reject_report, allow_rejects, strict, lenient):
                         source.close()
             else:
                 yield from log.accepted(read_837p(name, name=name, **options))
-            progress.file_done()
 
-    with open_output(output, binary=(fmt == "xml"), inputs=names,
-                     others=[("--reject-report", reject_report)]) as out, progress:
-        stream = progress.wrap(claims())
+    with open_output(output, binary=(fmt == "xml"), inputs=expand_inputs(files),
+                     others=[("--reject-report", reject_report)]) as out:
+        stream = progress_claims(claims(), "parsing", enabled=output != "-")
         if fmt == "ndjson":
             for claim in stream:
-                out.write(json.dumps(claim.to_dict(), separators=(",", ":")) + "\n")
+                out.write(dump_line(claim.to_dict()))
         elif fmt == "json":
             sep = "[\n"  # written with the first claim, so an error leaves stdout clean
             for claim in stream:
                 out.write(sep)
-                out.write(json.dumps(claim.to_dict(), indent=None))
+                out.write(dump_line(claim.to_dict())[:-1])   # one compact claim a line
                 sep = ",\n"
             out.write("[]\n" if sep == "[\n" else "\n]\n")
         else:
@@ -116,8 +111,7 @@ def parse(files, output, fmt, reject_report, allow_rejects, strict, lenient):
     if reject_report:
         with open_output(reject_report, label="--reject-report", inputs=expand_inputs(files),
                          others=[("-o", output)]) as fh:
-            json.dump(log.to_dict(), fh, indent=2)
-            fh.write("\n")
+            dump_document(log.to_dict(), fh)
     elif not log.clean:
         for line in log.lines():
             click.echo(line, err=True)
@@ -126,8 +120,7 @@ def parse(files, output, fmt, reject_report, allow_rejects, strict, lenient):
         click.echo(line, err=True)
     if reject_report or not log.clean or warned:
         click.echo(log.summary("parse", reject_report), err=True)
-    if not log.clean and not allow_rejects:
-        raise SystemExit(1)
+    finish(not log.clean, allow_rejects)
 
 
 def _warning_lines(log, limit: int = 10) -> list[str]:
@@ -178,19 +171,21 @@ def _load_claim_dicts(path):
 
 
 @click.command()
-@click.argument("files", nargs=-1, required=True, type=click.Path(allow_dash=True, dir_okay=False))
-@click.option("-o", "--output", default="-", show_default=True,
-              type=click.Path(allow_dash=True, dir_okay=False), help="837P file to write; - is stdout.")
+@input_files()
+@output_option("837P file to write; - is stdout.")
 @click.option("--sender", help="ISA06/GS02 sender id (default: the first claim's envelope).")
 @click.option("--receiver", help="ISA08/GS03 receiver id (default: the first claim's envelope).")
 @click.option("--control-number", type=click.IntRange(1, 999_999_999), default=1, show_default=True,
               help="ISA13/GS06 control number.")
-@click.option("--now", type=click.DateTime(["%Y-%m-%dT%H:%M", "%Y-%m-%d"]),
-              help="Timestamp for ISA09/10, GS04/05 and BHT (fixed output for tests).")
+@now_option("Timestamp for ISA09/10, GS04/05 and BHT (YYYY-MM-DD[THH:MM]; fixed output "
+            "for tests).")
 @click.option("--usage", type=click.Choice(["P", "T"]), default=None,
               help="ISA15: P production, T test (default: the first claim's envelope "
                    "usage_indicator, else P).")
-def generate(files, output, sender, receiver, control_number, now, usage):
+@allow_rejects_option
+@strict_option
+def generate(files, output, sender, receiver, control_number, now, usage, allow_rejects,
+             strict):
     """Build an 837P (005010X222A1) from claim JSON or NDJSON.
 
     \b
@@ -199,23 +194,32 @@ def generate(files, output, sender, receiver, control_number, now, usage):
       edi-hit generate claims.ndjson --sender MYCLEARINGHOUSE --receiver MEDICAREAB -o out.837
       edi-hit parse in.837 | edi-hit generate - --now 2026-11-01T12:00 -o same.837
 
-    The JSON is checked against schemas/claim.schema.json first; an error names
-    the file and the JSON path (claims[3].lines[0].charge: ...).
+    Each claim is checked against schemas/claim.schema.json first; one that fails
+    is rejected with a line naming the file and the JSON path
+    (claims[3].lines[0].charge: ...) and the others are written (--strict: stop
+    at the first). Exit status 1 when a claim was rejected, unless --allow-rejects.
     """
     from .. import schemas
     from ..claims import Claim
     from ..x837p import write_837p
 
-    claims = []
-    for path in files:
+    claims, rejected = [], 0
+    for path in expand_inputs(files):
         dicts, prefix = _load_claim_dicts(path)
         name = "<stdin>" if path == "-" else path
         for n, d in enumerate(dicts):
             where = f"{prefix}{n + 1}" if prefix == "line " else f"{prefix}[{n}]"
-            schemas.check(d, "claim", source=name, prefix=where)
+            try:
+                schemas.check(d, "claim", source=name, prefix=where)
+            except DataError as exc:
+                if strict:
+                    raise
+                click.echo(f"edi-hit: claim rejected: {exc}", err=True)
+                rejected += 1
+                continue
             claims.append(Claim.from_dict(d))
     if not claims:
-        raise DataError("no claims in the input")
+        raise DataError("no claims in the input" + (" accepted" if rejected else ""))
     env = claims[0].envelope
     usage = usage or (env.usage_indicator if env and env.usage_indicator in ("P", "T") else "P")
     sender = sender or (env.sender_id if env else None)
@@ -225,3 +229,7 @@ def generate(files, output, sender, receiver, control_number, now, usage):
     with open_output(output, binary=True, inputs=files) as out:
         write_837p(claims, out, sender_id=sender, receiver_id=receiver,
                    control_number=control_number, now=now or datetime.now(), usage=usage)
+    if rejected:
+        click.echo(f"generate: {len(claims) + rejected} claims, {len(claims)} written, "
+                   f"{rejected} rejected", err=True)
+    finish(rejected, allow_rejects)

@@ -6,8 +6,11 @@
 # they enter (money.money_value); messages do not echo the member id.
 from __future__ import annotations
 
+import sys
+
 import click
 
+from edi_hit.cli.common import expand_inputs, input_files, say, stdin_as_file
 from edi_hit.pricing.dme import read_dme_csv
 from edi_hit.pricing.history import open_history
 from edi_hit.pricing.money import money_value
@@ -23,11 +26,12 @@ def history():
 
 
 @history.command("import-dme")
-@click.argument("file", type=click.Path(exists=True, dir_okay=False))
+@input_files()
 @click.option("--history", "history_path", type=click.Path(dir_okay=False), required=True,
+              envvar="EDI_HIT_HISTORY",
               help="SQLite history file (created if missing) or postgresql:// URL.")
-def import_dme(file, history_path):
-    """Add the DME drug claim lines the DME MAC covered, from a CSV, to the history.
+def import_dme(files, history_path):
+    """Add the DME drug claim lines the DME MAC covered, from CSVs, to the history.
 
     The CSV has a header with MBI, date and HCPCS J-code columns, and
     optionally status, allowed amount, category (1-3) and modifier. A line
@@ -47,15 +51,21 @@ def import_dme(file, history_path):
       edi-hit history import-dme dme-claims.csv --history hit.db
       edi-hit price claims.837 --history hit.db --explain
     """
-    _import(read_dme_csv(file), history_path)
+    for name in expand_inputs(files):
+        if name == "-":   # the CSV reader takes a path: stdin is copied to one first
+            with stdin_as_file("stdin.csv") as path:
+                _import(read_dme_csv(path), history_path)
+        else:
+            _import(read_dme_csv(name), history_path)
 
 
 @history.command("import-835")
-@click.argument("file", type=click.Path(exists=True, dir_okay=False))
+@input_files()
 @click.option("--history", "history_path", type=click.Path(dir_okay=False), required=True,
+              envvar="EDI_HIT_HISTORY",
               help="SQLite history file (created if missing) or postgresql:// URL.")
-def import_835(file, history_path):
-    """Add the drug lines a DME MAC's 835 covered to the history.
+def import_835(files, history_path):
+    """Add the drug lines a DME MAC's 835s covered to the history.
 
     Every drug J-code line of a processed claim (CLP02 1, 2 or 3) with an
     allowed amount above zero is evidence that the DME benefit covered the
@@ -67,18 +77,22 @@ def import_835(file, history_path):
       edi-hit history import-835 dme-mac.835 --history hit.db
       edi-hit adjudicate hit-supplier.837 --history hit.db -o remit.835
     """
-    _import(dme_drugs_from_835(file), history_path)
+    for name in expand_inputs(files):
+        source = sys.stdin.buffer if name == "-" else name
+        _import(dme_drugs_from_835(source, name="<stdin>" if name == "-" else name),
+                history_path)
 
 
 def _import(evidence, history_path) -> None:
     with open_history(history_path) as store:
         added = store.import_dme(evidence.drugs)
-    click.echo(f"edi-hit: {evidence.describe()}; {added} added to the history, "
-               f"{len(evidence.drugs) - added} already present", err=True)
+    say(f"{evidence.describe()}; {added} added to the history, "
+        f"{len(evidence.drugs) - added} already present")
 
 
 @history.command("deductible")
 @click.option("--history", "history_path", type=click.Path(dir_okay=False), required=True,
+              envvar="EDI_HIT_HISTORY",
               help="SQLite history file (created if missing) or postgresql:// URL.")
 @click.option("--mbi", required=True, help="Beneficiary (MBI).")
 @click.option("--year", type=click.IntRange(2019, 2099), required=True)
@@ -95,13 +109,13 @@ def deductible(history_path, mbi, year, met):
     amount = money_value(met, "--met")
     with open_history(history_path) as store:
         store.set_deductible_met(mbi, year, amount)
-    click.echo(f"edi-hit: deductible met in {year} recorded for the beneficiary: {amount}",
-               err=True)
+    say(f"deductible met in {year} recorded for the beneficiary: {amount}")
 
 
 @history.command("accumulation")
 @click.option("--history", "history_path", type=click.Path(dir_okay=False), required=True,
-              help="SQLite history file (created if missing).")
+              envvar="EDI_HIT_HISTORY",
+              help="SQLite history file (created if missing) or postgresql:// URL.")
 @click.option("--member", required=True, help="Member id (2010BA NM109).")
 @click.option("--plan", required=True,
               help="The contract's accumulator plan (its `plan`, else its `id`).")
@@ -124,5 +138,5 @@ def accumulation(history_path, member, plan, plan_year, deductible, out_of_pocke
     oop = money_value(out_of_pocket, "--out-of-pocket")
     with open_history(history_path) as store:
         store.set_accumulation(member, plan, plan_year.date(), ded, oop)
-    click.echo(f"edi-hit: cost sharing met under plan {plan} from {plan_year.date()} recorded "
-               f"for the member: deductible {ded}, out of pocket {oop}", err=True)
+    say(f"cost sharing met under plan {plan} from {plan_year.date()} recorded for the member: "
+        f"deductible {ded}, out of pocket {oop}")

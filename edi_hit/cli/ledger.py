@@ -6,15 +6,18 @@
 # read-only. Output names positions, ICNs and CLM01s, never member ids or names.
 from __future__ import annotations
 
-import json
+import os
+import sys
 
 import click
 
+from edi_hit.cli.common import say
 from edi_hit.errors import EdiHitError
+from edi_hit.formats import display_amount, dump_document
 
 __all__ = ["ledger"]
 
-_HISTORY = click.option("--history", "history_path", required=True,
+_HISTORY = click.option("--history", "history_path", required=True, envvar="EDI_HIT_HISTORY",
                         type=click.Path(dir_okay=False),
                         help="The history adjudicate keeps (--history): a SQLite file or a "
                              "postgresql:// URL.")
@@ -23,14 +26,15 @@ _HISTORY = click.option("--history", "history_path", required=True,
 def _open(path, *, readonly=True):
     from edi_hit.pricing.history import open_history
 
+    if "://" not in path and not os.path.exists(path):   # a missing input: usage, exit 2
+        raise click.BadParameter(f"{path}: no such history file", param_hint="--history")
     store = open_history(path, readonly=readonly)
     for note in getattr(store, "notes", ()):
-        click.echo(f"edi-hit: {note}", err=True)
+        say(note)
     return store
 
 
-def _money(value) -> str:
-    return f"{value:,.2f}" if value is not None else ""
+_money = display_amount
 
 
 @click.group("ledger")
@@ -57,7 +61,7 @@ def runs_command(history_path, limit, fmt):
     with _open(history_path) as store:
         runs = store.runs(limit)
     if fmt == "json":
-        click.echo(json.dumps([{
+        dump_document([{
             "id": r.id, "status": r.status, "started": r.started.isoformat(),
             "finished": r.finished.isoformat() if r.finished else None,
             "inputs": [i.to_dict() for i in r.inputs],
@@ -67,7 +71,7 @@ def runs_command(history_path, limit, fmt):
                 "claims_in", "claims", "claims_processed", "claims_denied", "claims_duplicate",
                 "reversals", "claims_rejected", "total_paid", "recouped", "carried_forward",
                 "payment") if k in r.totals},
-            "error": r.error} for r in runs], indent=1))
+            "error": r.error} for r in runs], sys.stdout)
         return
     click.echo(f"{'run':>5}  {'status':<9} {'started':<16}  {'files':>5} {'claims':>7} "
                f"{'dup':>5} {'paid':>12} {'payment':>12}  835 / error")
@@ -153,7 +157,7 @@ def repair_command(history_path, wait):
     from edi_hit.pipeline import repair
 
     with _open(history_path, readonly=False) as store:
-        store.begin(wait, lambda m: click.echo(f"edi-hit: {m}", err=True))
+        store.begin(wait, say)
         try:
             notes = repair(store)
             store.commit()

@@ -3,19 +3,24 @@
 # Strategy: a thin shell over edi_hit.pricing.stream.PricedFeed (pre-scan, then read in
 # reject mode and price each beneficiary once complete); options name the tables and the
 # history store, the library does the work. Notes that change how to read the result
-# (illustrative rates, the DME drug check turned off, rejected claims) go to stderr.
+# (illustrative rates: the library's IllustrativeRatesWarning; the DME drug check
+# turned off, rejected claims) go to stderr.
 from __future__ import annotations
 
 import sys
 
 import click
 
-from edi_hit.cli.common import (evidence_options, expand_inputs, open_output, pricing_options,
-                                progress_claims, progress_wanted, readonly_history, warn)
+from edi_hit.cli.common import (allow_rejects_option, evidence_options, expand_inputs, finish,
+                                format_option, input_files, open_output, pricing_options,
+                                progress_claims, readonly_history, say, strict_option, warn)
+from edi_hit.errors import DataError
+from edi_hit.formats import dump_line, write_csv
 from edi_hit.pricing import Pricer, load_conventions, load_rates
 from edi_hit.pricing.explain import explain_claim
 from edi_hit.pricing.jsonio import write_priced
 from edi_hit.pricing.stream import PricedFeed
+from edi_hit.rows import PRICED_COLUMNS, priced_rows
 
 __all__ = ["price_command"]
 
@@ -34,18 +39,22 @@ def _sources(files):
 
 
 @click.command("price")
-@click.argument("files", nargs=-1, required=True, type=click.Path(allow_dash=True))
+@input_files()
 @click.option("-o", "--output", type=click.Path(dir_okay=False, allow_dash=True), default=None,
               help="Priced claims JSON ('-' stdout; default: stdout, unless --explain).")
 @click.option("--explain", is_flag=True, help="Print a per-line table of the working.")
+@format_option
+@allow_rejects_option
+@strict_option
 @pricing_options
 def price_command(files, rates, history, conventions, suppliers, dme_drugs, dme_evidence,
-                  assume_dme_drug, output, explain):
+                  assume_dme_drug, output, explain, fmt, allow_rejects, strict):
     """Price the service lines of 837P FILES under the Medicare HIT benefit.
 
     \b
     Examples:
       edi-hit price claims.837 -o priced.json
+      edi-hit price claims.837 --format csv -o priced.csv     one row a line, for finance
       edi-hit price claims.837 --explain                      the working, line by line
       edi-hit price jan.837 feb.837 --history hit.db -o priced.json
       edi-hit price inbox/ -o priced.json                     every file in a folder
@@ -68,26 +77,21 @@ def price_command(files, rates, history, conventions, suppliers, dme_drugs, dme_
     All FILES are one run: each beneficiary's claims are applied in date
     order whatever file they are in. A claim the reader cannot accept is
     rejected (listed on stderr and under "rejected" in the JSON); the
-    others are priced.
+    others are priced, and the exit status is 1 unless --allow-rejects.
     """
     rates = load_rates(rates)
     conventions = load_conventions(conventions)
-    if rates.illustrative:
-        click.echo(f"edi-hit: note: pricing with an ILLUSTRATIVE rate table ({rates.name}); "
-                   f"amounts are not CMS rates", err=True)
     store = readonly_history(history)
     pricer = Pricer(rates=rates, history=store, conventions=conventions,
                     assume_dme_drug=assume_dme_drug,
                     **evidence_options(suppliers, dme_drugs, dme_evidence))
     for note in pricer.notes():
-        click.echo(f"edi-hit: note: {note}", err=True)
+        say(f"note: {note}")
     sources, names = _sources(files)
     feed = PricedFeed(pricer, sources, names=names,
-                      progress=lambda items: progress_claims(
-                          items, "price", files=len(names), file_of=lambda t: t[0],
-                          enabled=progress_wanted(output or "-")))
+                      progress=lambda items: progress_claims(items, "price"))
     try:
-        priced = iter(feed)
+        priced = _stop_at_first_reject(feed) if strict else iter(feed)
         if explain:
             def shown(items):
                 for pc in items:
@@ -98,16 +102,47 @@ def price_command(files, rates, history, conventions, suppliers, dme_drugs, dme_
             if output is None:
                 for _ in priced:
                     pass
-                _report_rejects(feed)
-                return
-        with open_output(output or "-", inputs=names,
-                         history=store.path if store is not None else None) as stream:
-            write_priced(priced, stream, rates=rates, rejected=feed.rejected)
+        if output is not None or not explain:
+            with open_output(output or "-", inputs=names,
+                             history=store.path if store is not None else None) as stream:
+                _WRITERS[fmt](priced, stream, rates, feed)
         _report_rejects(feed)
     finally:
         pricer.close()
         if store is not None:
             store.close()
+    finish(len(feed.rejected), allow_rejects)
+
+
+def _stop_at_first_reject(feed: PricedFeed):
+    """The priced claims, until the feed rejects one: then a DataError naming it (--strict:
+    one line, exit 1, no output file)."""
+    for pc in feed:
+        if feed.rejected:
+            break
+        yield pc
+    if feed.rejected:
+        r = feed.rejected[0]
+        raise DataError(f"claim {r.patient_control_number or '?'} rejected "
+                        f"({r.file or '<stream>'}): {r.reason} (--strict: stopped at the first)")
+
+
+def _write_json(priced, stream, rates, feed) -> None:
+    write_priced(priced, stream, rates=rates, rejected=feed.rejected)
+
+
+def _write_ndjson(priced, stream, rates, feed) -> None:
+    for pc in priced:
+        stream.write(dump_line(pc.to_dict()))
+
+
+def _write_csv(priced, stream, rates, feed) -> None:
+    write_csv(priced_rows(priced), PRICED_COLUMNS, stream)
+
+
+# --format: json (one document: the rate table, the claims, the rejected claims), ndjson
+# (one priced claim a line; rejected claims on stderr), csv (one row a line, rows.py).
+_WRITERS = {"json": _write_json, "ndjson": _write_ndjson, "csv": _write_csv}
 
 
 def _report_rejects(feed: PricedFeed) -> None:

@@ -7,7 +7,8 @@ import json
 
 import click
 
-from edi_hit.cli.common import open_output
+from edi_hit.cli.common import open_output, output_option, say, stdin_as_file
+from edi_hit.formats import dump_document
 from edi_hit.pricing.rates import RateTable, import_cms_csv
 
 __all__ = ["rates"]
@@ -19,9 +20,8 @@ def rates():
 
 
 @rates.command("import")
-@click.argument("file", type=click.Path(exists=True, dir_okay=False))
-@click.option("-o", "--output", type=click.Path(dir_okay=False, allow_dash=True), required=True,
-              help="Rate table JSON to write ('-' for stdout).")
+@click.argument("file", type=click.Path(exists=True, dir_okay=False, allow_dash=True))
+@output_option("Rate table JSON to write ('-' for stdout).")
 @click.option("--year", type=click.IntRange(2019, 2099),
               help="Calendar year of the rates (default: a Year column or the year in FILE's name).")
 @click.option("--name", help="Name of the table (default: from FILE).")
@@ -47,10 +47,14 @@ def import_command(file, output, year, name, source, source_date, illustrative):
       edi-hit rates import hit.csv --year 2025 --source https://www.cms.gov/... -o r.json
       edi-hit price claims.837 --rates rates2024.json
     """
-    doc = import_cms_csv(file, year=year, name=name, source=source, source_date=source_date,
-                         illustrative=illustrative)
+    if file == "-":   # stdin: the reader takes a path, so it is copied to one first
+        with stdin_as_file("stdin.csv") as path:
+            doc = import_cms_csv(path, year=year, name=name or "stdin", source=source,
+                                 source_date=source_date, illustrative=illustrative)
+    else:
+        doc = import_cms_csv(file, year=year, name=name, source=source,
+                             source_date=source_date, illustrative=illustrative)
     with open_output(output, inputs=[file]) as stream:
-        json.dump(doc, stream, indent=1)
-        stream.write("\n")
+        dump_document(doc, stream)
     table = RateTable(doc)
-    click.echo(f"edi-hit: {len(doc['rates'])} rates written ({table.name})", err=True)
+    say(f"{len(doc['rates'])} rates written ({table.name})")

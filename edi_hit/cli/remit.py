@@ -1,41 +1,43 @@
 # `edi-hit read-835` and `edi-hit reconcile`: remittances in, JSON or a report out.
 #
-# Thin shells over edi_hit.x835: read-835 streams each file's claims (with their
-# balancing findings) into JSON or NDJSON as it reads them (x835.remit_json), reconcile
-# prices the 837 itself and matches the 835 to it.
+# Thin shells over edi_hit.x835: read_835 turns each file into Remittance objects (with
+# their balancing findings), reconcile prices the 837 itself and matches the 835 to it.
 # Bad input is an EdiHitError from the library, which the group turns into one line and
 # exit status 1.
 from __future__ import annotations
 
-import csv
-import io
-import json
-
 import click
 
-from ..x835.remit_json import FORMATS
-from .common import (Progress, evidence_options, expand_inputs, open_output, pricing_options,
-                     progress_wanted, readonly_history)
+from ..errors import DataError
+from ..formats import dump_document, dump_line, write_csv
+from ..rows import (RECONCILE_COLUMNS, REMIT_COLUMNS, reconcile_rows, remittance_rows)
+from .common import (Progress, allow_rejects_option, evidence_options, expand_inputs, finish,
+                     format_option, input_files, open_output, output_option, pricing_options,
+                     progress_wanted, readonly_history, say, strict_option)
+
+
+def _stdin_or(name: str):
+    return click.get_binary_stream("stdin") if name == "-" else name
 
 
 @click.command("read-835")
-@click.argument("files", nargs=-1, required=True, type=click.Path(allow_dash=True))
-@click.option("-o", "--output", default="-", show_default=True,
-              type=click.Path(allow_dash=True, dir_okay=False), help="JSON output; - is stdout.")
-@click.option("--format", "fmt", type=click.Choice(FORMATS), default="json", show_default=True,
-              help="json: one document of remittances; ndjson: one record a line, each "
-                   "claim as soon as it is read.")
+@input_files()
+@output_option("Output file; - is stdout.")
+@format_option
+@allow_rejects_option
 @click.option("--strict", is_flag=True,
-              help="Exit 1 when a transaction does not balance (default: report it and exit 0).")
-def read_835_command(files, output, fmt, strict):
-    """Read 835 remittance files and write them as JSON, with balancing checked.
+              help="Stop at the first transaction that does not balance (one line, exit 1, "
+                   "no output) instead of reporting it and going on.")
+def read_835_command(files, output, fmt, allow_rejects, strict):
+    """Read 835 remittance files and write them as JSON, NDJSON or CSV, with balancing
+    checked.
 
     \b
     Examples:
       edi-hit read-835 remit.835 -o remit.json
+      edi-hit read-835 remit.835 --format csv -o remit.csv   one row a service line
       edi-hit read-835 inbox/*.835 | jq '.remittances[].payment.amount'
-      edi-hit read-835 big.835 --format ndjson | jq -c 'select(.record == "claim") | .claim.paid'
-      edi-hit read-835 remit.835 --strict     exit 1 if it does not balance
+      edi-hit read-835 remit.835 --allow-rejects   exit 0 even if it does not balance
 
     \b
     Each transaction set becomes one object under "remittances" (payer, payee,
@@ -43,54 +45,82 @@ def read_835_command(files, output, fmt, strict):
     equations are checked (SVC02 - CAS = SVC03; CLP03 - CAS = CLP04;
     BPR02 = sum CLP04 - sum PLB); every violation is listed under "findings"
     with the segment number and id. Shape: schemas/remittance.schema.json.
-
-    \b
-    Output is written as the file is read, a claim at a time, so a transaction
-    set of any size takes little memory. --format ndjson writes one record a line
-    (schemas/remittance-ndjson.schema.json): {"record": "claim", ...} for each
-    claim with its transaction's control and trace numbers, {"record":
-    "remittance", ...} at each SE (payment, PLB, findings), {"record": "file", ...}
-    at the end of each file.
+    Exit status 1 when a transaction does not balance, unless --allow-rejects.
     """
     from ..x835 import RemittanceReader
     from ..x835.remit_json import RemitWriter
 
     names = expand_inputs(files)
+    unbalanced: list = []
+    findings: list = []
     progress = Progress("read-835", files=len(names), enabled=progress_wanted(output))
-    with open_output(output, inputs=names) as out, progress:
-        writer = RemitWriter(out, fmt)
+
+    def balance(remittance) -> None:
+        bad = [f for f in remittance.findings if f.code.startswith("balance-")]
+        if strict and bad:
+            raise DataError(f"{bad[0]} (--strict: stopped at the first)")
+        unbalanced.extend(bad)
+
+    def remittances():  # a transaction set at a time, never the whole file
         for name in names:
-            source = click.get_binary_stream("stdin") if name == "-" else name
-            reader = RemittanceReader(source, "<stdin>" if name == "-" else name)
-            for ev in reader.events():
-                writer.add(ev)
-                if ev.claim is not None:
-                    progress.advance()
-            writer.end_file(reader.name, reader.findings)
+            reader = RemittanceReader(_stdin_or(name), "<stdin>" if name == "-" else name)
+            for remittance in reader:
+                balance(remittance)
+                progress.advance(len(remittance.claims))
+                yield remittance
+            findings.extend(reader.findings)
             progress.file_done()
-        writer.close()
-    for f in writer.balance:
-        click.echo(f"{'error' if strict else 'warning'}: {f}", err=True)
-    if strict and writer.balance:
-        raise click.ClickException(f"{len(writer.balance)} balancing violation(s)")
+
+    with open_output(output, inputs=names) as out, progress:
+        if fmt == "json":  # written a claim at a time: a transaction set of any size
+            writer = RemitWriter(out, "json")
+            for name in names:
+                reader = RemittanceReader(_stdin_or(name), "<stdin>" if name == "-" else name)
+                for ev in reader.events():
+                    if ev.claim is None:
+                        balance(ev.remittance)
+                    else:
+                        progress.advance()
+                    writer.add(ev)
+                writer.end_file(reader.name, reader.findings)
+                progress.file_done()
+            writer.close()
+        elif fmt == "ndjson":
+            for r in remittances():
+                out.write(dump_line(r.to_dict()))
+        else:
+            write_csv(remittance_rows(remittances()), REMIT_COLUMNS, out)
+    if fmt != "json":   # the reader's own findings have no place in a row or a line
+        for f in findings:
+            click.echo(f"warning: {f}", err=True)
+    for f in unbalanced:
+        click.echo(f"{'warning' if allow_rejects else 'error'}: {f}", err=True)
+    if unbalanced:
+        click.echo(f"edi-hit: {len(unbalanced)} balancing violation(s)", err=True)
+    finish(len(unbalanced), allow_rejects)
 
 
 @click.command("reconcile")
-@click.argument("claims_file", metavar="CLAIMS.837", type=click.Path(allow_dash=False))
-@click.argument("remit_files", metavar="REMIT.835...", nargs=-1, required=True,
-                type=click.Path(allow_dash=False))
-@click.option("--format", "fmt", type=click.Choice(["table", "json", "csv"]), default="table",
-              show_default=True)
-@click.option("-o", "--output", default="-", show_default=True,
-              type=click.Path(allow_dash=True, dir_okay=False), help="Report file; - is stdout.")
+@click.argument("claims_file", metavar="CLAIMS.837",
+                type=click.Path(exists=True, dir_okay=False, allow_dash=True))
+@input_files("remit_files", metavar="REMIT.835...")
+@format_option(choices=("table", "json", "ndjson", "csv"), default="table")
+@output_option("Report file; - is stdout.")
+@click.option("--fail-on-difference", is_flag=True,
+              help="Exit 1 when any line is not paid as expected, or a claim or remittance "
+                   "has no other side.")
+@allow_rejects_option
+@strict_option
 @pricing_options
 def reconcile_command(claims_file, remit_files, rates, history, conventions, suppliers, dme_drugs,
-                      dme_evidence, assume_dme_drug, fmt, output):
+                      dme_evidence, assume_dme_drug, fmt, output, fail_on_difference,
+                      allow_rejects, strict):
     """Match an 835 back to its 837P and show expected against paid, line by line.
 
     \b
     Examples:
-      edi-hit reconcile claims.837 remit.835
+      edi-hit reconcile claims.837 remit.835 --history hit.db
+      edi-hit reconcile claims.837 remit.835 --history hit.db --fail-on-difference
       edi-hit reconcile claims.837 remit.835 --rates rates-2025.json --format csv -o diff.csv
       edi-hit reconcile claims.837 jan.835 feb.835 --format json | jq '.totals'
 
@@ -99,14 +129,39 @@ def reconcile_command(claims_file, remit_files, rates, history, conventions, sup
     line control number, else by procedure code and date of service. The 837 is
     priced here (same options as adjudicate) to get the expected payment. The
     table lists every line that was not paid as expected (underpaid, overpaid,
-    not remitted), then claims with no remittance and remittances with no claim.
+    not remitted) with the reasons the two sides give (paid under another code,
+    other units, deductible applied, payer codes the pricer did not apply, money
+    recouped by a PLB), then claims with no remittance and remittances with no claim.
+
+    \b
+    Give the history the run was adjudicated with (--history, read only): without
+    it, earlier visits, DME drug claims and the deductible met are unknown, lines
+    the payer rightly paid can show as "overpaid", and edi-hit says so on stderr.
+    One of CLAIMS.837 and REMIT.835 may be '-' (stdin); REMIT.835 may be a folder.
+    An 837P claim the reader rejects is left out and said on stderr: exit status
+    1, unless --allow-rejects.
     """
+    from ..claims import RejectedClaim
     from ..pricing import price
     from ..x835 import read_835
     from ..x835.reconcile import reconcile
     from ..x837p.read import read_837p
 
-    claims = list(read_837p(claims_file))
+    if claims_file == "-" and "-" in remit_files:
+        raise click.UsageError("stdin ('-') can be CLAIMS.837 or one REMIT.835, not both")
+    remit_names = expand_inputs(remit_files)
+    read = read_837p(_stdin_or(claims_file), name="<stdin>" if claims_file == "-" else claims_file,
+                     errors="raise" if strict else "reject")
+    if not history:
+        say("note: reconciling WITHOUT the run's history (--history): visits, DME drug "
+            "claims and the deductible of earlier runs are unknown here, so lines the payer "
+            "paid rightly may show as overpaid or underpaid; give the history adjudicate kept")
+    claims, rejected = [], []
+    for item in read:
+        (rejected if isinstance(item, RejectedClaim) else claims).append(item)
+    for r in rejected:
+        click.echo(f"edi-hit: claim {r.patient_control_number or '?'} rejected: {r.reason}",
+                   err=True)
     store = readonly_history(history)
     try:
         priced = list(price(claims, rates=rates, history=store, conventions=conventions,
@@ -115,25 +170,21 @@ def reconcile_command(claims_file, remit_files, rates, history, conventions, sup
     finally:
         if store is not None:
             store.close()
-    remits = [r for name in remit_files for r in read_835(name)]
+    remits = [r for name in remit_names
+              for r in read_835(_stdin_or(name), name="<stdin>" if name == "-" else name)]
     report = reconcile(priced, remits)
-    with open_output(output, inputs=[claims_file, *remit_files], history=history) as out:
+    with open_output(output, inputs=[claims_file, *remit_names], history=history) as out:
         if fmt == "json":
-            json.dump(report.to_dict(), out, indent=1)
-            out.write("\n")
+            dump_document(report.to_dict(), out)
+        elif fmt == "ndjson":
+            for line in report.lines:
+                out.write(dump_line(line.to_dict()))
         elif fmt == "csv":
-            rows = [r.to_dict() for r in report.lines]
-            buf = io.StringIO()
-            fields = ["patient_control_number", "line_number", "code", "service_date",
-                      "control_number", "charge", "expected_allowed", "expected_paid",
-                      "remitted_allowed", "remitted_paid", "difference", "status",
-                      "expected_codes", "remitted_codes", "matched_by"]
-            w = csv.DictWriter(buf, fieldnames=fields, extrasaction="ignore", lineterminator="\n")
-            w.writeheader()
-            for row in rows:
-                row["expected_codes"] = " ".join(row["expected_codes"])
-                row["remitted_codes"] = " ".join(row["remitted_codes"])
-                w.writerow(row)
-            out.write(buf.getvalue())
+            write_csv(reconcile_rows(report), RECONCILE_COLUMNS, out)
         else:
             out.write(report.table() + "\n")
+    if fail_on_difference and report.differences:
+        click.echo(f"edi-hit: {report.differences} difference(s) (--fail-on-difference)",
+                   err=True)
+        raise SystemExit(1)
+    finish(len(rejected), allow_rejects)

@@ -17,7 +17,8 @@ from datetime import date
 
 import click
 
-from .common import evidence_options, expand_inputs, open_output, pricing_options
+from .common import (allow_rejects_option, evidence_options, expand_inputs, finish, input_files,
+                     now_option, open_output, output_option, pricing_options)
 
 
 def _remittances(sources):
@@ -30,22 +31,21 @@ def _remittances(sources):
 
 
 @click.command("report")
-@click.argument("remit_files", metavar="REMIT.835...", nargs=-1, required=True,
-                type=click.Path(exists=True, allow_dash=True))
+@input_files("remit_files", metavar="REMIT.835...")
 @click.option("--claims", "claims_files", metavar="CLAIMS.837", multiple=True,
               type=click.Path(exists=True, dir_okay=False),
               help="The 837P the 835 answers (repeatable): adds expected against paid, "
                    "line by line, priced here with the options below.")
-@click.option("-o", "--output", default="-", show_default=True,
-              type=click.Path(allow_dash=True, dir_okay=False),
-              help="The HTML file; - is stdout.")
+@output_option("The HTML file; - is stdout.")
 @click.option("--title", default="Remittance report", show_default=True,
               help="The heading of the page.")
 @click.option("--no-phi", is_flag=True,
               help="Leave patient names and member ids out of the report.")
+@now_option("The date the report says it was made (YYYY-MM-DD; default: today).")
+@allow_rejects_option
 @pricing_options
-def report_command(remit_files, claims_files, output, title, no_phi, rates, history,
-                   conventions, suppliers, dme_drugs, dme_evidence, assume_dme_drug):
+def report_command(remit_files, claims_files, output, title, no_phi, now, allow_rejects, rates,
+                   history, conventions, suppliers, dme_drugs, dme_evidence, assume_dme_drug):
     """Write an HTML remittance report a billing office can open and print.
 
     \b
@@ -62,6 +62,8 @@ def report_command(remit_files, claims_files, output, title, no_phi, rates, hist
     AMT*B6). With --claims, the 837P is priced (the same options as reconcile)
     and each line's expected payment is shown beside the paid one.
     The chart needs matplotlib: pip install 'edi-hit[report]'.
+    A remittance that does not balance is shown, said on stderr, and makes the
+    exit status 1 (0 with --allow-rejects).
     """
     from ..report import write_report
     from ..report.html import money
@@ -83,10 +85,13 @@ def report_command(remit_files, claims_files, output, title, no_phi, rates, hist
         with open_output(output) as out:
             tally = write_report(_remittances(sources), out, reconciliation=reconciliation,
                                  sources=[n for n, _ in sources], title=title,
-                                 generated=date.today(), phi=not no_phi)
+                                 generated=now.date() if now else date.today(), phi=not no_phi)
     click.echo(f"{'wrote ' + output if output != '-' else 'report'}: "
                f"{len(tally.payments)} payment(s), {tally.claims} claim(s), "
                f"BPR02 total {money(tally.payment_total)}", err=True)
+    for message in tally.unbalanced:
+        click.echo(f"edi-hit: does not balance: {message}", err=True)
+    finish(len(tally.unbalanced), allow_rejects)
 
 
 def _reconcile(claims_files, sources, **pricing):

@@ -7,8 +7,9 @@ from __future__ import annotations
 
 import click
 
-from .adjudicate import _load_payer, _parse_now, _say
-from .common import evidence_options, pricing_options
+from .adjudicate import _load_payer
+from .common import (allow_rejects_option, evidence_options, finish, now_option, pricing_options,
+                     say)
 
 __all__ = ["spark_adjudicate_command"]
 
@@ -25,15 +26,16 @@ __all__ = ["spark_adjudicate_command"]
                    "least).")
 @click.option("--payer", "payer_file", type=click.Path(exists=True, dir_okay=False),
               help="Payer identity JSON for the 835 (as for adjudicate).")
-@click.option("--now", help="Fix the 835 dates (YYYY-MM-DD[THH:MM]) for reproducible output.")
+@now_option("Fix the 835 dates (YYYY-MM-DD[THH:MM]) for reproducible output.")
 @click.option("--control-number", type=click.IntRange(1, 999_999_999), default=1,
               show_default=True, help="ISA13/GS06 control number.")
 @click.option("--wait", type=click.FloatRange(min=0), default=None, metavar="SECONDS",
               help="With --history: how long to wait while another run uses it.")
+@allow_rejects_option
 @pricing_options
 def spark_adjudicate_command(inputs, outdir, master, partitions, payer_file, now,
-                             control_number, wait, rates, history, conventions, suppliers,
-                             dme_drugs, dme_evidence, assume_dme_drug):
+                             control_number, wait, allow_rejects, rates, history, conventions,
+                             suppliers, dme_drugs, dme_evidence, assume_dme_drug):
     """Adjudicate 837P files on Spark: the same pricing and 835 as `adjudicate`.
 
     \b
@@ -41,7 +43,7 @@ def spark_adjudicate_command(inputs, outdir, master, partitions, payer_file, now
       edi-hit spark-adjudicate 'inbox/*.837' -o out/ --master local[2]
       edi-hit spark-adjudicate hdfs:///claims/2026-11-27/ -o out/ \\
           --history postgresql://edi@db.internal/hit --rates rates-2026.json
-      spark-submit --master yarn .../edi_hit/spark/__main__.py 's3a://in/*.837' -o out/
+      spark-submit --master yarn .../edi_hit/__main__.py spark-adjudicate 's3a://in/*.837' -o out/
 
     \b
     INPUTS are globs or folders on any file system Spark reads. Each beneficiary's
@@ -50,17 +52,32 @@ def spark_adjudicate_command(inputs, outdir, master, partitions, payer_file, now
     executor reaches) keeps history and ledger: each partition commits its
     beneficiaries in one transaction, the run is recorded like adjudicate's, and
     inputs adjudicated before are refused. Needs pip install 'edi-hit[spark]' and Java 17.
+    The summary goes to stderr; a rejected claim makes the exit status 1 (0 with
+    --allow-rejects); a local input that does not exist is a usage error (2).
     """
+    _check_local_inputs(inputs)
     from edi_hit.spark import local_session, spark_adjudicate
 
     session = local_session(master) if master else local_session_default()
     summary = spark_adjudicate(
         session, list(inputs), outdir, history=history, rates=rates, conventions=conventions,
         assume_dme_drug=assume_dme_drug, **evidence_options(suppliers, dme_drugs, dme_evidence),
-        now=_parse_now(now), control_number=control_number, payer=_load_payer(payer_file),
-        partitions=partitions, wait=wait, on_wait=_say, notify=_say)
-    click.echo(summary.table())
-    click.echo(f"wrote {summary.output}")
+        now=now, control_number=control_number, payer=_load_payer(payer_file),
+        partitions=partitions, wait=wait, on_wait=say, notify=say)
+    click.echo(summary.table(), err=True)
+    click.echo(f"wrote {summary.output}", err=True)
+    finish(summary.claims_rejected, allow_rejects)
+
+
+def _check_local_inputs(inputs) -> None:
+    """A local path (no scheme, no glob) that does not exist: a usage error, exit 2, as in
+    every command; URLs and globs are Spark's to resolve."""
+    import os
+
+    for name in inputs:
+        if "://" not in name and not any(c in name for c in "*?[") \
+                and not os.path.exists(name):
+            raise click.BadParameter(f"{name}: no such file or folder", param_hint="INPUTS")
 
 
 def local_session_default():

@@ -7,19 +7,25 @@
 # into findings, and the one sentence for a file that is not X12 at all.
 from __future__ import annotations
 
+import contextlib
 import json
+import os
 import sys
+from typing import Any
 from collections.abc import Callable
 from datetime import date
 
 import click
 
 from ..errors import EdiHitError
+from ..formats import dump_document
 from ..validation import ALL_LEVELS, LEVEL_NAMES, write_277ca, write_999, write_ta1
 from ..validation.ack277 import control_numbers_used
 from ..validation.parallel import default_jobs, validate_files
-from .common import Progress, progress_wanted
-from .common import open_output
+from .common import (EXIT_REJECTED, Progress, allow_rejects_option, expand_inputs, input_files,
+                     now_option, open_output, output_option, progress_wanted)
+
+ACK_TYPES = ("999", "ta1", "277ca")
 
 
 def _levels(value: str, no_tr3: bool) -> tuple[int, ...]:
@@ -65,8 +71,8 @@ def _text(report, limit: int | None, out) -> None:
 
 
 @click.command("validate")
-@click.argument("files", nargs=-1, required=True,
-                type=click.Path(exists=True, dir_okay=False, allow_dash=True))
+@input_files()
+@output_option("Where to write the findings (text or JSON); - is stdout.")
 @click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text",
               show_default=True, help="How to print the findings.")
 @click.option("--levels", default="1,2,3,4", show_default=True, metavar="1,2,3,4",
@@ -81,18 +87,22 @@ def _text(report, limit: int | None, out) -> None:
               show_default=True,
               help="Which 837P claims get the HIT edits: those with an HIT G-code (auto), "
                    "every claim (all), or none.")
-@click.option("--ack", type=click.Choice(["999", "ta1", "277ca"]),
-              help="Also write an acknowledgment: a 999 per functional group, a TA1 per "
-                   "interchange, or a 277CA (005010X214) with a status for every 837P "
-                   "claim. Needs -o.")
-@click.option("-o", "--output", "ack_output", metavar="ACK",
-              help="Where to write the acknowledgment ('-' for stdout; the findings then go "
-                   "to stderr).")
+@click.option("--ack", "ack_output", metavar="FILE",
+              type=click.Path(dir_okay=False, allow_dash=True),
+              help="Also write an acknowledgment to FILE ('-' for stdout; the findings then "
+                   "go to stderr), of the kind --ack-type says.")
+@click.option("--ack-type", type=click.Choice(ACK_TYPES), default="999", show_default=True,
+              help="999: one per functional group; ta1: one per interchange; 277ca: a "
+                   "005010X214 claim acknowledgment with a status for every 837P claim.")
+@now_option("The date that 'in the future' is measured from, and the acknowledgment's "
+            "date (YYYY-MM-DD[THH:MM]; default: now).")
+@click.option("--today", type=click.DateTime(formats=["%Y-%m-%d"]), hidden=True,
+              deprecated="use --now")
 @click.option("--conventions", type=click.Path(exists=True, dir_okay=False), metavar="JSON",
+              envvar="EDI_HIT_CONVENTIONS",
               help="Project conventions for the HIT edits, as for price (home POS set C2, "
                    "denial codes).")
-@click.option("--today", type=click.DateTime(formats=["%Y-%m-%d"]),
-              help="The date that 'in the future' is measured from (default: today).")
+@allow_rejects_option
 @click.option("--max-findings", type=click.IntRange(min=1), default=200, show_default=True,
               help="Text format: findings printed per file.")
 @click.option("--all-findings", is_flag=True,
@@ -101,8 +111,9 @@ def _text(report, limit: int | None, out) -> None:
 @click.option("-j", "--jobs", type=click.IntRange(min=1), default=None, metavar="N",
               help="Processes to use: one file each, or for one large file, level 2 beside "
                    "the others [default: the cores available].")
-def validate_command(files, fmt, levels, no_tr3, engine, hit_mode, ack, ack_output, conventions,
-                     today, max_findings, all_findings, jobs):
+def validate_command(files, output, fmt, levels, no_tr3, engine, hit_mode, ack_output,
+                     ack_type, now, today, conventions, allow_rejects, max_findings,
+                     all_findings, jobs):
     """Check X12 837P / 835 files and say exactly what is wrong.
 
     \b
@@ -124,52 +135,77 @@ def validate_command(files, fmt, levels, no_tr3, engine, hit_mode, ack, ack_outp
       edi-hit validate --levels 1,3 remit.835         envelope and balancing only
       edi-hit validate claims.837 --format json       findings as JSON
       edi-hit validate big.837 --all-findings         every finding, however many
-      edi-hit validate claims.837 --ack 999 -o claims.999
-      edi-hit validate claims.837 --ack ta1 -o -      TA1 on stdout, findings on stderr
-      edi-hit validate claims.837 --ack 277ca -o claims.277   accepted/rejected per claim
-      edi-hit validate in/*.837 --hit all             every claim must be an HIT claim
-      edi-hit validate in/*.837 --conventions c.json  the HIT edits under your conventions
+      edi-hit validate claims.837 --ack claims.999
+      edi-hit validate claims.837 --ack - --ack-type ta1   TA1 on stdout, findings on stderr
+      edi-hit validate claims.837 --ack claims.277 --ack-type 277ca   per claim
+      edi-hit validate in/ --hit all                  every claim must be an HIT claim
+      edi-hit validate in/ --conventions c.json     the HIT edits under your conventions
       edi-hit validate -j 1 in/*.837                  one process (default: all cores)
 
     \b
     Each finding names the file, segment number, segment id and element:
       claims.837: segment 57 (SV1), element SV104: error [L4 units-missing]: ...
 
-    Exit status: 0 when no finding is an error, 1 when one is, 2 on usage errors.
+    Exit status: 0 when no finding is an error, 1 when one is (0 with
+    --allow-rejects), 2 on usage errors.
+    (Before: --ack KIND -o FILE; still understood, with a warning.)
     """
     chosen = _levels(levels, no_tr3)
-    if ack and not ack_output:
-        raise click.UsageError("--ack needs -o ACK (a file, or - for stdout)")
-    if ack_output and not ack:
-        raise click.UsageError("-o names the acknowledgment file: give --ack 999, ta1 or 277ca")
-    out = sys.stderr if ack_output == "-" else sys.stdout
-    day = today.date() if today else date.today()
+    ack, ack_output, output = _ack_spelling(ack_output, ack_type, output)
+    if today is not None and now is None:
+        now = today
+    day = now.date() if now else date.today()
     reports = []
-    sources = [sys.stdin.buffer if path == "-" else path for path in files]
+    paths = expand_inputs(files)
+    sources = [sys.stdin.buffer if path == "-" else path for path in paths]
     if ack == "277ca":   # the 277CA reads each 837P a second time: stdin is kept
         sources = [s.read() if s is sys.stdin.buffer else s for s in sources]
-    names = ["<stdin>" if path == "-" else path for path in files]
-    # findings go to stdout: the progress (files/s, ETA) only when it is not the same terminal
-    with Progress("validate", total=len(files), unit="files",
-                  enabled=progress_wanted("-")) as progress:
+    names = ["<stdin>" if path == "-" else path for path in paths]
+    if ack_output == "-" and output == "-":    # the acknowledgment has stdout
+        findings: Any = contextlib.nullcontext(sys.stderr)
+    else:
+        findings = open_output(output, inputs=paths, others=[("--ack", ack_output)])
+    # the findings' stream may be the terminal: then no progress beside it
+    progress = Progress("validate", total=len(sources), unit="files",
+                        enabled=progress_wanted(output))
+    with findings as out, progress:
         for report in progress.wrap(validate_files(
                 sources, names=names, jobs=jobs or default_jobs(), levels=chosen, today=day,
                 hit=hit_mode, engine=engine, conventions=conventions)):
             reports.append(report)
-            progress.file = len(reports)
             if fmt == "text":
                 _text(report, None if all_findings else max_findings, out)
-    if fmt == "json":
-        doc = {"levels": {str(k): LEVEL_NAMES[k] for k in chosen},
-               "valid": all(r.ok for r in reports),
-               "files": [r.to_dict(all_findings) for r in reports]}
-        click.echo(json.dumps(doc, indent=2), file=out)
+        if fmt == "json":
+            doc = {"levels": {str(k): LEVEL_NAMES[k] for k in chosen},
+                   "valid": all(r.ok for r in reports),
+                   "files": [r.to_dict(all_findings) for r in reports]}
+            dump_document(doc, out)
     if ack:
-        _write_ack(ack, ack_output, reports, sources, files)
-    sys.exit(0 if all(r.ok for r in reports) else 1)
+        _write_ack(ack, ack_output, reports, sources, paths, now=now,
+                   others=[] if output == "-" else [("-o", output)])
+    if not all(r.ok for r in reports) and not allow_rejects:
+        sys.exit(EXIT_REJECTED)
 
 
-def _write_ack(kind, path, reports, sources, inputs=()) -> None:
+def _ack_spelling(ack_output, ack_type, output):
+    """(kind, ack file, findings output). The old spelling `--ack 999 -o FILE` (the kind
+    in --ack, the acknowledgment in -o) is still understood, with a warning."""
+    if ack_output in ACK_TYPES and not os.path.exists(ack_output):
+        click.echo(f"edi-hit: warning: --ack {ack_output} -o FILE is deprecated; use "
+                   f"--ack FILE --ack-type {ack_output}", err=True)
+        if output == "-" and not _given("output"):
+            raise click.UsageError(f"--ack {ack_output} needs the acknowledgment file: "
+                                   f"--ack FILE --ack-type {ack_output}")
+        return ack_output, output, "-"
+    return (ack_type if ack_output else None), ack_output, output
+
+
+def _given(name: str) -> bool:
+    ctx = click.get_current_context()
+    return ctx.get_parameter_source(name) == click.core.ParameterSource.COMMANDLINE
+
+
+def _write_ack(kind, path, reports, sources, inputs=(), *, now=None, others=()) -> None:
     source_of = {id(r): s for r, s in zip(reports, sources)}
     writers: dict[str, Callable[..., object]] = {"999": write_999, "ta1": write_ta1,
               "277ca": lambda r, stream, **kw: write_277ca(r, source_of[id(r)], stream, **kw)}
@@ -182,10 +218,10 @@ def _write_ack(kind, path, reports, sources, inputs=()) -> None:
     if not usable:
         return
     control = 1
-    with open_output(path, binary=True, inputs=inputs) as stream:
+    with open_output(path, binary=True, label="--ack", inputs=inputs, others=others) as stream:
         for r in usable:
             try:
-                writer(r, stream, control_number=control)
+                writer(r, stream, control_number=control, now=now)
             except EdiHitError as exc:
                 click.echo(f"{r.file or '<stdin>'}: no {kind.upper()} written: {exc}", err=True)
                 continue

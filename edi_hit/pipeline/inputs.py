@@ -12,7 +12,7 @@ import os
 import tempfile
 from typing import Any
 
-from edi_hit.errors import EdiHitError
+from edi_hit.errors import EdiHitError, UnreadableInput
 from edi_hit.pricing.history import InputFile
 
 __all__ = ["identify", "isa_header"]
@@ -56,7 +56,7 @@ def identify(sources: list, names: list[str]) -> tuple[list, list[InputFile], li
                 with open(src, "rb") as fh:
                     sha, size, head = _hash_stream(fh.read)
             except OSError as e:
-                raise EdiHitError(f"{name}: cannot read: {e.strerror}") from None
+                raise UnreadableInput(f"cannot read: {e.strerror}", file=name) from None
             out.append(src)
         elif isinstance(src, (bytes, bytearray, memoryview)):
             data = bytes(src)

@@ -18,14 +18,15 @@
 # both are checked before anything is committed.
 from __future__ import annotations
 
-import gc
 import json
+import logging
 import os
 from collections.abc import Callable, Iterable, Iterator
 from datetime import datetime
 from typing import Any, BinaryIO
 
 from edi_hit.errors import EdiHitError
+from edi_hit.formats import dump_document
 from edi_hit.interrupts import deferred
 from edi_hit.pricing.history import BalanceEntry, Remit, open_history
 from edi_hit.pricing.run import DEFAULT_SPILL_AFTER
@@ -40,6 +41,7 @@ __all__ = ["adjudicate", "DEFAULT_BATCH_SIZE", "RunInterrupted"]
 
 DEFAULT_BATCH_SIZE = 500  # beneficiaries priced together (one batch of history queries)
 _REMITS_PER_WRITE = 5000
+log = logging.getLogger(__name__)
 
 
 class RunInterrupted(EdiHitError):
@@ -99,6 +101,8 @@ def adjudicate(
     they wait on disk (None: never); the output does not depend on it.
     """
     sources = list(sources)
+    log.info("adjudicating %d input file(s)%s", len(sources),
+             " with a history" if history is not None else " (history in memory)")
     if not sources:
         raise EdiHitError("no 837P input given")
     from edi_hit.pricing.stream import source_name
@@ -180,8 +184,7 @@ def _replayed(done, inputs, store, output, report, sources, summary) -> Summary:
 
         with open_output(os.fspath(report), label="--report", inputs=sources,
                          history=store.path, others=[("-o", out.output)]) as fh:
-            json.dump({**rec.totals, "replayed_run": rec.id}, fh, indent=1)
-            fh.write("\n")
+            dump_document({**rec.totals, "replayed_run": rec.id}, fh)
     return out
 
 
@@ -231,8 +234,7 @@ def _run(sources, names, outputs: RunOutputs, summary: Summary, store, ledger: L
             getattr(out, "name", None) if isinstance(getattr(out, "name", None), str) else None)
         report = outputs.stream("report")
         if report is not None:
-            json.dump(summary.to_dict(), report, indent=1)
-            report.write("\n")
+            dump_document(summary.to_dict(), report)
         records = outputs.complete(durable=ledger is not None)
         point("written")
         if ledger is not None:
@@ -283,37 +285,28 @@ def _manifest_writer(outputs: RunOutputs, manifest):
 
 
 def _remit(feed, builder: RemittanceBuilder, tally: Tally, ledger: LedgerRun | None) -> None:
-    """Every priced claim into the 835 and the tally (and the ledger: where it went)."""
-    # The run allocates millions of small objects that are freed by reference counting:
-    # the tables loaded so far are frozen out of the collector's way, and the youngest
-    # generation is collected less often.
-    threshold = gc.get_threshold()
-    gc.collect()
-    gc.freeze()
-    gc.set_threshold(max(threshold[0], 100_000), *threshold[1:])
-    try:
-        add, count = builder.add, tally.count
-        if ledger is None and tally.manifest is None:
-            for pc in feed:
-                add(pc)
-                count(pc)
-            return
-        trace = builder.trace_number
-        remits: list[Remit] = []
+    """Every priced claim into the 835 and the tally (and the ledger: where it went).
+    The collector's settings are the process's, never changed here (a library has no
+    business with them; tools/bench_pipeline.py measured what tuning them bought)."""
+    add, count = builder.add, tally.count
+    if ledger is None and tally.manifest is None:
         for pc in feed:
-            number, position = add(pc)
-            trn = trace(number)
-            paid = count(pc, trn, position)
-            if ledger is not None:
-                remits.append(Remit(trn, position, pc.payer_claim_control_number, pc.status, paid))
-                if len(remits) >= _REMITS_PER_WRITE:
-                    ledger.store.stage_remits(ledger.run_id, remits)
-                    remits = []
-        if ledger is not None and remits:
-            ledger.store.stage_remits(ledger.run_id, remits)
-    finally:
-        gc.set_threshold(*threshold)
-        gc.unfreeze()
+            add(pc)
+            count(pc)
+        return
+    trace = builder.trace_number
+    remits: list[Remit] = []
+    for pc in feed:
+        number, position = add(pc)
+        trn = trace(number)
+        paid = count(pc, trn, position)
+        if ledger is not None:
+            remits.append(Remit(trn, position, pc.payer_claim_control_number, pc.status, paid))
+            if len(remits) >= _REMITS_PER_WRITE:
+                ledger.store.stage_remits(ledger.run_id, remits)
+                remits = []
+    if ledger is not None and remits:
+        ledger.store.stage_remits(ledger.run_id, remits)
 
 
 def _account(summary: Summary, ledger: LedgerRun | None) -> None:

@@ -131,4 +131,4 @@ def load_conventions(source=None) -> Conventions:
     if isinstance(source, dict):
         return default_conventions().merged(source, "conventions override")
     path = Path(source)
-    return default_conventions().merged(load_json(path), str(path))
+    return default_conventions().merged(load_json(path, schema="conventions"), str(path))

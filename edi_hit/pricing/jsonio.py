@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import IO, Iterable, Iterator
 
 from edi_hit.errors import DataError
+from edi_hit.formats import JSON_INDENT, dump_line
 from edi_hit.pricing.model import PricedClaim
 from edi_hit.pricing.tables import load_json
 
@@ -29,16 +30,18 @@ def write_priced(priced: Iterable[PricedClaim], stream: IO[str], *, rates=None,
     if rates is not None:
         head["rate_table"] = {"name": rates.name, "illustrative": rates.illustrative,
                               "provenance": rates.provenance.to_dict()}
-    text = json.dumps(head, indent=1)
-    stream.write(text[:-2] + ',\n "claims": [')
+    # the document style of edi_hit.formats: indented head, one compact claim a line
+    pad = " " * JSON_INDENT
+    text = json.dumps(head, indent=JSON_INDENT)
+    stream.write(text[:-2] + f',\n{pad}"claims": [')
     n = 0
     for pc in priced:
-        stream.write(("," if n else "") + "\n  " + json.dumps(pc.to_dict(), separators=(",", ":")))
+        stream.write(("," if n else "") + f"\n{pad * 2}" + dump_line(pc.to_dict())[:-1])
         n += 1
-    stream.write("\n ]")
+    stream.write(f"\n{pad}]")
     if rejected:
-        stream.write(',\n "rejected": [' + ",".join(
-            "\n  " + json.dumps(r.to_dict(), separators=(",", ":")) for r in rejected) + "\n ]")
+        stream.write(f',\n{pad}"rejected": [' + ",".join(
+            f"\n{pad * 2}" + dump_line(r.to_dict())[:-1] for r in rejected) + f"\n{pad}]")
     stream.write("\n}\n")
     return n
 

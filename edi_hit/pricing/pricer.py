@@ -23,11 +23,12 @@
 # claim runs the Medicare profile, as the pricer always did.
 from __future__ import annotations
 
+import warnings
 from collections import Counter
 from datetime import date, timedelta
 from typing import Iterable, Iterator, Mapping
 
-from edi_hit.errors import DataError
+from edi_hit.errors import DataError, IllustrativeRatesWarning
 from edi_hit.pricing.codes import CodeTable, default_codes
 from edi_hit.pricing.conventions import Conventions, load_conventions
 from edi_hit.pricing.history import BeneficiaryHistory, DrugClaim, HistoryBatch, open_history
@@ -68,6 +69,10 @@ class Pricer(ProfileSelection, ClaimLifecycle):
                  dme_evidence: str | None = None, dme_drugs: Iterable[DrugClaim] = (),
                  profile=medicare_hit, contracts=None, authorizations=None):
         self.rates = load_rates(rates)
+        if self.rates.illustrative:
+            warnings.warn(f"pricing with an ILLUSTRATIVE rate table ({self.rates.name}); "
+                          f"amounts are not CMS rates: pass a real table (--rates)",
+                          IllustrativeRatesWarning, stacklevel=2)
         self._owns_history = not hasattr(history, "load")
         self.history = open_history(history)
         # a private in-memory store starts empty and dies with the pricer: nothing to

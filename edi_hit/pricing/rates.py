@@ -101,7 +101,9 @@ class RateTable:
 
     @classmethod
     def load(cls, path: str | Path) -> "RateTable":
-        return cls(load_json(path), str(path))
+        """A rate table file, checked against schemas/rates.schema.json first (a wrong or
+        misspelt key is a ConfigError naming its JSON path)."""
+        return cls(load_json(path, schema="rates"), str(path))
 
     def to_dict(self) -> dict:
         return self.doc

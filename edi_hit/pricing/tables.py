@@ -15,7 +15,8 @@ from functools import cache
 from importlib import resources
 from pathlib import Path
 
-from edi_hit.errors import DataError
+from edi_hit.errors import ConfigError, DataError
+from edi_hit.schemas import check as schema_check
 from edi_hit.pricing.money import decimal_value, money_value
 
 __all__ = ["Provenance", "PartB", "load_json", "package_json", "parse_date", "part_b"]
@@ -40,8 +41,10 @@ class Provenance:
         return d
 
 
-def load_json(path: str | Path) -> dict:
-    """A JSON object from a user file, with DataError for anything unreadable."""
+def load_json(path: str | Path, schema: str | None = None) -> dict:
+    """A JSON object from a user file, with DataError for anything unreadable; with
+    `schema`, checked against schemas/<schema>.schema.json (ConfigError naming the file
+    and the JSON path of the offending key: a configuration mistake, exit status 2)."""
     try:
         with open(path, "rb") as f:
             doc = json.load(f)
@@ -51,6 +54,8 @@ def load_json(path: str | Path) -> dict:
         raise DataError(f"{path}: not valid JSON: {e}") from None
     if not isinstance(doc, dict):
         raise DataError(f"{path}: expected a JSON object at the top level")
+    if schema is not None:
+        schema_check(doc, schema, source=str(path), error=ConfigError)
     return doc
 
 

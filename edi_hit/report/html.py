@@ -12,8 +12,10 @@ from __future__ import annotations
 import html
 import re
 from datetime import date
-from decimal import ROUND_HALF_UP, Decimal
+from decimal import Decimal
 from typing import Iterable
+
+from ..formats import plain_amount
 
 __all__ = ["Html", "esc", "money", "day", "cell", "table", "page_head", "PAGE_END", "CSS",
            "METHODS"]
@@ -34,19 +36,14 @@ def esc(value) -> Html:
     return Html(text if _SPECIAL(text) is None else html.escape(text, quote=True))
 
 
-_CENT = Decimal("0.01")
 # BPR04 payment methods, in words.
 METHODS = {"ACH": "ACH (EFT)", "CHK": "Check", "BOP": "Financial institution option",
            "FWT": "Federal Reserve wire", "NON": "Non-payment"}
 
 
-def money(value: Decimal | None) -> str:
-    """A plain decimal with two places; '' for no value. The one rounding of the
-    report (for display only: amounts in an 835 rarely have more than two places)."""
-    if value is None:
-        return ""
-    text = f"{value.quantize(_CENT, rounding=ROUND_HALF_UP):f}"
-    return "0.00" if text == "-0.00" else text
+# A plain decimal with two places; '' for no value (edi_hit.formats.plain_amount: the
+# one rounding of the report, for display only).
+money = plain_amount
 
 
 def day(value: date | None) -> str:

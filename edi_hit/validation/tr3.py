@@ -28,11 +28,18 @@
 # cannot run on the file at all (no map for the version, delimiters that change, a
 # crash), the level reports a "tr3-incomplete" error: a file whose TR3 was not checked
 # to its end is not valid.
+#
+# Threads: the error-handler class and the "pyx12" logger's handlers are process-wide,
+# and pyx12 reads the class when a run starts. So a run swaps them, and puts back
+# exactly what it found, only while it holds _PYX12 (a lock): two validations in
+# threads of one gateway never see each other's handler or log records. pyx12 is pure
+# Python, so under the GIL serialising its runs costs no parallelism a thread had.
 from __future__ import annotations
 
 import io
 import json
 import logging
+import threading
 from typing import Any
 
 from ..errors import EdiHitError
@@ -53,6 +60,7 @@ _NUMERIC_ISA = {9, 10, 13}
 _PYX12_ELEMENT_CODES = {"HL1": (1, "628", "I12"), "HL2": (2, "734", "I12"),
                         "LX": (1, "554", "I12")}
 _WRAPPER_LOOPS = {"ISA_LOOP", "GS_LOOP", "ST_LOOP", "HEADER", "DETAIL", "FOOTER"}
+_PYX12 = threading.Lock()   # held while pyx12's process-wide handlers are swapped
 
 
 def loop_of_path(path: str | None) -> str | None:
@@ -182,18 +190,26 @@ def run_tr3(source, name, add, notes: list[str]) -> bool:
         return incomplete("pyx12 is not installed")
     reader = SegmentReader(source, name)
     stream = _SegmentText(reader, notes)
-    logger = logging.getLogger("pyx12")
-    saved = (logger.level, logger.propagate, list(logger.handlers))
     collect = _Collect()
-    logger.handlers = [collect]
-    logger.propagate = False
-    logger.setLevel(logging.WARNING)
     tree = io.StringIO()
     walked = [0]
 
     def count(*_args) -> None:  # called by pyx12 once for every segment it walks
         walked[0] += 1
 
+    with _PYX12:
+        return _run_locked(pyx12, reader, stream, collect, tree, walked, count, incomplete,
+                           notes, add)
+
+
+def _run_locked(pyx12, reader, stream, collect, tree, walked, count, incomplete, notes,
+                add) -> bool:
+    """The pyx12 run and the reading of its result, with _PYX12 held."""
+    logger = logging.getLogger("pyx12")
+    saved = (logger.level, logger.propagate, list(logger.handlers))
+    logger.handlers = [collect]
+    logger.propagate = False
+    logger.setLevel(logging.WARNING)
     base_handler = pyx12.error_handler.err_handler
     pyx12.error_handler.err_handler = _loop_naming_handler(base_handler)
     try:

@@ -36,6 +36,7 @@ from typing import Any
 from ..errors import ArgumentError, X12Error
 from .delimiters import parse_isa_delimiters
 from .envelope import SET_BOUNDARY_IDS, EnvelopeTracker, TransactionSets
+from .source import gunzipped, gunzipped_bytes, open_path
 from ..errors import Finding
 from .reader import (CHUNK_SIZE, MAX_ELEMENT_LENGTH, MAX_SEGMENT_LENGTH, SegmentReader,
                      has_long_run)
@@ -291,12 +292,15 @@ def _open(source: Any) -> tuple[Any, bool, int | None, str | None]:
     """(binary file, owned, start offset of a caller's file, name); file None when a
     path cannot be opened."""
     if isinstance(source, (bytes, bytearray, memoryview)):
-        return io.BytesIO(bytes(source)), True, None, None
+        return gunzipped_bytes(bytes(source)), True, None, None
     if isinstance(source, (str, os.PathLike)):
         try:
-            return open(source, "rb"), True, None, os.fspath(source)
+            return open_path(source), True, None, os.fspath(source)
         except OSError:
             return None, False, None, os.fspath(source)
     name = getattr(source, "name", None)
     fh = getattr(source, "buffer", source)
+    # a gzip stream is read through a wrapper put back at its start (0: the wrapper's
+    # seek(0) puts the caller's file back at 0 too, where a spooled copy begins)
+    fh, _ = gunzipped(fh)
     return fh, False, fh.tell(), name if isinstance(name, str) else None

@@ -37,10 +37,11 @@ from __future__ import annotations
 import io
 import os
 import re
-from typing import Any, BinaryIO, Iterator, NamedTuple
+from typing import Any, BinaryIO, Iterator, NamedTuple, cast
 
-from ..errors import Finding, LimitError, X12Error
+from ..errors import Finding, LimitError, UnreadableInput, X12Error
 from .delimiters import Delimiters, parse_isa_delimiters
+from .source import gunzipped, gunzipped_bytes, is_gzip, open_path
 
 __all__ = ["SegmentReader", "Position", "read_segments", "has_long_run"]
 
@@ -90,17 +91,19 @@ class _Chunk(NamedTuple):
 def _open(source: Any) -> tuple[BinaryIO, str | None, bool]:
     """(binary file, name, owned) for a path, bytes or a binary file object."""
     if isinstance(source, (bytes, bytearray, memoryview)):
-        return io.BytesIO(bytes(source)), None, True
+        return cast(BinaryIO, gunzipped_bytes(bytes(source))), None, True
     if isinstance(source, (str, os.PathLike)):
         try:
-            return open(source, "rb"), os.fspath(source), True
+            return open_path(source), os.fspath(source), True
         except OSError as exc:
-            raise X12Error(f"cannot open file: {exc.strerror}", file=os.fspath(source)) from None
+            raise UnreadableInput(f"cannot open file: {exc.strerror}",
+                                  file=os.fspath(source)) from None
     if hasattr(source, "read"):
         name = getattr(source, "name", None)
         if hasattr(source, "buffer"):  # a text stream such as sys.stdin
             source = source.buffer
-        return source, name if isinstance(name, str) else None, False
+        stream, wrapped = gunzipped(source)   # a wrapper is ours to close, not the source
+        return cast(BinaryIO, stream), name if isinstance(name, str) else None, wrapped
     raise TypeError(f"cannot read X12 from {type(source).__name__}")
 
 
@@ -163,7 +166,8 @@ class SegmentReader:
         self._chunks: list[tuple[int, int]] = []  # (byte_offset, first_index) of each chunk
         self._chunk: _Chunk | None = None
         self._empty = 0  # empty segments skipped
-        self._seekable_source = source if isinstance(source, (bytes, bytearray, str, os.PathLike)) else None
+        self._seekable_source = source if isinstance(source, (str, os.PathLike)) or (
+            isinstance(source, (bytes, bytearray)) and not is_gzip(bytes(source[:2]))) else None
 
     # -- iteration ---------------------------------------------------------
     def __iter__(self) -> Iterator[list[str]]:
@@ -491,7 +495,7 @@ class SegmentReader:
         if isinstance(src, (bytes, bytearray)):
             return bytes(src[off:off + self.chunk_size * 2])
         assert src is not None
-        with open(src, "rb") as fh:
+        with open_path(src) as fh:
             fh.seek(off)
             data: bytes = fh.read(self.chunk_size * 2)
             return data

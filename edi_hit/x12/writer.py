@@ -21,6 +21,7 @@ from decimal import Decimal
 from typing import BinaryIO, Iterable, NoReturn, Sequence
 
 from ..errors import X12Error
+from ..formats import x12_amount
 from .delimiters import Delimiters
 from .reader import MAX_ELEMENT_LENGTH
 
@@ -34,16 +35,9 @@ _SURROGATES = frozenset(chr(c) for c in range(0xD800, 0xE000))
 _UNWRITABLE = _CONTROL | _SURROGATES
 
 
-def format_amount(value: Decimal | None) -> str:
-    """A Decimal as an X12 R (real) value: no exponent, no trailing zeros ("117.6", "150")."""
-    if value is None:
-        return ""
-    text = format(value, "f")
-    if "." in text:
-        text = text.rstrip("0").rstrip(".")
-    if text in ("-0", ""):
-        text = "0"
-    return text
+# A Decimal as an X12 R (real) value ("117.6", "150"): edi_hit.formats, the one module
+# of money formatters.
+format_amount = x12_amount
 
 
 class SegmentWriter:

@@ -50,6 +50,7 @@ from __future__ import annotations
 
 import hashlib
 import io
+import os
 import tempfile
 from array import array
 from collections.abc import Iterable, Mapping, Sequence
@@ -120,6 +121,14 @@ class PayerInfo:
     interchange_id: str | None = None  # ISA06 / GS02
     payment_method: str = "CHK"  # BPR04 when the payment is not zero
     usage_indicator: str | None = None  # ISA15; None: the input's (T if any claim's is T)
+
+    @classmethod
+    def load(cls, path: str | os.PathLike) -> PayerInfo:
+        """A payer identity JSON file (adjudicate --payer), checked against
+        schemas/payer.schema.json (ConfigError naming the JSON path of a wrong key)."""
+        from edi_hit.pricing.tables import load_json
+
+        return cls.from_dict(load_json(path, schema="payer"))
 
     @classmethod
     def from_dict(cls, d: Mapping[str, Any]) -> PayerInfo:

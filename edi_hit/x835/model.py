@@ -17,6 +17,7 @@ from decimal import Decimal
 from typing import Any
 
 from edi_hit.errors import Finding
+from edi_hit.formats import json_amount
 
 __all__ = [
     "CasAdjustment",
@@ -29,13 +30,9 @@ __all__ = [
 ]
 
 
-def decimal_to_json(value: Decimal | None) -> str | None:
-    """Money for JSON: at least two decimals ("117.60"), more only when the file had them."""
-    if value is None:
-        return None
-    if value.as_tuple().exponent >= -2:  # type: ignore[operator]
-        return f"{value:.2f}"
-    return str(value)
+# Money for JSON: at least two decimals ("117.60"), more only when the file had them
+# (edi_hit.formats, the one module of money formatters).
+decimal_to_json = json_amount
 
 
 def _dec(value: Any) -> Decimal | None:

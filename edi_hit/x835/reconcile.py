@@ -26,6 +26,7 @@ from datetime import date
 from decimal import Decimal
 from typing import Any
 
+from ..formats import display_amount
 from .model import RemitClaim, Remittance, decimal_to_json
 
 __all__ = ["LineReconciliation", "ClaimRef", "ProviderAdjustmentRow", "ReconcileReport",
@@ -52,6 +53,43 @@ class LineReconciliation:
     remitted_codes: list[str] = field(default_factory=list)
     matched_by: str | None = None  # "6R", "code+date" or None (not remitted)
     payer_claim_control_numbers: list[str] = field(default_factory=list)
+    # what the reasons are read from: units, the code paid, deductible and PLBs
+    expected_units: Decimal | None = None
+    remitted_units: Decimal | None = None
+    remitted_code: str | None = None
+    expected_deductible: Decimal = _ZERO
+    remitted_deductible: Decimal = _ZERO
+    provider_adjustments: list[str] = field(default_factory=list)
+
+    @property
+    def reasons(self) -> list[str]:
+        """Why remitted and expected differ, as far as the two sides say: the payer paid
+        another code, other units, applied another deductible, adjusted with codes the
+        pricer did not, or took money back at the provider level (PLB). Empty for a
+        line paid as expected."""
+        if self.status in ("match", "no-claim-line", "not-remitted"):
+            return []
+        out = [f"{name}: {why}" for name, why in self._reason_parts() if why]
+        return out or ["amounts differ; the codes agree (rates or history differ: "
+                       "price with the run's --rates and --history)"]
+
+    def _reason_parts(self) -> list[tuple[str, str | None]]:
+        code = self.remitted_code
+        units = (self.remitted_units is not None and self.expected_units is not None
+                 and self.remitted_units != self.expected_units)
+        extra = [c for c in self.remitted_codes if c not in self.expected_codes and "-" in c]
+        return [
+            ("code", f"paid under {code}, billed {self.code}"
+             if code and code != self.code else None),
+            ("units", f"{self.remitted_units:f} paid, {self.expected_units:f} billed"
+             if units else None),
+            ("deductible", f"{self.remitted_deductible:f} applied (PR-1), "
+             f"{self.expected_deductible:f} expected"
+             if self.remitted_deductible != self.expected_deductible else None),
+            ("payer codes", " ".join(extra) if extra else None),
+            ("recouped", "; ".join(self.provider_adjustments)
+             if self.provider_adjustments else None),
+        ]
 
     @property
     def difference(self) -> Decimal | None:
@@ -90,6 +128,7 @@ class LineReconciliation:
             "status": self.status,
             "matched_by": self.matched_by,
             "payer_claim_control_numbers": list(self.payer_claim_control_numbers),
+            "reasons": self.reasons,
         }
 
 
@@ -163,6 +202,12 @@ class ReconcileReport:
     def underpaid(self) -> list[LineReconciliation]:
         return [r for r in self.lines if r.status == "underpaid"]
 
+    @property
+    def differences(self) -> int:
+        """Lines not paid as expected, plus claims and remittances with no other side."""
+        return (sum(1 for r in self.lines if r.status != "match")
+                + len(self.claims_without_remittance) + len(self.remittances_without_claim))
+
     def to_dict(self) -> dict[str, Any]:
         m = decimal_to_json
         counts: dict[str, int] = {}
@@ -199,7 +244,8 @@ class ReconcileReport:
                 f"{r.service_date.isoformat() if r.service_date else '':<10} "
                 f"{_money(r.expected_paid):>10} {_money(r.remitted_paid):>10} "
                 f"{_money(r.difference):>10}  {r.status}"
-                + (f" ({' '.join(r.remitted_codes)})" if r.remitted_codes else ""))
+                + (f" ({' '.join(r.remitted_codes)})" if r.remitted_codes else "")
+                + "".join(f"\n{'':<24}- {why}" for why in r.reasons))
         matched = sum(1 for r in self.lines if r.status == "match")
         out.append(f"{matched} line(s) paid as expected (not listed)")
         for c in self.claims_without_remittance:
@@ -222,8 +268,7 @@ class ReconcileReport:
         return "\n".join(out)
 
 
-def _money(value: Decimal | None) -> str:
-    return "" if value is None else f"{value:,.2f}"
+_money = display_amount
 
 
 def _add(a: Decimal | None, b: Decimal | None) -> Decimal | None:
@@ -264,6 +309,8 @@ def reconcile(priced_claims: Iterable[Any], remittances: Iterable[Remittance]) -
                 by_code_date.setdefault((pcn, row.code, row.service_date), []).append(row)
             if pc.status != "reversal":
                 row.charge = pl.charge
+                row.expected_units = line.units
+            row.expected_deductible += pl.adjustment_total("PR", "1")
             row.expected_allowed = _add(row.expected_allowed, pl.allowed)
             row.expected_paid = _add(row.expected_paid, pl.paid)
             for a in pl.adjustments:
@@ -292,9 +339,12 @@ def reconcile(priced_claims: Iterable[Any], remittances: Iterable[Remittance]) -
             _match_claim(pcn, rc, rows_by_claim[pcn], by_ctl, by_code_date)
 
     for p, file in plbs:
-        report.provider_adjustments.append(ProviderAdjustmentRow(
-            p.provider_id, p.reason, p.reference, p.amount, icn_to_pcn.get(p.reference or ""),
-            file))
+        row_ = ProviderAdjustmentRow(p.provider_id, p.reason, p.reference, p.amount,
+                                     icn_to_pcn.get(p.reference or ""), file)
+        report.provider_adjustments.append(row_)
+        for line_row in rows_by_claim.get(row_.patient_control_number or "", ())[:1]:
+            line_row.provider_adjustments.append(
+                f"PLB {p.reason}:{p.reference or ''} {_money(p.amount)} ({row_.meaning})")
     for pcn, rows in rows_by_claim.items():
         report.lines.extend(rows)
         if pcn not in remitted_pcns:
@@ -325,6 +375,11 @@ def _match_claim(pcn: str, rc: RemitClaim, rows: list[LineReconciliation],
         used.add(id(row))
         row.matched_by = row.matched_by or how
         row.remitted_paid = _add(row.remitted_paid, rl.paid)
+        row.remitted_code = rl.code
+        if rl.units_paid is not None:
+            row.remitted_units = _add(row.remitted_units, rl.units_paid)
+        row.remitted_deductible += sum((a.amount for a in rl.adjustments
+                                        if a.group == "PR" and a.reason == "1"), _ZERO)
         if rl.allowed is not None:
             row.remitted_allowed = _add(row.remitted_allowed, rl.allowed)
         for a in rl.adjustments:

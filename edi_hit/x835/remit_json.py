@@ -6,10 +6,10 @@
 #
 # JSON is the document `edi-hit read-835` has always written, byte for byte:
 # {"remittances": [Remittance.to_dict(), ...], "findings": [file-level findings]},
-# as json.dump(doc, indent=1) lays it out. A transaction's keys before "claims" are
+# as json.dump(doc, indent=JSON_INDENT) lays it out (edi_hit.formats). A transaction's keys before "claims" are
 # known when its first claim arrives and are written then; each claim follows as it
 # comes; the keys after "claims" (provider_adjustments, findings) at its SE. Each piece
-# is rendered by json.dumps and shifted to its depth, which is all indent=1 does.
+# is rendered by json.dumps and shifted to its depth, which is all indenting does.
 #
 # NDJSON is one record a line (schemas/remittance-ndjson.schema.json):
 #   {"record": "claim", "file", "interchange_control_number", "group_control_number",
@@ -24,6 +24,7 @@ import json
 from typing import Any, TextIO
 
 from edi_hit.errors import Finding
+from edi_hit.formats import JSON_INDENT
 
 from .model import Remittance
 from .read import RemitEvent
@@ -33,9 +34,13 @@ __all__ = ["RemitWriter", "FORMATS"]
 FORMATS = ("json", "ndjson")
 
 
+def _sp(depth: int) -> str:
+    return " " * (depth * JSON_INDENT)
+
+
 def _block(value: Any, depth: int) -> str:
-    """json.dumps(value, indent=1) as it appears nested `depth` levels deep."""
-    return json.dumps(value, indent=1).replace("\n", "\n" + " " * depth)
+    """json.dumps(value, indent=JSON_INDENT) as it appears nested `depth` levels deep."""
+    return json.dumps(value, indent=JSON_INDENT).replace("\n", "\n" + _sp(depth))
 
 
 class RemitWriter:
@@ -101,8 +106,8 @@ class RemitWriter:
         if self.fmt == "ndjson":
             return
         self._start()
-        self.out.write(("\n ]" if self.remittances else "]")
-                       + ',\n "findings": ' + _block(self._file_findings, 1) + "\n}\n")
+        self.out.write((f"\n{_sp(1)}]" if self.remittances else "]")
+                       + f',\n{_sp(1)}"findings": ' + _block(self._file_findings, 1) + "\n}\n")
 
     # -- NDJSON --------------------------------------------------------------------------
     def _line(self, record: dict) -> None:
@@ -112,7 +117,7 @@ class RemitWriter:
     def _start(self) -> None:
         if not self._started:
             self._started = True
-            self.out.write('{\n "remittances": [')
+            self.out.write(f'{{\n{_sp(1)}"remittances": [')
 
     def _json_head(self, remit: Remittance) -> None:
         """The transaction's keys before "claims", once."""
@@ -122,21 +127,21 @@ class RemitWriter:
         d = remit.to_dict()
         keys = list(d)
         head = {k: d[k] for k in keys[:keys.index("claims")]}
-        text = _block(head, 2)[:-len("\n  }")]  # the object, left open
-        self.out.write(("\n  " if self.remittances == 0 else ",\n  ") + text
-                       + ',\n   "claims": [')
+        text = _block(head, 2)[:-len(f"\n{_sp(2)}}}")]  # the object, left open
+        self.out.write(("\n" if self.remittances == 0 else ",\n") + _sp(2) + text
+                       + f',\n{_sp(3)}"claims": [')
         self._open, self._in_set = remit, 0
 
     def _json_claim(self, remit: Remittance, claim: dict) -> None:
         self._json_head(remit)
-        self.out.write(("\n    " if self._in_set == 0 else ",\n    ") + _block(claim, 4))
+        self.out.write(("\n" if self._in_set == 0 else ",\n") + _sp(4) + _block(claim, 4))
 
     def _json_end(self, remit: Remittance) -> None:
         self._json_head(remit)
         d = remit.to_dict()
         keys = list(d)
         tail = keys[keys.index("claims") + 1:]
-        self.out.write("\n   ]" if self._in_set else "]")
+        self.out.write(f"\n{_sp(3)}]" if self._in_set else "]")
         for k in tail:
-            self.out.write(f',\n   {json.dumps(k)}: ' + _block(d[k], 3))
-        self.out.write("\n  }")
+            self.out.write(f',\n{_sp(3)}{json.dumps(k)}: ' + _block(d[k], 3))
+        self.out.write(f"\n{_sp(2)}}}")

@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import Any
 
 from edi_hit import schemas
-from edi_hit.errors import DataError
+from edi_hit.errors import ConfigError, DataError
 from edi_hit.pricing.contracts.model import (DRUG, Contract, CostSharing, Limit, Term)
 from edi_hit.pricing.contracts.prices import PriceList, load_price_list
 from edi_hit.pricing.conventions import Conventions
@@ -77,7 +77,7 @@ def _dates_as_text(value: Any) -> Any:
 
 def load_contract_file(path: Path, base: Conventions) -> Contract:
     doc = read_document(path)
-    schemas.check(doc, "contract", source=str(path))
+    schemas.check(doc, "contract", source=str(path), error=ConfigError)  # exit 2
     return build_contract(doc, path, base)
 
 

@@ -11,8 +11,8 @@
 # it on a file or in memory, PostgresHistory (postgres.py, psycopg 3: the `postgres`
 # extra) on a server shared by many workers; both run the same contract tests.
 # model.py: the value objects; ledger.py: runs, outputs and balances; record.py: a
-# claim's priced lines as the ledger keeps them. DME drug claims from CSV are read by
-# edi_hit.pricing.dme.
+# claim's priced lines as the ledger keeps them; sql.py: the statements both stores
+# share. DME drug claims from CSV are read by edi_hit.pricing.dme.
 from __future__ import annotations
 
 from .ledger import (ABORTED, COMMITTED, DONE, BalanceEntry, ClaimTrail, InputFile,

@@ -12,6 +12,9 @@
 # (postgres_schema.py) make a replay or a duplicate an error, never a second payment.
 # Staged writes go into the open transaction (a run sees its own decisions); a
 # statement that violates a constraint is undone alone (a savepoint), as on SQLite.
+# Payer contracts' services and accumulators are kept with the same semantics as on
+# SQLite: money and units NUMERIC, days DATE; statements both stores speak alike are
+# written once in sql.py.
 #
 # psycopg 3 is an optional extra (`edi-hit[postgres]`); without it a postgresql:// URL
 # is refused in one line that names the extra. Messages name the URL without its
@@ -21,36 +24,35 @@ from __future__ import annotations
 import contextlib
 import time
 from datetime import date
-from decimal import Decimal
 from typing import Any, Callable
 from urllib.parse import urlsplit, urlunsplit
 
 from edi_hit.errors import DataError
 
-from . import postgres_schema
-from .model import BeneficiaryHistory, DrugClaim, HistoryBatch, StoredClaim, Visit
+from . import postgres_schema, sql
+from .model import (Accumulation, BeneficiaryHistory, DrugClaim, HistoryBatch, Service,
+                    StoredClaim, Visit)
 from .postgres_ledger import PostgresLedger
-from .store import HistoryBusy, HistoryStore
+from .store import HistoryBusy, HistoryStore, check_cents
 
 __all__ = ["PostgresHistory", "is_postgres_url", "redact"]
 
 _OPEN_WAIT = 120.0   # seconds opening a database waits for another worker's migration
 _FIRST_TRY = 0.05    # seconds of trying before the caller is told it waits
 _SCHEMES = ("postgresql://", "postgres://")
-_CLAIM_COLUMNS = ("icn, npi, pcn, digest, mbi, frequency, state, replaced_by, seq, outcome, "
-                  "original_icn, run_id")
 _DRUG_ROWS = ("INSERT INTO drugs (mbi, day, code, category, icn, source) SELECT * FROM "
               "unnest(%s::text[], %s::date[], %s::text[], %s::int[], %s::text[], %s::text[]) "
               "ON CONFLICT DO NOTHING")
-#: the dated history of a snapshot: (query, its day list, its entries, their class)
+#: the dated history of a snapshot: (table, columns in its class's field order, the
+#: snapshot's day list and entry list, the class); in date order, then as written
 _DATED = (
-    ("SELECT mbi, day, category, code, npi, charge, icn, line_number, line_control FROM visits "
-     "WHERE mbi = ANY(%s) AND day >= %s ORDER BY mbi, day, n", "visit_days", "visits", Visit),
-    ("SELECT mbi, day, code, category, icn, source FROM drugs "
-     "WHERE mbi = ANY(%s) AND day >= %s ORDER BY mbi, day, n", "drug_days", "drugs", DrugClaim),
+    ("visits", "mbi, day, category, code, npi, charge, icn, line_number, line_control",
+     "visit_days", "visits", Visit),
+    ("drugs", "mbi, day, code, category, icn, source", "drug_days", "drugs", DrugClaim),
+    ("services", sql.SERVICE_COLUMNS, "service_days", "services", Service),
 )
-_DEDUCTIBLE = ("INSERT INTO deductible VALUES (%s, %s, %s, %s) ON CONFLICT (mbi, year, icn) "
-               "DO UPDATE SET amount = excluded.amount")
+_DEDUCTIBLE = sql.upsert_deductible("%s")
+_ACCUMULATION = sql.upsert_accumulation("%s")
 
 
 def is_postgres_url(source: Any) -> bool:
@@ -271,15 +273,21 @@ class PostgresHistory(PostgresLedger, HistoryStore):
         out = {m: BeneficiaryHistory(m) for m in mbis}
         lo = since or date.min
         db = self.db
-        for sql, days, entries, kind in _DATED:
-            for mbi, d, *rest in db.execute(sql, (mbis, lo)):
-                b = out[mbi]
-                getattr(b, days).append(d)
-                getattr(b, entries).append(kind(mbi, d, *rest))
+        for table, columns, days, entries, kind in _DATED:
+            for row in db.execute(f"SELECT {columns} FROM {table} WHERE mbi = ANY(%s) AND "
+                                  f"day >= %s ORDER BY mbi, day, n", (mbis, lo)):
+                item = kind(*row)
+                b = out[item.mbi]
+                getattr(b, days).append(item.day)
+                getattr(b, entries).append(item)
         for mbi, year, icn, amount in db.execute(
                 "SELECT mbi, year, icn, amount FROM deductible WHERE mbi = ANY(%s)", (mbis,)):
             out[mbi].deductible.setdefault(year, {})[icn] = amount
-        for row in db.execute(f"SELECT {_CLAIM_COLUMNS} FROM claims WHERE mbi = ANY(%s) "
+        for mbi, plan, period, icn, ded, oop in db.execute(
+                f"SELECT {sql.ACCUMULATION_COLUMNS} FROM accumulations WHERE mbi = ANY(%s)",
+                (mbis,)):
+            out[mbi].accumulations.setdefault((plan, period), {})[icn] = (ded, oop)
+        for row in db.execute(f"SELECT {sql.CLAIM_COLUMNS} FROM claims WHERE mbi = ANY(%s) "
                               f"ORDER BY seq, n", (mbis,)):
             out[row[4]].add_claim(StoredClaim(*row))
         return out
@@ -314,10 +322,17 @@ class PostgresHistory(PostgresLedger, HistoryStore):
                                     v.line_number, v.line_control))
         if batch.drugs:
             cur.execute(_DRUG_ROWS, _drug_columns(batch.drugs))
+        if batch.services:
+            with cur.copy(f"COPY services ({sql.SERVICE_COLUMNS}) FROM STDIN") as copy:
+                for s in batch.services:
+                    copy.write_row((s.mbi, s.plan, s.day, s.code, s.kind, s.units, s.icn,
+                                    s.line_number))
         if batch.deductible:
             cur.executemany(_DEDUCTIBLE, list(batch.deductible))
+        if batch.accumulations:
+            cur.executemany(_ACCUMULATION, [_accumulation_row(a) for a in batch.accumulations])
         if batch.delete_entries:
-            for table in ("visits", "drugs", "deductible"):
+            for table in sql.ENTRY_TABLES:
                 cur.execute(f"DELETE FROM {table} WHERE icn = ANY(%s)", (batch.delete_entries,))
 
     def claim_lines(self, icn):
@@ -336,11 +351,21 @@ class PostgresHistory(PostgresLedger, HistoryStore):
             return db.execute(_DRUG_ROWS, _drug_columns(drugs)).rowcount
 
     def set_deductible_met(self, mbi, year, amount):
-        if not isinstance(amount, Decimal) or not amount.is_finite() or amount < 0 \
-                or amount != amount.quantize(Decimal("0.01")):
-            raise DataError(f"{self.location}: deductible met must be a non-negative amount in "
-                            f"cents, got {amount!r}")
+        check_cents(amount, f"{self.location}: deductible met")
         if self.readonly:
             return
         with self._own_transaction() as db:
             db.execute(_DEDUCTIBLE, (mbi, int(year), "", amount))
+
+    def set_accumulation(self, mbi, plan, period, deductible, out_of_pocket):
+        for what, amount in (("deductible", deductible), ("out of pocket", out_of_pocket)):
+            check_cents(amount, f"{self.location}: {what} met")
+        if self.readonly:
+            return
+        with self._own_transaction() as db:
+            db.execute(_ACCUMULATION, _accumulation_row(
+                Accumulation(mbi, str(plan), period, "", deductible, out_of_pocket)))
+
+
+def _accumulation_row(a: Accumulation) -> tuple:
+    return (a.mbi, a.plan, a.period, a.icn, a.deductible, a.out_of_pocket)

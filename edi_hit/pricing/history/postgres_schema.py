@@ -1,17 +1,24 @@
 # The PostgreSQL history schema, as a table of DDL by name, and its version.
 #
 # Strategy: the same tables and constraints as the SQLite schema (sqlite_schema.py), in
-# PostgreSQL's own types: money is NUMERIC (exact, so sums may run in SQL), days are
-# DATE, times TIMESTAMP, JSON documents JSON (kept as written, key order included), the
-# 835 copy BYTEA in parts. Every table has an identity column `n` where SQLite relied on
-# rowid for "in the order written". The unique constraints are the contract's: an input
-# digest once among committed runs, an ICN once, one standing claim per digest.
+# PostgreSQL's own types: money and units are NUMERIC (exact, so sums may run in SQL),
+# days are DATE, times TIMESTAMP, JSON documents JSON (kept as written, key order
+# included), the 835 copy BYTEA in parts. Every table written in date order has an
+# identity column `n` where SQLite relied on rowid for "in the order written". The
+# unique constraints are the contract's: an input digest once among committed runs, an
+# ICN once, one standing claim per digest, one accumulation row per member, plan, plan
+# year and ICN.
 #
-# TABLES is data: creating a history runs it in order (IF NOT EXISTS, inside one
-# transaction under the store's write lock, so two workers opening an empty database
-# create it once). A later version adds entries and a step in MIGRATIONS that creates
-# them (one more table is one more entry). meta.version names the schema a database
-# holds; a newer one is refused, an unknown one too.
+# TABLES is data: (the version that added it, name, DDL). Creating a history runs it in
+# order (IF NOT EXISTS, inside one transaction under the store's write lock, so two
+# workers opening an empty database create it once). A later version adds entries and
+# MIGRATIONS gets a step from the version before: by default it creates that version's
+# entries (one more table is one more entry); a step that converts rows says so.
+# meta.version names the schema a database holds; a newer or unknown one is refused.
+#
+# Version 2 adds what payer contracts keep (history/model.py Service, Accumulation),
+# as SQLite's version 3 does: the services a contract paid and the cost sharing
+# accumulated per member, plan and plan year; nothing to convert.
 from __future__ import annotations
 
 from typing import Any, Callable
@@ -20,70 +27,98 @@ from edi_hit.errors import DataError
 
 __all__ = ["CURRENT", "TABLES", "create", "migrate", "version_of"]
 
-CURRENT = "1"
+CURRENT = "2"
 
-TABLES: list[tuple[str, str]] = [
-    ("meta", "CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL)"),
+TABLES: list[tuple[str, str, str]] = [
+    ("1", "meta", "CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL)"),
     # -- history for pricing -------------------------------------------------------------
-    ("visits", """CREATE TABLE IF NOT EXISTS visits (
+    ("1", "visits", """CREATE TABLE IF NOT EXISTS visits (
         n BIGINT GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
         mbi TEXT NOT NULL, day DATE NOT NULL, category INTEGER NOT NULL, code TEXT NOT NULL,
         npi TEXT NOT NULL, charge NUMERIC NOT NULL, icn TEXT NOT NULL,
         line_number INTEGER NOT NULL, line_control TEXT)"""),
-    ("visits_mbi_day", "CREATE INDEX IF NOT EXISTS visits_mbi_day ON visits (mbi, day)"),
-    ("visits_icn", "CREATE INDEX IF NOT EXISTS visits_icn ON visits (icn)"),
-    ("drugs", """CREATE TABLE IF NOT EXISTS drugs (
+    ("1", "visits_mbi_day", "CREATE INDEX IF NOT EXISTS visits_mbi_day ON visits (mbi, day)"),
+    ("1", "visits_icn", "CREATE INDEX IF NOT EXISTS visits_icn ON visits (icn)"),
+    ("1", "drugs", """CREATE TABLE IF NOT EXISTS drugs (
         n BIGINT GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
         mbi TEXT NOT NULL, day DATE NOT NULL, code TEXT NOT NULL, category INTEGER,
         icn TEXT NOT NULL DEFAULT '', source TEXT NOT NULL DEFAULT '',
         UNIQUE (mbi, day, code, icn))"""),
-    ("drugs_icn", "CREATE INDEX IF NOT EXISTS drugs_icn ON drugs (icn)"),
-    ("deductible", """CREATE TABLE IF NOT EXISTS deductible (
+    ("1", "drugs_icn", "CREATE INDEX IF NOT EXISTS drugs_icn ON drugs (icn)"),
+    ("1", "deductible", """CREATE TABLE IF NOT EXISTS deductible (
         mbi TEXT NOT NULL, year INTEGER NOT NULL, icn TEXT NOT NULL, amount NUMERIC NOT NULL,
         PRIMARY KEY (mbi, year, icn))"""),
-    ("deductible_icn", "CREATE INDEX IF NOT EXISTS deductible_icn ON deductible (icn)"),
+    ("1", "deductible_icn", "CREATE INDEX IF NOT EXISTS deductible_icn ON deductible (icn)"),
     # -- the ledger ------------------------------------------------------------------------
-    ("claims", """CREATE TABLE IF NOT EXISTS claims (
+    ("1", "claims", """CREATE TABLE IF NOT EXISTS claims (
         icn TEXT PRIMARY KEY, n BIGINT GENERATED ALWAYS AS IDENTITY, run_id BIGINT,
         npi TEXT NOT NULL, pcn TEXT NOT NULL, mbi TEXT NOT NULL, frequency TEXT NOT NULL,
         digest TEXT NOT NULL,
         state TEXT NOT NULL CHECK (state IN ('active', 'replaced', 'voided', 'void', 'duplicate')),
         outcome TEXT NOT NULL, replaced_by TEXT, original_icn TEXT, seq INTEGER NOT NULL,
         charge NUMERIC NOT NULL, paid NUMERIC NOT NULL, lines TEXT)"""),
-    ("claims_mbi", "CREATE INDEX IF NOT EXISTS claims_mbi ON claims (mbi)"),
-    ("claims_pcn", "CREATE INDEX IF NOT EXISTS claims_pcn ON claims (pcn)"),
-    ("claims_standing", "CREATE UNIQUE INDEX IF NOT EXISTS claims_standing ON claims (digest) "
-                        "WHERE state IN ('active', 'void')"),
-    ("runs", """CREATE TABLE IF NOT EXISTS runs (
+    ("1", "claims_mbi", "CREATE INDEX IF NOT EXISTS claims_mbi ON claims (mbi)"),
+    ("1", "claims_pcn", "CREATE INDEX IF NOT EXISTS claims_pcn ON claims (pcn)"),
+    ("1", "claims_standing", "CREATE UNIQUE INDEX IF NOT EXISTS claims_standing ON claims "
+                             "(digest) WHERE state IN ('active', 'void')"),
+    ("1", "runs", """CREATE TABLE IF NOT EXISTS runs (
         id BIGINT GENERATED BY DEFAULT AS IDENTITY PRIMARY KEY, started TIMESTAMP NOT NULL,
         finished TIMESTAMP,
         status TEXT NOT NULL CHECK (status IN ('open', 'committed', 'done', 'aborted')),
         pid INTEGER, host TEXT, totals JSON, error TEXT, inputs JSON)"""),
-    ("run_inputs", """CREATE TABLE IF NOT EXISTS run_inputs (
+    ("1", "run_inputs", """CREATE TABLE IF NOT EXISTS run_inputs (
         sha256 TEXT PRIMARY KEY, run_id BIGINT NOT NULL REFERENCES runs (id),
         seq INTEGER NOT NULL, path TEXT NOT NULL, size BIGINT NOT NULL, sender TEXT,
         control TEXT)"""),
-    ("run_inputs_run", "CREATE INDEX IF NOT EXISTS run_inputs_run ON run_inputs (run_id)"),
-    ("run_outputs", """CREATE TABLE IF NOT EXISTS run_outputs (
+    ("1", "run_inputs_run", "CREATE INDEX IF NOT EXISTS run_inputs_run ON run_inputs (run_id)"),
+    ("1", "run_outputs", """CREATE TABLE IF NOT EXISTS run_outputs (
         run_id BIGINT NOT NULL REFERENCES runs (id), role TEXT NOT NULL, path TEXT NOT NULL,
         temp TEXT, sha256 TEXT NOT NULL, size BIGINT NOT NULL, state TEXT NOT NULL,
         n BIGINT GENERATED ALWAYS AS IDENTITY, PRIMARY KEY (run_id, role))"""),
-    ("run_blobs", """CREATE TABLE IF NOT EXISTS run_blobs (
+    ("1", "run_blobs", """CREATE TABLE IF NOT EXISTS run_blobs (
         run_id BIGINT NOT NULL REFERENCES runs (id), role TEXT NOT NULL, part INTEGER NOT NULL,
         data BYTEA NOT NULL, PRIMARY KEY (run_id, role, part))"""),
-    ("remits", """CREATE TABLE IF NOT EXISTS remits (
+    ("1", "remits", """CREATE TABLE IF NOT EXISTS remits (
         run_id BIGINT NOT NULL, trn TEXT NOT NULL, position INTEGER NOT NULL, icn TEXT NOT NULL,
         status TEXT NOT NULL, paid NUMERIC NOT NULL, PRIMARY KEY (run_id, trn, position))"""),
-    ("remits_icn", "CREATE INDEX IF NOT EXISTS remits_icn ON remits (icn)"),
-    ("balances", """CREATE TABLE IF NOT EXISTS balances (
+    ("1", "remits_icn", "CREATE INDEX IF NOT EXISTS remits_icn ON remits (icn)"),
+    ("1", "balances", """CREATE TABLE IF NOT EXISTS balances (
         id BIGINT GENERATED ALWAYS AS IDENTITY PRIMARY KEY, payee TEXT NOT NULL,
         reference TEXT NOT NULL, run_id BIGINT NOT NULL, amount NUMERIC NOT NULL)"""),
-    ("balances_payee", "CREATE INDEX IF NOT EXISTS balances_payee ON balances (payee, reference)"),
+    ("1", "balances_payee",
+     "CREATE INDEX IF NOT EXISTS balances_payee ON balances (payee, reference)"),
+    # -- payer contracts (version 2) ---------------------------------------------------------
+    ("2", "services", """CREATE TABLE IF NOT EXISTS services (
+        n BIGINT GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+        mbi TEXT NOT NULL, plan TEXT NOT NULL, day DATE NOT NULL, code TEXT NOT NULL,
+        kind TEXT NOT NULL, units NUMERIC NOT NULL, icn TEXT NOT NULL,
+        line_number INTEGER NOT NULL)"""),
+    ("2", "services_mbi_day", "CREATE INDEX IF NOT EXISTS services_mbi_day ON services (mbi, day)"),
+    ("2", "services_icn", "CREATE INDEX IF NOT EXISTS services_icn ON services (icn)"),
+    ("2", "accumulations", """CREATE TABLE IF NOT EXISTS accumulations (
+        mbi TEXT NOT NULL, plan TEXT NOT NULL, period DATE NOT NULL, icn TEXT NOT NULL,
+        deductible NUMERIC NOT NULL, out_of_pocket NUMERIC NOT NULL,
+        PRIMARY KEY (mbi, plan, period, icn))"""),
+    ("2", "accumulations_icn",
+     "CREATE INDEX IF NOT EXISTS accumulations_icn ON accumulations (icn)"),
 ]
 
-#: version -> the step that upgrades a database of that version by one version
-#: (inside the caller's transaction); none yet.
-MIGRATIONS: dict[str, Callable[[Any], None]] = {}
+
+def _entries_of(version: str) -> Callable[[Any], None]:
+    """The step to `version` that creates the entries it added (nothing to convert)."""
+    def step(db: Any) -> None:
+        for since, _, ddl in TABLES:
+            if since == version:
+                db.execute(ddl)
+        _set_version(db, version)
+    return step
+
+
+#: version -> the step that upgrades a database of that version by one version (inside
+#: the caller's transaction), and what the upgrade brings, for the user's note
+MIGRATIONS: dict[str, tuple[Callable[[Any], None], str]] = {
+    "1": (_entries_of("2"), "payer contract services and accumulators"),
+}
 
 
 def version_of(db: Any) -> str | None:
@@ -102,23 +137,28 @@ def version_of(db: Any) -> str | None:
 
 def create(db: Any) -> None:
     """The current schema (inside the caller's transaction)."""
-    for _, ddl in TABLES:
+    for _, _, ddl in TABLES:
         db.execute(ddl)
+    _set_version(db, CURRENT)
+
+
+def _set_version(db: Any, version: str) -> None:
     db.execute("INSERT INTO meta VALUES ('version', %s) ON CONFLICT (key) DO UPDATE "
-               "SET value = excluded.value", (CURRENT,))
+               "SET value = excluded.value", (version,))
 
 
 def migrate(db: Any, version: str, where: str) -> list[str]:
     """Upgrade an older schema to the current one (inside the caller's transaction)."""
     notes = []
     while version != CURRENT:
-        step = MIGRATIONS.get(version)
-        if step is None:
+        if version not in MIGRATIONS:
             raise DataError(f"{where}: history schema version {version} is not one this "
                             f"edi-hit knows (it writes PostgreSQL version {CURRENT}); use a "
                             f"newer edi-hit")
+        step, brings = MIGRATIONS[version]
         step(db)
         new = db.execute("SELECT value FROM meta WHERE key = 'version'").fetchone()[0]
-        notes.append(f"{where}: history upgraded from schema version {version} to {new}")
+        notes.append(f"{where}: history upgraded from schema version {version} to {new} "
+                     f"({brings})")
         version = new
     return notes

@@ -16,17 +16,16 @@ import os
 import sqlite3
 import time
 from datetime import date
-from decimal import Decimal
 from pathlib import Path
 from typing import Callable
 
 from edi_hit.errors import DataError
 
-from . import sqlite_schema
+from . import sql, sqlite_schema
 from .model import (Accumulation, BeneficiaryHistory, DrugClaim, HistoryBatch, Service,
                     StoredClaim, Visit)
 from .sqlite_ledger import SQLiteLedger, _money
-from .store import HistoryBusy, HistoryStore
+from .store import HistoryBusy, HistoryStore, check_cents
 
 __all__ = ["SQLiteHistory"]
 
@@ -34,13 +33,8 @@ _CHUNK = 500
 _SLICE = 0.2          # seconds one BEGIN IMMEDIATE attempt waits
 _FIRST_TRY = 0.05     # ... the first one, before the caller is told it waits
 _OPEN_WAIT = 120.0    # seconds opening a file waits for another process's migration
-# the tables whose rows a claim's reversal takes back (by ICN)
-_ENTRY_TABLES = ("visits", "drugs", "deductible", "services", "accumulations")
-_UPSERT_ACCUMULATION = (
-    "INSERT INTO accumulations VALUES (?,?,?,?,?,?) ON CONFLICT(mbi, plan, period, icn) DO "
-    "UPDATE SET deductible = excluded.deductible, out_of_pocket = excluded.out_of_pocket")
-_CLAIM_COLUMNS = ("icn, npi, pcn, digest, mbi, frequency, state, replaced_by, seq, outcome, "
-                  "original_icn, run_id")
+_UPSERT_ACCUMULATION = sql.upsert_accumulation("?")
+_UPSERT_DEDUCTIBLE = sql.upsert_deductible("?")
 
 
 def _create_private(path: str) -> None:
@@ -230,20 +224,20 @@ class SQLiteHistory(SQLiteLedger, HistoryStore):
                     f"SELECT mbi, year, icn, amount FROM deductible WHERE mbi IN ({marks})", part):
                 out[mbi].deductible.setdefault(year, {})[icn] = _money(amount, where)
             for row in self.db.execute(
-                    f"SELECT mbi, plan, day, code, kind, units, icn, line_number FROM services "
-                    f"WHERE mbi IN ({marks}) AND day >= ? ORDER BY mbi, day", (*part, lo)):
+                    f"SELECT {sql.SERVICE_COLUMNS} FROM services WHERE mbi IN ({marks}) "
+                    f"AND day >= ? ORDER BY mbi, day", (*part, lo)):
                 b = out[row[0]]
                 d = fromiso(row[2])
                 b.service_days.append(d)
                 b.services.append(Service(row[0], row[1], d, row[3], row[4],
                                           _money(row[5], where), row[6], row[7]))
             for mbi, plan, period, icn, ded, oop in self.db.execute(
-                    f"SELECT mbi, plan, period, icn, deductible, out_of_pocket FROM accumulations "
-                    f"WHERE mbi IN ({marks})", part):
+                    f"SELECT {sql.ACCUMULATION_COLUMNS} FROM accumulations WHERE mbi IN ({marks})",
+                    part):
                 out[mbi].accumulations.setdefault((plan, fromiso(period)), {})[icn] = (
                     _money(ded, where), _money(oop, where))
             for row in self.db.execute(
-                    f"SELECT {_CLAIM_COLUMNS} FROM claims WHERE mbi IN ({marks}) ORDER BY seq", part):
+                    f"SELECT {sql.CLAIM_COLUMNS} FROM claims WHERE mbi IN ({marks}) ORDER BY seq", part):
                 out[row[4]].add_claim(StoredClaim(*row))
         return out
 
@@ -278,20 +272,18 @@ class SQLiteHistory(SQLiteLedger, HistoryStore):
                        [(d.mbi, d.day.isoformat(), d.code, d.category, d.icn, d.source)
                         for d in batch.drugs])
         if batch.services:
-            db.executemany("INSERT INTO services VALUES (?,?,?,?,?,?,?,?)",
+            db.executemany(sql.insert("services", sql.SERVICE_COLUMNS, "?"),
                            [(s.mbi, s.plan, s.day.isoformat(), s.code, s.kind, str(s.units),
                              s.icn, s.line_number) for s in batch.services])
-        db.executemany(
-            "INSERT INTO deductible VALUES (?,?,?,?) ON CONFLICT(mbi, year, icn) DO UPDATE "
-            "SET amount = excluded.amount",
-            [(mbi, year, icn, str(amount)) for mbi, year, icn, amount in batch.deductible])
+        db.executemany(_UPSERT_DEDUCTIBLE, [(mbi, year, icn, str(amount))
+                                            for mbi, year, icn, amount in batch.deductible])
         if batch.accumulations:
             db.executemany(_UPSERT_ACCUMULATION, [_accumulation_row(a)
                                                   for a in batch.accumulations])
         for i in range(0, len(batch.delete_entries), _CHUNK):
             part = batch.delete_entries[i:i + _CHUNK]
             marks = ",".join("?" * len(part))
-            for table in _ENTRY_TABLES:
+            for table in sql.ENTRY_TABLES:
                 db.execute(f"DELETE FROM {table} WHERE icn IN ({marks})", part)
 
     def claim_lines(self, icn):
@@ -313,14 +305,13 @@ class SQLiteHistory(SQLiteLedger, HistoryStore):
             return db.total_changes - before
 
     def set_deductible_met(self, mbi, year, amount):
-        _check_cents(amount, f"{self.location}: deductible met")
+        check_cents(amount, f"{self.location}: deductible met")
         with self._own_transaction() as db:
-            db.execute("INSERT INTO deductible VALUES (?,?,'',?) ON CONFLICT(mbi, year, icn) DO "
-                       "UPDATE SET amount = excluded.amount", (mbi, int(year), str(amount)))
+            db.execute(_UPSERT_DEDUCTIBLE, (mbi, int(year), "", str(amount)))
 
     def set_accumulation(self, mbi, plan, period, deductible, out_of_pocket):
         for what, amount in (("deductible", deductible), ("out of pocket", out_of_pocket)):
-            _check_cents(amount, f"{self.location}: {what} met")
+            check_cents(amount, f"{self.location}: {what} met")
         with self._own_transaction() as db:
             db.execute(_UPSERT_ACCUMULATION, _accumulation_row(
                 Accumulation(mbi, str(plan), period, "", deductible, out_of_pocket)))
@@ -328,9 +319,3 @@ class SQLiteHistory(SQLiteLedger, HistoryStore):
 
 def _accumulation_row(a: Accumulation) -> tuple:
     return (a.mbi, a.plan, a.period.isoformat(), a.icn, str(a.deductible), str(a.out_of_pocket))
-
-
-def _check_cents(amount, what: str) -> None:
-    if not isinstance(amount, Decimal) or not amount.is_finite() or amount < 0 \
-            or amount != amount.quantize(Decimal("0.01")):
-        raise DataError(f"{what} must be a non-negative amount in cents, got {amount!r}")

@@ -20,6 +20,7 @@ from edi_hit.errors import DataError
 
 from .ledger import (ABORTED, COMMITTED, DONE, OPEN, ClaimTrail, InputFile, OpenBalance,
                      OutputFile, Remit, RunRecord)
+from .sql import ENTRY_TABLES, entries_not_standing
 
 __all__ = ["SQLiteLedger"]
 
@@ -217,10 +218,8 @@ class SQLiteLedger:
                 "GROUP BY mbi, day, category HAVING COUNT(*) > 1"):
             problems.append(f"{n} paid visits of one member on {day} in category {category} "
                             f"(ICNs {icns})")
-        for table in ("visits", "deductible", "drugs", "services", "accumulations"):
-            for icn, n in db.execute(
-                    f"SELECT icn, COUNT(*) FROM {table} WHERE icn != '' AND icn NOT IN "
-                    f"(SELECT icn FROM claims WHERE state IN ('active', 'void')) GROUP BY icn"):
+        for table in ENTRY_TABLES:
+            for icn, n in db.execute(entries_not_standing(table)):
                 problems.append(f"{n} {table} row(s) of ICN {icn}, which is not a standing claim")
         paid: dict[int, Decimal] = {}
         for run_id, amount in db.execute("SELECT run_id, paid FROM remits"):

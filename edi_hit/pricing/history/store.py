@@ -33,11 +33,19 @@ from edi_hit.errors import DataError
 from .ledger import BalanceEntry, ClaimTrail, InputFile, OpenBalance, OutputFile, Remit, RunRecord
 from .model import BeneficiaryHistory, DrugClaim, HistoryBatch
 
-__all__ = ["HistoryStore", "HistoryBusy"]
+__all__ = ["HistoryStore", "HistoryBusy", "check_cents"]
 
 
 class HistoryBusy(DataError):
     """The write lock was not free within the time allowed (--wait)."""
+
+
+def check_cents(amount, what: str) -> None:
+    """set_deductible_met and set_accumulation take a finite, non-negative Decimal with
+    at most two places; anything else is a DataError saying what it was for."""
+    if not isinstance(amount, Decimal) or not amount.is_finite() or amount < 0 \
+            or amount != amount.quantize(Decimal("0.01")):
+        raise DataError(f"{what} must be a non-negative amount in cents, got {amount!r}")
 
 
 class HistoryStore(ABC):
