@@ -39,7 +39,24 @@ def _validator(name: str):
     from jsonschema import Draft202012Validator, FormatChecker
     schema = load_schema(name)
     Draft202012Validator.check_schema(schema)
-    return Draft202012Validator(schema, format_checker=FormatChecker())
+    return Draft202012Validator(schema, format_checker=FormatChecker(), registry=_registry())
+
+
+@lru_cache(maxsize=None)
+def _registry():
+    """Every schema by its $id, so one can refer to another's $defs."""
+    from referencing import Registry, Resource
+
+    suffix = ".schema.json"
+    found = [load_schema(p.name[:-len(suffix)]) for p in _files() if p.name.endswith(suffix)]
+    return Registry().with_resources((s["$id"], Resource.from_contents(s)) for s in found
+                                     if "$id" in s)
+
+
+def _files():
+    if _CHECKOUT.is_dir():
+        return list(_CHECKOUT.iterdir())
+    return list(resources.files("edi_hit._schemas").iterdir())
 
 
 def _path(error, prefix: str) -> str:

@@ -145,6 +145,14 @@ SPECS: dict[str, Spec] = {
                              | {"stdin": NA("INPUTS are paths Spark reads (globs, hdfs://, "
                                             "s3a://): no stdin"),
                                 "-o": NA("OUTDIR is a folder (remit.835, summary.json)")}),
+    "batch": Spec(lambda f, i, o: ["batch", i, "--assume-dme-drug", "-o", str(f.tmp / "batch")],
+                  "837",
+                  na={"good": NA("INDIR is a folder: the folder case runs it"),
+                      "stdin": NA("INDIR is a folder of files"),
+                      "-o": NA("OUTDIR is a folder (835s, manifest.ndjson, summary.json)"),
+                      "rejected": NA("every file's result, rejected claims included, is in "
+                                     "the manifest: a batch that completes exits 0 "
+                                     "(tests/test_batch.py)")}),
     "ledger runs": Spec(lambda f, i, o: ["ledger", "runs", "--history", i], "history"),
     "ledger balances": Spec(lambda f, i, o: ["ledger", "balances", "--history", i], "history"),
     "ledger claim": Spec(lambda f, i, o: ["ledger", "claim", "HIT-2026-0001", "--history", i],

@@ -29,6 +29,7 @@ COMMANDS: dict[str, str] = {
     "history": "edi_hit.cli.history:history",
     "ledger": "edi_hit.cli.ledger:ledger",
     "adjudicate": "edi_hit.cli.adjudicate:adjudicate_command",
+    "batch": "edi_hit.cli.batch:batch_command",
     "read-835": "edi_hit.cli.remit:read_835_command",
     "reconcile": "edi_hit.cli.remit:reconcile_command",
     "report": "edi_hit.cli.report:report_command",

@@ -1,6 +1,6 @@
 # Small pieces every command shares: the convention's options (inputs, -o, --now,
 # --allow-rejects, --strict, the exit rule), outputs written under the one safe rule
-# (edi_hit.outputs), a progress counter on stderr for long runs, warnings printed once.
+# (edi_hit.outputs), progress on stderr for long runs, warnings printed once.
 #
 # Strategy: the convention every command follows (README, "Command-line conventions")
 # is written once here as option decorators, so a command states which parts it has and
@@ -13,11 +13,14 @@ import contextlib
 import functools
 import gc
 import logging
+import operator
 import os
 import sys
 import tempfile
 import time
+from collections.abc import Callable, Iterable, Iterator
 from datetime import date, datetime
+from typing import Any, TextIO
 
 import click
 
@@ -108,20 +111,141 @@ def open_output(path: str, *, binary: bool = False, label: str = "-o", inputs=()
                  others=others)
 
 
-def progress_claims(items, label: str, *, enabled: bool = True, every: int = 1000):
-    """Pass items through, showing a running count on stderr when it is a terminal."""
-    if not enabled or not sys.stderr.isatty():
-        yield from items
-        return
-    start = time.monotonic()
-    n = 0
-    for item in items:
-        n += 1
-        if n % every == 0:
-            rate = n / max(time.monotonic() - start, 1e-9)
-            click.echo(f"\r{label}: {n:,} claims ({rate:,.0f}/s)", err=True, nl=False)
-        yield item
-    click.echo(f"\r{label}: {n:,} claims in {time.monotonic() - start:.1f} s", err=True)
+#: Seconds between progress lines when stderr is not a terminal (a log, a pipe).
+PROGRESS_EVERY = 5.0
+PROGRESS_ENV = "EDI_HIT_PROGRESS_SECONDS"
+
+
+class Progress:
+    """Progress of a long command on stderr: files, claims, claims/s and, when the total
+    is known, ETA. On a terminal click's progress bar draws it (click.progressbar: the
+    bar, the percentage and the ETA from its rolling average); otherwise (a log file, a
+    pipe, CI) one line every few seconds (PROGRESS_EVERY, or $EDI_HIT_PROGRESS_SECONDS),
+    and a closing line, only once a run has lasted that long: short runs stay quiet.
+
+        with Progress("adjudicate", total=claims, files=3) as p:
+            for claim in p.wrap(claims_iter):      # or p.advance(n), p.file_done()
+                ...
+    """
+
+    def __init__(self, label: str, *, total: int | None = None, files: int = 0,
+                 unit: str = "claims", enabled: bool = True, stream: TextIO | None = None,
+                 every: float | None = None):
+        self.label = label
+        self.unit = unit
+        self.files = files
+        self.file = 0              # files finished
+        self.count = 0
+        self.enabled = enabled
+        self.stream = stream if stream is not None else sys.stderr
+        env = os.environ.get(PROGRESS_ENV)
+        self.every = every if every is not None else float(env) if env else PROGRESS_EVERY
+        self.tty = bool(getattr(self.stream, "isatty", lambda: False)())
+        self.start = time.monotonic()
+        self._said: float | None = None   # when the last line was written (not a terminal)
+        self._drawn = self.start          # when the bar last moved
+        self._steps = 0                   # units not yet given to the bar
+        # no iterable: the bar is moved by hand (advance); the generator has no length
+        self.bar = click.progressbar((x for x in ()), length=total, label=label,
+                                     file=self.stream,
+                                     show_eta=True, show_pos=True, width=24,
+                                     hidden=not (enabled and self.tty),
+                                     item_show_func=lambda _: self._info(),
+                                     update_min_steps=1)
+
+    @property
+    def total(self) -> int | None:
+        return self.bar.length
+
+    @total.setter
+    def total(self, value: int | None) -> None:
+        self.bar.length = value
+
+    def __enter__(self) -> "Progress":
+        self.bar.__enter__()
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.close(ok=exc[0] is None)
+
+    def rate(self) -> float:
+        return self.count / max(time.monotonic() - self.start, 1e-9)
+
+    def _info(self) -> str:
+        parts = [f"{self.rate():,.0f} {self.unit}/s"]
+        if self.files > 1:
+            parts.insert(0, f"file {min(self.file + 1, self.files)}/{self.files}")
+        return ", ".join(parts)
+
+    def advance(self, n: int = 1) -> None:
+        self.count += n
+        if not self.enabled:
+            return
+        self._steps += n
+        now = time.monotonic()
+        if now - self._drawn < min(0.1, self.every):  # at most ten redraws a second
+            return
+        self._drawn = now
+        self.bar.update(self._steps)
+        self._steps = 0
+        if not self.tty and now - (self._said if self._said is not None else self.start) >= self.every:
+            self._said = now
+            self._line()
+
+    def file_done(self, n: int = 1) -> None:
+        self.file += n
+        self.advance(0)
+
+    def wrap(self, items: Iterable, *, file_of: Callable[[Any], int] | None = None) -> Iterator:
+        """Pass items through, one unit each. The total is the iterable's length hint
+        when it gives one (the run plan does); file_of(item) says which file (0-based)
+        an item came from."""
+        hint = operator.length_hint(items, 0)
+        if hint and self.total is None:
+            self.total = hint
+        for item in items:
+            if file_of is not None:
+                self.file = file_of(item)
+            self.advance()
+            yield item
+
+    def _line(self, final: bool = False) -> None:
+        total = self.total
+        done = f"{self.count:,}" + (f"/{total:,}" if total else "")
+        if final:
+            text = (f"{self.label}: {self.count:,} {self.unit} in "
+                    f"{time.monotonic() - self.start:.1f} s ({self.rate():,.0f} {self.unit}/s)")
+        else:
+            eta = self.bar.format_eta() if total else ""
+            text = (f"{self.label}: {done} {self.unit}, {self._info()}"
+                    + (f", ETA {eta}" if eta else ""))
+        click.echo(text, file=self.stream)
+
+    def close(self, ok: bool = True) -> None:
+        if not self.enabled:
+            return
+        self.enabled = False
+        if self._steps:
+            self.bar.update(self._steps)
+            self._steps = 0
+        if self.tty:
+            self.bar.finish()
+            self.bar.render_progress()
+            self.bar.render_finish()
+        elif self._said is not None and ok:
+            self._line(final=True)
+
+
+def progress_wanted(output: str | None) -> bool:
+    """Progress on stderr, unless the command's output is stdout on the same terminal."""
+    return not (output == "-" and sys.stdout.isatty() and sys.stderr.isatty())
+
+
+def progress_claims(items, label: str, *, enabled: bool = True,
+                    file_of: Callable[[Any], int] | None = None, files: int = 0):
+    """Pass items through with a Progress on stderr (see Progress)."""
+    with Progress(label, enabled=enabled, files=files) as p:
+        yield from p.wrap(items, file_of=file_of)
 
 
 @contextlib.contextmanager

@@ -11,9 +11,9 @@ import click
 from ..errors import DataError
 from ..formats import dump_document, dump_line, write_csv
 from ..rows import (RECONCILE_COLUMNS, REMIT_COLUMNS, reconcile_rows, remittance_rows)
-from .common import (allow_rejects_option, evidence_options, expand_inputs, finish,
+from .common import (Progress, allow_rejects_option, evidence_options, expand_inputs, finish,
                      format_option, input_files, open_output, output_option, pricing_options,
-                     readonly_history, say, strict_option)
+                     progress_wanted, readonly_history, say, strict_option)
 
 
 def _stdin_or(name: str):
@@ -48,30 +48,51 @@ def read_835_command(files, output, fmt, allow_rejects, strict):
     Exit status 1 when a transaction does not balance, unless --allow-rejects.
     """
     from ..x835 import RemittanceReader
+    from ..x835.remit_json import RemitWriter
 
-    remittances = []
-    findings = []
-    for name in expand_inputs(files):
-        reader = RemittanceReader(_stdin_or(name), "<stdin>" if name == "-" else name)
-        for remittance in reader:
-            bad = [f for f in remittance.findings if f.code.startswith("balance-")]
-            if strict and bad:
-                raise DataError(f"{bad[0]} (--strict: stopped at the first)")
-            remittances.append(remittance)
-        findings.extend(reader.findings)
-    with open_output(output, inputs=expand_inputs(files)) as out:
-        if fmt == "json":
-            dump_document({"remittances": [r.to_dict() for r in remittances],
-                           "findings": [f.to_dict() for f in findings]}, out)
+    names = expand_inputs(files)
+    unbalanced: list = []
+    findings: list = []
+    progress = Progress("read-835", files=len(names), enabled=progress_wanted(output))
+
+    def balance(remittance) -> None:
+        bad = [f for f in remittance.findings if f.code.startswith("balance-")]
+        if strict and bad:
+            raise DataError(f"{bad[0]} (--strict: stopped at the first)")
+        unbalanced.extend(bad)
+
+    def remittances():  # a transaction set at a time, never the whole file
+        for name in names:
+            reader = RemittanceReader(_stdin_or(name), "<stdin>" if name == "-" else name)
+            for remittance in reader:
+                balance(remittance)
+                progress.advance(len(remittance.claims))
+                yield remittance
+            findings.extend(reader.findings)
+            progress.file_done()
+
+    with open_output(output, inputs=names) as out, progress:
+        if fmt == "json":  # written a claim at a time: a transaction set of any size
+            writer = RemitWriter(out, "json")
+            for name in names:
+                reader = RemittanceReader(_stdin_or(name), "<stdin>" if name == "-" else name)
+                for ev in reader.events():
+                    if ev.claim is None:
+                        balance(ev.remittance)
+                    else:
+                        progress.advance()
+                    writer.add(ev)
+                writer.end_file(reader.name, reader.findings)
+                progress.file_done()
+            writer.close()
         elif fmt == "ndjson":
-            for r in remittances:
+            for r in remittances():
                 out.write(dump_line(r.to_dict()))
         else:
-            write_csv(remittance_rows(remittances), REMIT_COLUMNS, out)
+            write_csv(remittance_rows(remittances()), REMIT_COLUMNS, out)
     if fmt != "json":   # the reader's own findings have no place in a row or a line
         for f in findings:
             click.echo(f"warning: {f}", err=True)
-    unbalanced = [f for r in remittances for f in r.findings if f.code.startswith("balance-")]
     for f in unbalanced:
         click.echo(f"{'warning' if allow_rejects else 'error'}: {f}", err=True)
     if unbalanced:

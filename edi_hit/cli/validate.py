@@ -22,8 +22,8 @@ from ..formats import dump_document
 from ..validation import ALL_LEVELS, LEVEL_NAMES, write_277ca, write_999, write_ta1
 from ..validation.ack277 import control_numbers_used
 from ..validation.parallel import default_jobs, validate_files
-from .common import (EXIT_REJECTED, allow_rejects_option, expand_inputs, input_files, now_option,
-                     open_output, output_option)
+from .common import (EXIT_REJECTED, Progress, allow_rejects_option, expand_inputs, input_files,
+                     now_option, open_output, output_option, progress_wanted)
 
 ACK_TYPES = ("999", "ta1", "277ca")
 
@@ -165,10 +165,13 @@ def validate_command(files, output, fmt, levels, no_tr3, engine, hit_mode, ack_o
         findings: Any = contextlib.nullcontext(sys.stderr)
     else:
         findings = open_output(output, inputs=paths, others=[("--ack", ack_output)])
-    with findings as out:
-        for report in validate_files(sources, names=names, jobs=jobs or default_jobs(),
-                                     levels=chosen, today=day, hit=hit_mode, engine=engine,
-                                     conventions=conventions):
+    # the findings' stream may be the terminal: then no progress beside it
+    progress = Progress("validate", total=len(sources), unit="files",
+                        enabled=progress_wanted(output))
+    with findings as out, progress:
+        for report in progress.wrap(validate_files(
+                sources, names=names, jobs=jobs or default_jobs(), levels=chosen, today=day,
+                hit=hit_mode, engine=engine, conventions=conventions)):
             reports.append(report)
             if fmt == "text":
                 _text(report, None if all_findings else max_findings, out)

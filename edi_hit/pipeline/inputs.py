@@ -15,7 +15,7 @@ from typing import Any
 from edi_hit.errors import EdiHitError, UnreadableInput
 from edi_hit.pricing.history import InputFile
 
-__all__ = ["identify"]
+__all__ = ["identify", "isa_header"]
 
 _CHUNK = 1 << 20
 
@@ -29,6 +29,11 @@ def _isa(head: bytes) -> tuple[str | None, str | None]:
     if len(parts) < 14:
         return None, None
     return parts[6].strip() or None, parts[13].strip() or None
+
+
+def isa_header(head: bytes) -> tuple[str | None, str | None]:
+    """ISA06 and ISA13 from the first bytes of a file; (None, None) when it is not X12."""
+    return _isa(head)
 
 
 def _hash_stream(read) -> tuple[str, int, bytes]:

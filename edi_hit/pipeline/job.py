@@ -29,6 +29,7 @@ from edi_hit.errors import EdiHitError
 from edi_hit.formats import dump_document
 from edi_hit.interrupts import deferred
 from edi_hit.pricing.history import BalanceEntry, Remit, open_history
+from edi_hit.pricing.run import DEFAULT_SPILL_AFTER
 from edi_hit.x835.build import PayerInfo, ProviderLevelAdjustment, RemittanceBuilder
 
 from .atomic import LedgerRun, RunOutputs, _why, replay as _replay
@@ -76,6 +77,7 @@ def adjudicate(
     on_wait: Callable[[str], None] | None = None,
     replay: bool = False,
     notify: Callable[[str], None] | None = None,
+    spill_after: int | None = DEFAULT_SPILL_AFTER,
 ) -> Summary:
     """Read 837P files, price them with history, write one 835; return the Summary.
 
@@ -95,6 +97,8 @@ def adjudicate(
     batch_size: beneficiaries priced together (one batch of history queries).
     progress: wraps the iterator of claims read (the CLI's counter on stderr).
     notify(message): one-line notes (a repaired run, an upgraded history file).
+    spill_after: claims kept waiting in memory for the rest of their beneficiary before
+    they wait on disk (None: never); the output does not depend on it.
     """
     sources = list(sources)
     log.info("adjudicating %d input file(s)%s", len(sources),
@@ -110,7 +114,7 @@ def adjudicate(
                 dme_evidence=dme_evidence, dme_drugs=dme_drugs, contracts=contracts,
                 authorizations=authorizations, now=now,
                 control_number=control_number, payer=payer, batch_size=batch_size,
-                progress=progress)
+                progress=progress, spill_after=spill_after)
     if history is None:  # no ledger: the pricer keeps a private history in memory
         outputs = RunOutputs.plan(output, report, manifest, inputs=sources, history=None,
                                   defer=False)
@@ -203,7 +207,7 @@ def _run(sources, names, outputs: RunOutputs, summary: Summary, store, ledger: L
         summary.notes[:0] = pricer.notes()  # how the run priced, before repairs/migrations
         tally = Tally(summary, _manifest_writer(outputs, opts["manifest"]), no_phi=opts["no_phi"])
         feed = PricedFeed(pricer, sources, names=names, progress=opts["progress"],
-                          admit=builder.refusal)
+                          admit=builder.refusal, spill_after=opts["spill_after"])
         _remit(feed, builder, tally, ledger)
         point("priced")
         summary.claims_in = feed.claims_in

@@ -10,6 +10,11 @@
 # order whatever the order of the files. Input that cannot be read twice (stdin, a pipe)
 # is spooled to a temporary file first.
 #
+# Memory: the plan keeps 8 bytes a claim and 12 a beneficiary (plan.py); the run keeps
+# at most `spill_after` waiting claims in memory and spills the rest to disk until their
+# beneficiary is complete (run.py, spill.py), so any order of claims fits in bounded
+# memory and gives the same decisions.
+#
 # Nothing is lost: every claim read is either priced or rejected (a RejectedClaim, kept
 # with its reason); the feed counts both and the caller checks claims_in == priced +
 # rejected. A rejected claim still counts down its beneficiary: the plan knows whose
@@ -31,6 +36,7 @@ from edi_hit.claims import RejectedClaim
 from edi_hit.pricing.pricer import Pricer, member_id
 from edi_hit.pricing.model import PricedClaim
 from edi_hit.pricing.plan import RunPlan, plan_run, spool
+from edi_hit.pricing.run import DEFAULT_SPILL_AFTER
 
 __all__ = ["PricedFeed", "price_files", "source_name"]
 
@@ -63,19 +69,25 @@ class PricedFeed:
 
     sources: paths, bytes or binary file objects (read in order); names: what to call
     each in findings and rejections (default: source_name). progress: a function that
-    wraps the iterator of claims read (e.g. a counter on stderr).
+    wraps the iterator of what is read, (file number, ordinal, claim) tuples (e.g. a
+    progress bar on stderr); its length hint is the number of claims the plan counted.
+    spill_after: claims
+    kept waiting in memory before the run spills them to disk (None: never).
 
     After iteration: claims_in (claims read, accepted or not), claims_priced,
     rejected (the RejectedClaims, in input order), findings (the readers' warnings),
-    and plan_mismatches / late (should be 0: claims the pre-scan attributed otherwise).
+    plan_mismatches / late (should be 0: claims the pre-scan attributed otherwise) and
+    spilled (claims that waited on disk).
     """
 
     def __init__(self, pricer: Pricer, sources: Iterable[Any], *,
                  names: list[str] | None = None,
                  progress: Callable[[Iterator], Iterator] | None = None,
-                 admit: Callable[[Any], str | None] | None = None):
+                 admit: Callable[[Any], str | None] | None = None,
+                 spill_after: int | None = DEFAULT_SPILL_AFTER):
         self.pricer = pricer
         self.admit = admit
+        self.spill_after = spill_after
         self.sources = list(sources)
         self.names = list(names) if names is not None else [source_name(s) for s in self.sources]
         self.progress = progress
@@ -85,6 +97,7 @@ class PricedFeed:
         self.findings: list = []
         self.plan_mismatches = 0
         self.late = 0
+        self.spilled = 0
         self.plan: RunPlan | None = None
 
     def __iter__(self) -> Iterator[PricedClaim]:
@@ -110,32 +123,31 @@ class PricedFeed:
 
     def _run(self, sources) -> Iterator[PricedClaim]:
         plan = self.plan = plan_run(sources, self.names)
-        run = self.pricer.run(plan.expected())
+        run = self.pricer.run(plan.countdown(self.spill_after))
         aligned = [True] * len(sources)
         items = self._items(sources)
         if self.progress is not None:
-            items = self.progress(items)
+            items = self.progress(_Planned(items, plan.claims))
         try:
             for file_no, ordinal, item in items:
                 self.claims_in += 1
-                planned = plan.member_at(file_no, ordinal) if aligned[file_no] else None
+                planned = plan.key_at(file_no, ordinal) if aligned[file_no] else None
                 if item.__class__ is RejectedClaim:
                     self.rejected.append(item)
                     mbi = getattr(item, "member_id", None)
-                    if mbi is None:
-                        mbi = planned
-                    out = run.skip(mbi) if mbi is not None else None
+                    out = run.skip(mbi, None if mbi is not None else planned)
                 else:
-                    if aligned[file_no] and planned != member_id(item):
+                    key = run.key(member_id(item))
+                    if aligned[file_no] and planned != key:
                         aligned[file_no] = False
                         self.plan_mismatches += 1
                     refused = self.admit(item) if self.admit is not None else None
                     if refused:
                         self.rejected.append(RejectedClaim(
                             self.names[file_no], refused, item.patient_control_number))
-                        out = run.skip(member_id(item))
+                        out = run.skip(key=key)
                     else:
-                        out = run.add(item)
+                        out = run.add(item, key)
                 if out:
                     yield from out
             yield from run.finish()
@@ -143,6 +155,20 @@ class PricedFeed:
             run.abort()
             self.claims_priced = run.claims_priced
             self.late = run.late + run.unplanned
+            self.spilled = run.spilled
+
+
+class _Planned:
+    """The items read, with the plan's claim count as their length hint."""
+
+    def __init__(self, items: Iterator, claims: int):
+        self.items, self.claims = items, claims
+
+    def __iter__(self) -> Iterator:
+        return self.items
+
+    def __length_hint__(self) -> int:
+        return self.claims
 
 
 def price_files(sources, *, rates=None, history=None, conventions=None,

@@ -12,6 +12,14 @@
 # Envelopes (ISA/GS/ST counts and control numbers) are checked by the x12 layer's
 # EnvelopeTracker; its findings go to the transaction they concern, or to the reader's
 # own `findings` when they concern the file (GE/IEA).
+#
+# Two ways out of one loop. events() streams: each claim is handed out (with the header
+# of its transaction) as soon as the next CLP, LX, PLB or SE shows it is complete, and
+# is not kept; the transaction keeps only running totals (the sum of CLP04 for the
+# BPR equation) and its findings, so memory holds one claim whatever the size of the
+# transaction set. Iterating the reader (read_835) collects the claims of each
+# transaction into its Remittance and yields that at SE, as before; the generator
+# holds nothing of a Remittance once it has handed it out.
 
 from __future__ import annotations
 
@@ -19,7 +27,7 @@ import re
 from collections.abc import Callable, Iterator
 from datetime import date
 from decimal import Decimal
-from typing import Any
+from typing import Any, NamedTuple
 
 from edi_hit.errors import Finding, X12Error
 from edi_hit.x12 import ENVELOPE_IDS, EnvelopeTracker, SegmentReader
@@ -27,7 +35,7 @@ from edi_hit.x12 import ENVELOPE_IDS, EnvelopeTracker, SegmentReader
 from .balance import claim_discrepancy, line_discrepancy, transaction_discrepancy
 from .model import CasAdjustment, Party, ProviderAdjustment, RemitClaim, RemitLine, Remittance
 
-__all__ = ["RemittanceReader", "read_835", "check_balancing"]
+__all__ = ["RemittanceReader", "RemitEvent", "read_835", "stream_835", "check_balancing"]
 
 _ZERO = Decimal(0)
 _REAL = re.compile(r"-?(?:\d+(?:\.\d*)?|\.\d+)")
@@ -41,44 +49,71 @@ def _el(seg: list[str], n: int) -> str:
     return seg[n] if len(seg) > n else ""
 
 
-def check_balancing(remit: Remittance, *, bpr_index: int | None = None) -> list[Finding]:
-    """The three balancing equations as Findings (empty when the transaction balances)."""
+def _context(remit: Remittance) -> dict[str, Any]:
+    return dict(file=remit.file, interchange_control=remit.interchange_control_number,
+                group_control=remit.group_control_number,
+                transaction_control=remit.transaction_control_number)
+
+
+def _claim_balance(claim: RemitClaim, ctx: dict[str, Any]) -> list[Finding]:
+    """The line and claim equations of one claim, as Findings."""
     out: list[Finding] = []
-    ctx = dict(file=remit.file, interchange_control=remit.interchange_control_number,
-               group_control=remit.group_control_number,
-               transaction_control=remit.transaction_control_number)
-    for claim in remit.claims:
-        adjustments = [a.amount for a in claim.adjustments]
-        for n, line in enumerate(claim.lines, start=1):
-            line_adj = [a.amount for a in line.adjustments]
-            adjustments.extend(line_adj)
-            off = line_discrepancy(line.charge, line_adj, line.paid)
-            if off:
-                out.append(Finding(
-                    "error", "balance-line",
-                    f"claim {claim.patient_control_number} line {n} ({line.code}): SVC02 "
-                    f"{line.charge} - CAS {sum(line_adj, _ZERO)} = {line.charge - sum(line_adj, _ZERO)}"
-                    f", but SVC03 is {line.paid} (off by {off})",
-                    segment_index=line.segment_index, segment_id="SVC", element="SVC03", **ctx))
-        off = claim_discrepancy(claim.charge, adjustments, claim.paid)
+    adjustments = [a.amount for a in claim.adjustments]
+    for n, line in enumerate(claim.lines, start=1):
+        line_adj = [a.amount for a in line.adjustments]
+        adjustments.extend(line_adj)
+        off = line_discrepancy(line.charge, line_adj, line.paid)
         if off:
             out.append(Finding(
-                "error", "balance-claim",
-                f"claim {claim.patient_control_number}: CLP03 {claim.charge} - CAS (claim and "
-                f"lines) {sum(adjustments, _ZERO)} = {claim.charge - sum(adjustments, _ZERO)}, "
-                f"but CLP04 is {claim.paid} (off by {off})",
-                segment_index=claim.segment_index, segment_id="CLP", element="CLP04", **ctx))
-    claim_paid = [c.paid for c in remit.claims]
-    plb = [p.amount for p in remit.provider_adjustments]
-    off = transaction_discrepancy(remit.signed_payment, claim_paid, plb)
+                "error", "balance-line",
+                f"claim {claim.patient_control_number} line {n} ({line.code}): SVC02 "
+                f"{line.charge} - CAS {sum(line_adj, _ZERO)} = {line.charge - sum(line_adj, _ZERO)}"
+                f", but SVC03 is {line.paid} (off by {off})",
+                segment_index=line.segment_index, segment_id="SVC", element="SVC03", **ctx))
+    off = claim_discrepancy(claim.charge, adjustments, claim.paid)
     if off:
-        expected = sum(claim_paid, _ZERO) - sum(plb, _ZERO)
         out.append(Finding(
-            "error", "balance-transaction",
-            f"BPR02 {remit.signed_payment} but sum of CLP04 {sum(claim_paid, _ZERO)} - sum of "
-            f"PLB {sum(plb, _ZERO)} = {expected} (off by {off})",
-            segment_index=bpr_index, segment_id="BPR", element="BPR02", **ctx))
+            "error", "balance-claim",
+            f"claim {claim.patient_control_number}: CLP03 {claim.charge} - CAS (claim and "
+            f"lines) {sum(adjustments, _ZERO)} = {claim.charge - sum(adjustments, _ZERO)}, "
+            f"but CLP04 is {claim.paid} (off by {off})",
+            segment_index=claim.segment_index, segment_id="CLP", element="CLP04", **ctx))
     return out
+
+
+def _transaction_balance(remit: Remittance, claims_paid: Decimal, bpr_index: int | None,
+                         ctx: dict[str, Any]) -> list[Finding]:
+    """The BPR equation, given the sum of the transaction's CLP04."""
+    plb = [p.amount for p in remit.provider_adjustments]
+    off = transaction_discrepancy(remit.signed_payment, [claims_paid], plb)
+    if not off:
+        return []
+    expected = claims_paid - sum(plb, _ZERO)
+    return [Finding(
+        "error", "balance-transaction",
+        f"BPR02 {remit.signed_payment} but sum of CLP04 {claims_paid} - sum of "
+        f"PLB {sum(plb, _ZERO)} = {expected} (off by {off})",
+        segment_index=bpr_index, segment_id="BPR", element="BPR02", **ctx)]
+
+
+def check_balancing(remit: Remittance, *, bpr_index: int | None = None) -> list[Finding]:
+    """The three balancing equations as Findings (empty when the transaction balances)."""
+    ctx = _context(remit)
+    out = [f for claim in remit.claims for f in _claim_balance(claim, ctx)]
+    paid = sum((c.paid for c in remit.claims), _ZERO)
+    return out + _transaction_balance(remit, paid, bpr_index, ctx)
+
+
+class RemitEvent(NamedTuple):
+    """What the streaming reader hands out: a claim as soon as it is complete, with the
+    transaction it belongs to (header read; claims not kept), or, with claim None, the
+    transaction itself at its SE (payment, PLB and every finding; its claims came
+    before). `claim_findings`: the claim's balancing findings (also in the
+    transaction's findings at its SE)."""
+
+    remittance: Remittance
+    claim: RemitClaim | None = None
+    claim_findings: tuple[Finding, ...] = ()
 
 
 class RemittanceReader:
@@ -87,6 +122,11 @@ class RemittanceReader:
     >>> reader = RemittanceReader("remit.835")
     >>> for remit in reader: print(remit.payment_amount, remit.balanced)
     >>> reader.findings          # file-level findings (envelopes, encoding)
+
+    Or claim by claim, holding one claim at a time (a transaction set of any size):
+
+    >>> for ev in RemittanceReader("remit.835").events():
+    ...     if ev.claim is not None: print(ev.remittance.trace_number, ev.claim.paid)
     """
 
     def __init__(self, source: Any, name: str | None = None) -> None:
@@ -154,15 +194,29 @@ class RemittanceReader:
 
     # -- iteration ------------------------------------------------------------------
     def __iter__(self) -> Iterator[Remittance]:
-        self._remit: Remittance | None = None
+        for ev in self._read(keep=True):
+            if ev.claim is None:
+                yield ev.remittance
+            del ev  # nothing of a Remittance handed out stays alive here
+
+    def events(self) -> Iterator[RemitEvent]:
+        """Claim by claim (module comment): a RemitEvent per claim as it completes, and
+        one per transaction at its SE (claim None)."""
+        return self._read(keep=False)
+
+    def _read(self, keep: bool) -> Iterator[RemitEvent]:
+        self._keep = keep
+        self._remit = None
         self._claim: RemitClaim | None = None
         self._line: RemitLine | None = None
         self._party: Party | None = None
         self._bpr_index: int | None = None
+        self._done: list[RemitClaim] = []   # claims complete, not yet handed out
         loop = OUTSIDE
         segments = self._segments
         tracker = self._tracker
         handlers = _HANDLERS
+        done = self._done
         for seg in segments:
             sid = seg[0]
             if sid in ENVELOPE_IDS:
@@ -176,9 +230,10 @@ class RemittanceReader:
                     continue
                 if sid == "SE" and self._remit is not None:
                     self._remit.findings.extend(new)
-                    remit = self._finish()
+                    self._close_claim()
+                    yield from self._hand_out()
                     loop = OUTSIDE
-                    yield remit
+                    yield RemitEvent(self._finish())
                     continue
                 self.findings.extend(new)
                 continue
@@ -192,12 +247,37 @@ class RemittanceReader:
                               f"segment {sid} was not expected in loop {loop}; skipped", seg, None)
                 continue
             loop = handler(self, seg, loop)
+            if done:
+                yield from self._hand_out()
         before = len(tracker.findings)
         tracker.finish(segments.index)
         self.findings.extend(tracker.findings[before:])
         if self._remit is not None:  # file ended inside a transaction: still report it
-            yield self._finish()
+            self._close_claim()
+            yield from self._hand_out()
+            yield RemitEvent(self._finish())
         self.findings[:0] = segments.findings
+
+    def _close_claim(self) -> None:
+        """The claim being read is complete (a CLP, LX, PLB or SE follows it)."""
+        claim = self._claim
+        if claim is None:
+            return
+        self._claim = self._line = None
+        self._paid += claim.paid
+        found = _claim_balance(claim, self._ctx)
+        if found:
+            self._balance.extend(found)
+        if self._keep:
+            self._remit.claims.append(claim)
+        else:
+            self._done.append(claim)
+            self._found.append(tuple(found))
+
+    def _hand_out(self) -> Iterator[RemitEvent]:
+        done, found, remit = self._done, self._found, self._remit
+        while done:
+            yield RemitEvent(remit, done.pop(0), found.pop(0))
 
     def _start(self, seg: list[str]) -> str:
         if _el(seg, 1) != "835":
@@ -214,6 +294,10 @@ class RemittanceReader:
             file=self.name, segment_index=self._segments.index)
         self._claim = self._line = self._party = None
         self._bpr_index = None
+        self._ctx = _context(self._remit)
+        self._paid = _ZERO                  # sum of CLP04 so far
+        self._balance: list[Finding] = []   # the claims' balancing findings
+        self._found: list[tuple[Finding, ...]] = []
         return HEADER
 
     def _finish(self) -> Remittance:
@@ -224,8 +308,10 @@ class RemittanceReader:
                 "error", "missing-bpr", "transaction set has no BPR segment", file=self.name,
                 segment_index=remit.segment_index, segment_id="ST",
                 transaction_control=remit.transaction_control_number))
-        remit.findings.extend(check_balancing(remit, bpr_index=self._bpr_index))
+        remit.findings.extend(self._balance)
+        remit.findings.extend(_transaction_balance(remit, self._paid, self._bpr_index, self._ctx))
         self._remit = self._claim = self._line = self._party = None
+        self._balance = []
         return remit
 
     # -- handlers: each returns the loop after the segment ----------------------------
@@ -278,7 +364,7 @@ class RemittanceReader:
         return loop
 
     def _lx(self, seg: list[str], loop: str) -> str:
-        self._claim = self._line = None
+        self._close_claim()
         return L2000
 
     def _clp(self, seg: list[str], loop: str) -> str:
@@ -289,7 +375,7 @@ class RemittanceReader:
             filing_indicator=_el(seg, 6), payer_claim_control_number=_el(seg, 7),
             facility_code=_el(seg, 8) or None, frequency_code=_el(seg, 9) or None,
             segment_index=self._segments.index)
-        self._remit.claims.append(claim)
+        self._close_claim()
         self._claim = claim
         self._line = None
         return L2100
@@ -383,6 +469,7 @@ class RemittanceReader:
         return loop
 
     def _plb(self, seg: list[str], loop: str) -> str:
+        self._close_claim()
         comp = self._segments.delimiters.component
         provider = _el(seg, 1)
         period = self._date(seg, 2)
@@ -437,6 +524,16 @@ def read_835(source: Any, *, name: str | None = None) -> Iterator[Remittance]:
     """Yield one Remittance per 835 transaction set in `source` (path, bytes or binary file).
 
     Balancing violations and envelope problems are in each Remittance's `findings`;
-    use RemittanceReader directly to also get the file-level findings.
+    use RemittanceReader directly to also get the file-level findings. A transaction set
+    is held whole; stream_835 hands out its claims one at a time instead.
     """
     return iter(RemittanceReader(source, name))
+
+
+def stream_835(source: Any, *, name: str | None = None) -> Iterator[RemitEvent]:
+    """Claim by claim, in bounded memory whatever the size of a transaction set: a
+    RemitEvent(remittance, claim, claim_findings) as each claim is complete, then
+    RemitEvent(remittance) at each SE with the payment, PLB and all findings (its
+    `claims` list stays empty). RemittanceReader(source).events() does the same and
+    keeps the file-level findings in `reader.findings`."""
+    return RemittanceReader(source, name).events()
