@@ -74,8 +74,12 @@ def run_pairs(tmp_path, pairs, new_history=lambda folder: folder / "h.db",
             with open_history(hist) as h:
                 h.import_dme([dme("2024-03-01", mbi=m) for m in (M1, M2)])
             gate, go = os.pipe()
+            # every other pair holds the lock a moment once taken, so that the second run
+            # surely waits (on a loaded machine the two may not overlap by themselves);
+            # the other pairs race as they come
+            env = {"EDI_HIT_FAULT": "locked:sleep=0.3"} if n % 2 == 0 else None
             procs = [start_fork(*adjudicate_args([src], folder / f"{src.stem}.835", hist),
-                                gate=gate) for src in (a, b)]
+                                gate=gate, env=env) for src in (a, b)]
             started.append((folder, hist, procs, gate, go))
         for *_, gate, go in started:  # each pair's two runs start together
             os.write(go, b"xx")

@@ -4,7 +4,9 @@
 # environment variable EDI_HIT_FAULT names that step, the run fails there as a real
 # one would: "STEP" or "STEP:raise" raises an OSError (an I/O error at that moment),
 # "STEP:kill" kills the process with SIGKILL (a crash: no cleanup runs at all),
-# "STEP:term" sends it SIGTERM (an operator stopping it). Costs one dict lookup per step
+# "STEP:term" sends it SIGTERM (an operator stopping it), "STEP:sleep=SECONDS" holds the
+# run there that long (a slow disk; tests use it at `locked` to make a concurrent run
+# wait for the lock whatever the machine's load). Costs one dict lookup per step
 # when unset. The steps, in order:
 #   locked     the history's write lock is held; nothing decided yet
 #   priced     every claim is priced and rendered; the 835 is not written
@@ -34,6 +36,9 @@ def point(step: str) -> None:
         return
     name, _, mode = spec.partition(":")
     if name != step:
+        return
+    if mode.startswith("sleep="):
+        time.sleep(float(mode[len("sleep="):]))
         return
     if mode == "kill":
         os.kill(os.getpid(), signal.SIGKILL)
