@@ -78,15 +78,25 @@ def claims_dataframe(spark: Any, paths: str | list[str]):
 def local_session(master: str = "local[2]", *, app: str = "edi-hit", shuffle_partitions: int = 4,
                   conf: dict[str, str] | None = None):
     """A SparkSession for one machine (tests, benchmarks, the CLI without a cluster):
-    no UI, few shuffle partitions, warnings only."""
+    no UI, few shuffle partitions, warnings only. Its Python workers run this
+    interpreter (where edi-hit and its extras are installed), not whichever `python3`
+    comes first on PATH, unless PYSPARK_PYTHON or `conf` says otherwise."""
     _pyspark()
+    import os
+    import sys
+
     from pyspark.sql import SparkSession
 
+    conf = dict(conf or {})
+    if not os.environ.get("PYSPARK_PYTHON") and "spark.pyspark.python" not in conf:
+        # PySpark starts local workers with PYSPARK_PYTHON (default: python3 on PATH);
+        # the one process-wide setting this function makes, and only when unset
+        os.environ["PYSPARK_PYTHON"] = sys.executable
     builder = (SparkSession.builder.master(master).appName(app)
                .config("spark.ui.enabled", "false")
                .config("spark.sql.shuffle.partitions", str(shuffle_partitions))
                .config("spark.speculation", "false"))
-    for key, value in (conf or {}).items():
+    for key, value in conf.items():
         builder = builder.config(key, value)
     session = builder.getOrCreate()
     session.sparkContext.setLogLevel("ERROR")
