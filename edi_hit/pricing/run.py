@@ -50,16 +50,13 @@ from __future__ import annotations
 import hashlib
 from dataclasses import dataclass, field
 from datetime import date
-from typing import TYPE_CHECKING, Any, Iterable, Iterator, Mapping
+from typing import Any, Iterable, Iterator, Mapping, Protocol
 
-from edi_hit.pricing.history import HistoryBatch
+from edi_hit.pricing.history import HistoryBatch, HistoryStore
 from edi_hit.pricing.model import PricedClaim
 from edi_hit.pricing.plan import DictCounts, MemberCounts
 from edi_hit.pricing.rules import BILLED
 from edi_hit.pricing.spill import ClaimSpill
-
-if TYPE_CHECKING:  # pragma: no cover
-    from edi_hit.pricing.pricer import Pricer
 
 __all__ = ["PricingRun", "ClaimItem", "claim_fingerprint", "claim_icn", "member_id",
            "DEFAULT_GROUP_SIZE", "DEFAULT_SPILL_AFTER", "BIG_MEMBER"]
@@ -89,6 +86,25 @@ def member_id(claim) -> str:
     """The beneficiary a claim belongs to: 2010BA NM109, '' when missing."""
     s = claim.subscriber
     return (s.member_id if s is not None else None) or ""
+
+
+class GroupPricer(Protocol):
+    """What a PricingRun needs of the Pricer that drives it (pricer.py): its history and
+    tables, and the steps it calls on each group of beneficiaries. Named here so that
+    run.py does not import pricer.py (which imports run.py)."""
+
+    history: HistoryStore
+    tables: Any
+    _writes: bool
+    _track: bool
+
+    def _item(self, n: int, claim: Any) -> "ClaimItem": ...
+
+    def _load(self, groups: Any) -> dict: ...
+
+    def _assign_icns(self, groups: Any, histories: dict) -> None: ...
+
+    def _price_group(self, group: Any, bh: Any, batch: HistoryBatch) -> Iterable[PricedClaim]: ...
 
 
 def claim_fingerprint(claim, mbi: str, npi: str) -> str:
@@ -159,7 +175,7 @@ class PricingRun:
     (rejected by the reader). abort() drops the staged history writes.
     """
 
-    def __init__(self, pricer: "Pricer", expected: Mapping[Any, int] | None, group_size: int):
+    def __init__(self, pricer: GroupPricer, expected: Mapping[Any, int] | None, group_size: int):
         self.pricer = pricer
         self.counts: MemberCounts | DictCounts | None
         if expected is None or isinstance(expected, (MemberCounts, DictCounts)):

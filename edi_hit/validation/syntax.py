@@ -58,8 +58,8 @@ class SyntaxChecker:
                      index, sid or None, segment_error="1")
         if len(seg) > 40 or sum(map(len, seg)) > LONG_SEGMENT - len(seg):
             self._length(seg, index)
-        if self._control_reported < 20:
-            for pos, value in enumerate(seg[1:], start=1):
+        if self._control_reported < 20 and _CONTROL.search("".join(seg)):
+            for pos, value in enumerate(seg[1:], start=1):   # only where there is one
                 m = _CONTROL.search(value)
                 if m:
                     self._control_reported += 1

@@ -92,6 +92,9 @@ class _Claim:
     frequency: str = "1"   # CLM05-3: 7 replaces, 8 voids an earlier claim
 
 
+_UNSEEN = object()
+
+
 class _ClaimRef(NamedTuple):
     """What a level-4 finding names of its claim: kept per queued visit instead of the
     whole claim (the visit queue pickles it when it spills)."""
@@ -124,7 +127,8 @@ class Checker837:
         profile = medicare_hit(self.tables) if codes is not None else None
         self.line_rules = profile.reading(LINE) if profile else ()
         self.visit_rules = profile.reading(VISITS) if profile else ()
-        self.visits = VisitQueue(spill_at or SPILL_AT)   # HIT lines that passed the line rules (E6/E5 at SE)
+        self.visits = VisitQueue(spill_at or SPILL_AT)
+        self._handlers: dict[str, object] = {}   # segment id -> bound handler or None   # HIT lines that passed the line rules (E6/E5 at SE)
         self.claims_seen = 0
         self.delims = None
         self.hl: dict[str, str] = {}        # HL01 -> HL03
@@ -138,7 +142,10 @@ class Checker837:
 
     # -- dispatch ------------------------------------------------------------
     def feed(self, seg: list[str], index: int) -> None:
-        handler = getattr(self, "_" + seg[0].lower(), None)
+        sid = seg[0]
+        handler = self._handlers.get(sid, _UNSEEN)
+        if handler is _UNSEEN:   # the handler of a segment id, looked up once
+            handler = self._handlers[sid] = getattr(self, "_" + sid.lower(), None)
         if handler is not None:
             handler(seg, index)
 
