@@ -38,6 +38,11 @@ COMMANDS: dict[str, str] = {
 }
 
 
+
+class _FAILED_2(click.ClickException):
+    """An EdiHitError whose exit status is 2 (unreadable input, bad configuration)."""
+    exit_code = 2
+
 class LazyGroup(click.Group):
     """A click group that imports each command's module on first use."""
 
@@ -56,9 +61,8 @@ class LazyGroup(click.Group):
         try:
             return super().invoke(ctx)
         except EdiHitError as exc:
-            error = click.ClickException(str(exc))
-            error.exit_code = getattr(exc, "exit_code", 1)
-            raise error from None
+            kind = _FAILED_2 if getattr(exc, "exit_code", 1) == 2 else click.ClickException
+            raise kind(str(exc)) from None
         except KeyboardInterrupt as exc:
             which = "SIGTERM" if isinstance(exc, Terminated) else "SIGINT"
             raise click.ClickException(f"interrupted ({which}): stopped cleanly; nothing was "

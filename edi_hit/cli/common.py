@@ -146,7 +146,9 @@ class Progress:
         self._drawn = self.start          # when the bar last moved
         self._steps = 0                   # units not yet given to the bar
         # no iterable: the bar is moved by hand (advance); the generator has no length
-        self.bar = click.progressbar((x for x in ()), length=total, label=label,
+        empty: tuple[Any, ...] = ()
+        nothing: Iterator[Any] = (x for x in empty)   # a generator: click reads no length hint
+        self.bar = click.progressbar(nothing, length=total, label=label,
                                      file=self.stream,
                                      show_eta=True, show_pos=True, width=24,
                                      hidden=not (enabled and self.tty),
@@ -297,7 +299,7 @@ def expand_inputs(paths) -> list[str]:
     out: list[str] = []
     for p in paths:
         if p != "-" and os.path.isdir(p):
-            found = []
+            found: list[str] = []
             for root, dirs, names in os.walk(p):
                 dirs[:] = sorted(d for d in dirs if not d.startswith("."))
                 found.extend(os.path.join(root, n) for n in sorted(names) if not n.startswith("."))
