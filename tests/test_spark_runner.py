@@ -202,3 +202,28 @@ def test_claims_dataframe_to_parquet_and_back(tmp_path, spark):
     back.createOrReplaceTempView("lines")
     by_code = dict(spark.sql("SELECT code, SUM(charge) FROM lines GROUP BY code").collect())
     assert by_code == {"G0068": D("300.00"), "G0069": D("300.00"), "G0070": D("420.00")}
+
+
+def test_payer_contracts_price_on_spark_as_in_adjudicate(tmp_path, spark):
+    # the contract fixtures (a commercial per diem contract, a Medicaid schedule, prior
+    # authorizations): loaded once on the driver, shipped to the partitions
+    from conftest import FIXTURES
+    folder = FIXTURES / "contracts"
+    kw = dict(rates=SYNTHETIC_RATES, assume_dme_drug=True, now=NOW,
+              contracts=[folder], authorizations=folder / "authorizations.csv")
+    plain = tmp_path / "plain.835"
+    want = adjudicate([folder / "claims.837"], output=plain, **kw)
+    got = spark_adjudicate(spark, str(folder / "claims.837"), tmp_path / "out", partitions=2,
+                           **kw)
+    data = (tmp_path / "out" / "remit.835").read_bytes()
+    theirs, ours = _decisions(plain.read_bytes()), _decisions(data)
+    assert ours == theirs and len(ours) == want.claims
+    # the contracts' terms were applied on the executors: per diem day paid already
+    # (CO-97), bundled (CO-234), limit (CO-119), authorization absent / exceeded / invalid
+    # (CO-197 / CO-198 / CO-15), not covered (CO-96), unselected non-Medicare (CO-109),
+    # copay (PR-3); 15 claims, 3,982.12 paid, as adjudicate pays them
+    reasons = {a[:2] for v in ours.values() for ln in v[4] for a in ln[5]}
+    assert {("CO", "97"), ("CO", "234"), ("CO", "119"), ("CO", "197"), ("CO", "198"),
+            ("CO", "15"), ("CO", "96"), ("CO", "109"), ("PR", "3")} <= reasons
+    assert got.claims == 15 and got.total_paid == want.total_paid == D("3982.12")
+    assert pyx12_errors(data) == [] and independent_balance_check(data) == []

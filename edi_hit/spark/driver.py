@@ -94,13 +94,16 @@ def spark_adjudicate(
     wait: float | None = None,
     on_wait: Callable[[str], None] | None = None,
     notify: Callable[[str], None] | None = None,
+    contracts: Any = None,
+    authorizations: Any = None,
 ) -> Summary:
     """Adjudicate the 837P files matching `inputs` (a glob, a folder or a list of them,
     on any file system Spark reads) on `spark`; write OUTDIR/remit.835 (one transaction
     per payer x payee) and OUTDIR/summary.json; return the Summary. Options as for
     edi_hit.pipeline.adjudicate; history: a postgresql:// URL (or a SQLite file every
     executor can reach: its partitions then take turns). partitions: how many pricing
-    tasks (default: default_partitions)."""
+    tasks (default: default_partitions). contracts, authorizations: payer contracts and
+    their prior authorizations, as for the Pricer (loaded once, here, and shipped)."""
     from edi_hit.pricing import Pricer
 
     with spark_errors():
@@ -111,9 +114,11 @@ def spark_adjudicate(
     if isinstance(history, (str, os.PathLike)) and not is_postgres_url(history):
         history = os.path.abspath(history)  # a SQLite file: the same one on every executor
     driver = Pricer(rates=rates, conventions=conventions, assume_dme_drug=assume_dme_drug,
-                    suppliers=suppliers, dme_evidence=dme_evidence, dme_drugs=dme_drugs)
+                    suppliers=suppliers, dme_evidence=dme_evidence, dme_drugs=dme_drugs,
+                    contracts=contracts, authorizations=authorizations)
     options = PricingOptions(driver.rates, driver.conv, driver.suppliers, assume_dme_drug,
-                             dme_evidence, dme_drugs, history, max(1, batch_size), wait)
+                             dme_evidence, dme_drugs, history, max(1, batch_size), wait,
+                             driver.book, driver.authorizations)
     summary = Summary(files=names, notes=driver.notes())
     driver.close()
     store = open_history(history) if history is not None else None

@@ -38,6 +38,8 @@ class PricingOptions:
     history: str | None = None
     group_size: int = 500
     wait: float | None = None
+    contracts: Any = None        # a ContractBook loaded on the driver, or None
+    authorizations: Any = None   # Authorizations loaded on the driver, or None
 
     def pricer(self, store):
         from edi_hit.pricing import Pricer
@@ -45,7 +47,8 @@ class PricingOptions:
         return Pricer(rates=self.rates, history=store, conventions=self.conventions,
                       assume_dme_drug=self.assume_dme_drug, group_size=self.group_size,
                       suppliers=self.suppliers, dme_evidence=self.dme_evidence,
-                      dme_drugs=self.dme_drugs)
+                      dme_drugs=self.dme_drugs, contracts=self.contracts,
+                      authorizations=self.authorizations)
 
 
 def price_partition(options: PricingOptions, records: Iterable) -> Iterator[tuple[str, Any]]:
