@@ -4,8 +4,11 @@
 #
 #   1. split (N processes, one file at a time): hash each file (sha256), set aside what
 #      is not X12 or cannot be read (reported in the manifest with why, never fatal),
-#      read its claims with the 837P reader in reject mode, and write the accepted ones
-#      to partition shards: a claim goes to partition member_key(member id) mod N (the
+#      validate it at levels 1-2 with edi-hit's own TR3 engine (--tr3, the default;
+#      validation/gate.py): a transaction set a 999 would reject (IK5*R) is not priced,
+#      its claims are listed rejected with the finding code and segment position, the
+#      file's other sets go on), read its claims with the 837P reader in reject mode,
+#      and write the accepted ones to partition shards: a claim goes to partition member_key(member id) mod N (the
 #      run plan's stable 64-bit key, plan.py), so every beneficiary belongs to exactly
 #      one partition. A shard is an 837P (.work/fNNNNN-pP-cK.837, 0600) of at most
 #      SHARD_CLAIMS claims in input order, written deterministically (fixed envelope
@@ -113,12 +116,14 @@ class _Silent:
 
 
 def run_batch(indir: str | os.PathLike, outdir: str | os.PathLike, *, workers: int = 1,
-              history: str | None = None, resume: bool = False,
+              history: str | None = None, resume: bool = False, tr3: bool = True,
               progress: Callable[[str, int, str], AbstractContextManager] = _null_progress,
               **adjudicate_options: Any) -> BatchResult:
     """Adjudicate every file of `indir` into `outdir` (module comment); return the result.
 
     history: the SQLite history and ledger every partition's run is recorded in.
+    tr3: validate each file at levels 1-2 (edi-hit's TR3 engine) in the split; the
+    claims of a transaction set it rejects are rejected, not priced.
     progress(label, total, unit): a context manager with advance(n) (the CLI's bar).
     adjudicate_options: passed to edi_hit.pipeline.adjudicate (rates, conventions,
     assume_dme_drug, suppliers, dme_evidence, dme_drugs, now, payer, spill_after ...);
@@ -136,8 +141,8 @@ def run_batch(indir: str | os.PathLike, outdir: str | os.PathLike, *, workers: i
     work = os.path.join(outdir, WORK)
     os.makedirs(work, mode=0o700, exist_ok=True)
     hashes = [_sha256(n) for n in names]
-    workers = _state(outdir, names, hashes, workers, resume, history)
-    tasks = [(i, n, h, workers, work) for i, (n, h) in enumerate(zip(names, hashes))]
+    workers = _state(outdir, names, hashes, workers, resume, history, tr3)
+    tasks = [(i, n, h, workers, work, tr3) for i, (n, h) in enumerate(zip(names, hashes))]
     with progress("batch: split", len(tasks), "files") as bar:
         splits = list(_map(_split, tasks, workers, bar))
     files = [FileResult(**{k: v for k, v in s.items() if k != "shards"}) for s in splits]
@@ -177,7 +182,7 @@ def _sha256(path: str) -> str | None:
 
 
 def _state(outdir: str, names: list[str], hashes: list, workers: int, resume: bool,
-           history: str | None) -> int:
+           history: str | None, tr3: bool) -> int:
     """Record the batch (or check it against its record when resuming); the workers."""
     path = os.path.join(outdir, STATE)
     files = [{"file": n, "sha256": h} for n, h in zip(names, hashes)]
@@ -192,9 +197,12 @@ def _state(outdir: str, names: list[str], hashes: list, workers: int, resume: bo
                               f"({STATE} lists {len(state['files'])}; give the same inputs)")
         if state.get("history") != _where(history):
             raise EdiHitError("cannot resume: the batch began with another --history")
+        if state.get("tr3", False) != tr3:  # the shards depend on it
+            raise EdiHitError(f"cannot resume: the batch began with "
+                              f"{'--tr3' if state.get('tr3', False) else '--no-tr3'}")
         return int(state["workers"])  # the shards depend on it
-    _write(path, json.dumps({"workers": workers, "files": files, "history": _where(history)},
-                            indent=1) + "\n")
+    _write(path, json.dumps({"workers": workers, "files": files, "history": _where(history),
+                             "tr3": tr3}, indent=1) + "\n")
     return workers
 
 
@@ -250,21 +258,23 @@ def _map(fn, tasks: list, workers: int, bar) -> Iterator:
 def _split(task) -> dict:
     """One input file to partition shards (module comment); its manifest fields and
     the shards written, [(partition, path, claims)]."""
-    index, name, sha, workers, work = task
+    index, name, sha, workers, work, tr3 = task
     record = os.path.join(work, f"f{index:05d}.json")
     if os.path.exists(record):  # split before a kill: the same shards are in place
         with open(record, encoding="utf-8") as fh:
             return json.load(fh)
-    out = _split_file(index, name, sha, workers, work)
+    out = _split_file(index, name, sha, workers, work, tr3)
     _write(record, json.dumps(out))
     return out
 
 
-def _split_file(index: int, name: str, sha: str | None, workers: int, work: str) -> dict:
+def _split_file(index: int, name: str, sha: str | None, workers: int, work: str,
+                tr3: bool = True) -> dict:
     from edi_hit.claims import RejectedClaim
     from edi_hit.pipeline.inputs import isa_header
     from edi_hit.pricing.plan import member_key, plan_run
     from edi_hit.pricing.run import member_id
+    from edi_hit.validation.gate import TR3Gate, tr3_gate
     from edi_hit.x837p.read import read_837p
 
     out: dict[str, Any] = {"file": name, "sha256": sha, "shards": []}
@@ -281,6 +291,7 @@ def _split_file(index: int, name: str, sha: str | None, workers: int, work: str)
     rejects: list[dict] = []
     claims_in = 0
     try:
+        gate = tr3_gate(name, name=name) if tr3 else TR3Gate({})
         plan = plan_run([name], [name])
         for item in read_837p(name, name=name, errors="reject",
                               envelope_verdicts=plan.verdicts[0]):
@@ -288,6 +299,10 @@ def _split_file(index: int, name: str, sha: str | None, workers: int, work: str)
             if isinstance(item, RejectedClaim):
                 rejects.append({"patient_control_number": item.patient_control_number,
                                 "reason": item.reason})
+                continue
+            if (rejected := gate.rejection(item)) is not None:
+                rejects.append({"patient_control_number": item.patient_control_number,
+                                **rejected.to_dict()})
                 continue
             shards.add(member_key(member_id(item)) % workers, item)
         shards.flush_all()

@@ -69,7 +69,9 @@ def inbox(tmp_path_factory):
 
 def test_every_file_gets_a_result_and_a_stray_file_is_not_fatal(inbox, tmp_path):
     out = tmp_path / "out"
-    result = run_batch(inbox, out, workers=2, assume_dme_drug=True)
+    # --no-tr3: the reader's own reject mode (with TR3 the bad CLM02 rejects its whole
+    # transaction set, as a 999 would: tests/test_batch_tr3.py)
+    result = run_batch(inbox, out, workers=2, tr3=False, assume_dme_drug=True)
     m = manifest(out)
     assert sorted(m) == ["README.txt", "claims0.837", "claims1.837", "claims2.837",
                          "claims3.837"]
@@ -96,7 +98,7 @@ def test_every_file_gets_a_result_and_a_stray_file_is_not_fatal(inbox, tmp_path)
 def test_decisions_do_not_depend_on_the_workers(inbox, tmp_path):
     got = {}
     for n in (1, 2, 3):
-        run_batch(inbox, tmp_path / f"w{n}", workers=n, assume_dme_drug=True)
+        run_batch(inbox, tmp_path / f"w{n}", workers=n, tr3=False, assume_dme_drug=True)
         got[n] = clps(tmp_path / f"w{n}")
     # the same as one adjudicate run over the X12 files
     whole = tmp_path / "whole.835"
@@ -145,7 +147,7 @@ def test_the_same_content_twice_is_one_input(tmp_path):
 
 def _batch(inbox, out, db, resume: bool) -> subprocess.Popen:
     args = ["batch", str(inbox), "-o", str(out), "--workers", "2", "--assume-dme-drug",
-            "--now", NOW] + (["--history", str(db)] if db else []) + (
+            "--now", NOW, "--no-tr3"] + (["--history", str(db)] if db else []) + (
             ["--resume"] if resume else [])
     return subprocess.Popen(CLI + args, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
                             start_new_session=True)  # its own group: kill the workers too

@@ -24,11 +24,14 @@ def _progress(label: str, total: int, unit: str) -> Progress:
               help="Processes: files are split, and beneficiaries partitioned, over them.")
 @click.option("--resume", is_flag=True,
               help="Finish a batch a kill interrupted: what is recorded is not done again.")
+@click.option("--tr3/--no-tr3", default=True, show_default=True,
+              help="Validate each file at levels 1-2 (edi-hit's TR3 engine) first: the "
+                   "claims of a transaction set a 999 would reject are rejected, not priced.")
 @now_option("Fix the 835 dates (YYYY-MM-DD[THH:MM]) for reproducible output.")
 @click.option("--control-number", type=click.IntRange(1, 999_999_000), default=1,
               show_default=True, help="ISA13 of the first partition's 835 (the next count on).")
 @pricing_options
-def batch_command(indir, outdir, workers, resume, now, control_number, rates, history,
+def batch_command(indir, outdir, workers, resume, tr3, now, control_number, rates, history,
                   conventions, suppliers, dme_drugs, dme_evidence, assume_dme_drug):
     """Adjudicate every 837P file of INDIR; per-file results in OUTDIR/manifest.ndjson.
 
@@ -40,7 +43,9 @@ def batch_command(indir, outdir, workers, resume, now, control_number, rates, hi
     \b
     Every file gets a line in the manifest (sha256, claims in, rejected and out, the
     835s that carry its claims, status: adjudicated, rejected, empty, not-x12,
-    unreadable, duplicate); a file that is not X12 is reported and skipped. Claims
+    unreadable, duplicate); a file that is not X12 is reported and skipped. With
+    --tr3 (the default) a transaction set the implementation guide rejects is not
+    priced: its claims are listed rejected with the finding code and segment. Claims
     are partitioned by beneficiary over the workers (each beneficiary's claims
     priced in date order by one of them); one 835 per partition. With --history
     each partition is a ledger run: after a kill, --resume finishes the batch
@@ -50,7 +55,7 @@ def batch_command(indir, outdir, workers, resume, now, control_number, rates, hi
 
     start = time.monotonic()
     result = run_batch(indir, outdir, workers=workers, history=history, resume=resume,
-                       progress=_progress, rates=rates, conventions=conventions,
+                       tr3=tr3, progress=_progress, rates=rates, conventions=conventions,
                        assume_dme_drug=assume_dme_drug,
                        **evidence_options(suppliers, dme_drugs, dme_evidence),
                        now=now, control_number=control_number)
