@@ -147,7 +147,8 @@ def test_the_same_content_twice_is_one_input(tmp_path):
 
 def _batch(inbox, out, db, resume: bool) -> subprocess.Popen:
     args = ["batch", str(inbox), "-o", str(out), "--workers", "2", "--assume-dme-drug",
-            "--now", NOW, "--no-tr3"] + (["--history", str(db)] if db else []) + (
+            "--now", NOW, "--no-tr3", "--allow-rejects"] + (
+                ["--history", str(db)] if db else []) + (
             ["--resume"] if resume else [])
     return subprocess.Popen(CLI + args, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
                             start_new_session=True)  # its own group: kill the workers too

@@ -167,9 +167,9 @@ def test_cli_reports_the_rejected_set_and_a_resume_keeps_the_setting(inbox, tmp_
     out = tmp_path / "out"
     r = CliRunner().invoke(main, ["batch", str(inbox), "-o", str(out), "--workers", "2",
                                   "--assume-dme-drug", "--now", "2026-12-01"])
-    # a batch that completes exits 0 (tests/test_cli_conventions.py): every file's
-    # result, rejected claims included, is in the manifest
-    assert r.exit_code == 0, r.output
+    # rejected claims (and the all-bad file): exit 1, the house rule; every file's
+    # result is in the manifest; --allow-rejects makes it 0
+    assert r.exit_code == 1, r.output
     assert re.search(r"claims: 82 in, 60 remitted, 22 rejected", r.output)
     assert manifest(out)["mixed.837"]["claims_rejected"] == 10
     summary = json.loads((out / "summary.json").read_text())
@@ -181,6 +181,9 @@ def test_cli_reports_the_rejected_set_and_a_resume_keeps_the_setting(inbox, tmp_
     r = CliRunner().invoke(main, ["batch", str(inbox), "-o", str(tmp_path / "o2"),
                                   "--no-tr3", "--assume-dme-drug"])
     assert r.exit_code == 0 and "82 in, 82 remitted, 0 rejected" in r.output
+    r = CliRunner().invoke(main, ["batch", str(inbox), "-o", str(tmp_path / "o3"),
+                                  "--assume-dme-drug", "--allow-rejects"])
+    assert r.exit_code == 0 and "82 in, 60 remitted, 22 rejected" in r.output
 
 
 def test_rejects_name_positions_never_phi(inbox, tmp_path):
@@ -206,7 +209,8 @@ def test_sigkill_then_resume_with_tr3_decides_every_claim_once(inbox, tmp_path):
     def batch(out, db, resume):
         return subprocess.Popen(cli + ["batch", str(inbox), "-o", str(out), "--workers", "2",
                                        "--assume-dme-drug", "--now", "2026-12-01",
-                                       "--history", str(db)] + (["--resume"] * resume),
+                                       "--history", str(db), "--allow-rejects"]
+                                + (["--resume"] * resume),
                                 stdout=subprocess.PIPE, stderr=subprocess.PIPE,
                                 start_new_session=True)
 

@@ -150,9 +150,8 @@ SPECS: dict[str, Spec] = {
                   na={"good": NA("INDIR is a folder: the folder case runs it"),
                       "stdin": NA("INDIR is a folder of files"),
                       "-o": NA("OUTDIR is a folder (835s, manifest.ndjson, summary.json)"),
-                      "rejected": NA("every file's result, rejected claims included, is in "
-                                     "the manifest: a batch that completes exits 0 "
-                                     "(tests/test_batch.py)")}),
+                      "rejected": NA("INDIR is a folder: exit 1 with rejected claims, 0 "
+                                     "with --allow-rejects in tests/test_batch_tr3.py")}),
     "ledger runs": Spec(lambda f, i, o: ["ledger", "runs", "--history", i], "history"),
     "ledger balances": Spec(lambda f, i, o: ["ledger", "balances", "--history", i], "history"),
     "ledger claim": Spec(lambda f, i, o: ["ledger", "claim", "HIT-2026-0001", "--history", i],

@@ -46,9 +46,10 @@ CLI = [sys.executable, "-c", f"import sys; sys.path.insert(0, {SRC!r}); "
 COMMON = ["--assume-dme-drug", "--now", "2026-12-01"]
 
 
-def _batch(workers: int, history: bool) -> Callable[[str, str], list[str]]:
+def _batch(workers: int, history: bool, tr3: bool = True) -> Callable[[str, str], list[str]]:
     def argv(indir: str, outdir: str) -> list[str]:
         extra = ["--history", os.path.join(outdir + ".db")] if history else []
+        extra += [] if tr3 else ["--no-tr3"]
         return CLI + ["batch", indir, "-o", outdir, "--workers", str(workers), *COMMON, *extra]
     return argv
 
@@ -62,6 +63,8 @@ def _spark(indir: str, outdir: str) -> list[str]:
 RUNNERS: dict[str, Callable[[str, str], list[str]]] = {
     "batch-1": _batch(1, False),
     "batch-2": _batch(2, False),
+    "batch-1-no-tr3": _batch(1, False, tr3=False),   # the same work as spark-local2
+    "batch-2-no-tr3": _batch(2, False, tr3=False),
     "batch-1-history": _batch(1, True),
     "batch-2-history": _batch(2, True),
     "spark-local2": _spark,  # edi-hit spark-adjudicate on local[2] (pip install 'edi-hit[spark]')

@@ -9,7 +9,12 @@ import time
 
 import click
 
-from .common import Progress, evidence_options, now_option, pricing_options
+from .common import (Progress, allow_rejects_option, evidence_options, finish, now_option,
+                     pricing_options)
+
+#: file statuses that count as rejected input for the exit status (the rest: adjudicated,
+#: empty, duplicate of another file of the batch)
+_REJECTED_FILES = ("rejected", "not-x12", "unreadable")
 
 
 def _progress(label: str, total: int, unit: str) -> Progress:
@@ -30,9 +35,11 @@ def _progress(label: str, total: int, unit: str) -> Progress:
 @now_option("Fix the 835 dates (YYYY-MM-DD[THH:MM]) for reproducible output.")
 @click.option("--control-number", type=click.IntRange(1, 999_999_000), default=1,
               show_default=True, help="ISA13 of the first partition's 835 (the next count on).")
+@allow_rejects_option
 @pricing_options
-def batch_command(indir, outdir, workers, resume, tr3, now, control_number, rates, history,
-                  conventions, suppliers, dme_drugs, dme_evidence, assume_dme_drug):
+def batch_command(indir, outdir, workers, resume, tr3, now, control_number, allow_rejects,
+                  rates, history, conventions, suppliers, dme_drugs, dme_evidence,
+                  assume_dme_drug):
     """Adjudicate every 837P file of INDIR; per-file results in OUTDIR/manifest.ndjson.
 
     \b
@@ -49,7 +56,8 @@ def batch_command(indir, outdir, workers, resume, tr3, now, control_number, rate
     are partitioned by beneficiary over the workers (each beneficiary's claims
     priced in date order by one of them); one 835 per partition. With --history
     each partition is a ledger run: after a kill, --resume finishes the batch
-    exactly once (no claim decided twice, no file skipped).
+    exactly once (no claim decided twice, no file skipped). The summary goes to
+    stderr; exit status 1 when a claim or a file was rejected (0 with --allow-rejects).
     """
     from ..batch import run_batch
 
@@ -61,11 +69,14 @@ def batch_command(indir, outdir, workers, resume, tr3, now, control_number, rate
                        now=now, control_number=control_number)
     totals = result.to_dict()
     by_status = ", ".join(f"{k} {v}" for k, v in sorted(totals["by_status"].items()))
-    click.echo(f"files: {totals['files']} ({by_status})")
+    click.echo(f"files: {totals['files']} ({by_status})", err=True)
     seconds = time.monotonic() - start
     click.echo(f"claims: {totals['claims_in']} in, {totals['claims_out']} remitted, "
                f"{totals['claims_rejected']} rejected in {seconds:.1f} s "
-               f"({totals['claims_in'] / max(seconds, 1e-9):,.0f} claims/s)")
+               f"({totals['claims_in'] / max(seconds, 1e-9):,.0f} claims/s)", err=True)
     for r in result.remits:
-        click.echo(f"wrote {r['output']}: {r['claims']} claims, payment {r['payment']}")
-    click.echo(f"wrote {outdir}/manifest.ndjson and summary.json")
+        click.echo(f"wrote {r['output']}: {r['claims']} claims, payment {r['payment']}",
+                   err=True)
+    click.echo(f"wrote {outdir}/manifest.ndjson and summary.json", err=True)
+    bad_files = sum(n for status, n in totals["by_status"].items() if status in _REJECTED_FILES)
+    finish(totals["claims_rejected"] + bad_files, allow_rejects)
