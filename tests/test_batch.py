@@ -145,6 +145,28 @@ def test_the_same_content_twice_is_one_input(tmp_path):
 
 # -- SIGKILL at random points, then --resume -----------------------------------------------
 
+def kill_and_resume(start, rng, whole: float, *, max_kills: int, earliest: float) -> int:
+    """Start a batch (start(attempt) -> Popen in its own process group) and SIGKILL its
+    whole group at a random point of its run, up to max_kills times, resuming after
+    each; then let it finish: it must exit 0. Returns how many times it was killed."""
+    kills = 0
+    for attempt in range(40):
+        proc = start(attempt)
+        if kills < max_kills:
+            try:  # a random point of the run: split, adjudicate, commit, publish
+                proc.wait(timeout=rng.uniform(earliest, 0.8) * whole)
+            except subprocess.TimeoutExpired:
+                os.killpg(proc.pid, signal.SIGKILL)
+                proc.wait()
+                kills += 1
+                continue
+        rc = proc.wait(timeout=300)
+        if rc == 0:
+            return kills
+        pytest.fail(f"attempt {attempt}: exit {rc}: {proc.stderr.read().decode()}")
+    pytest.fail("the batch never finished")  # pragma: no cover
+
+
 def _batch(inbox, out, db, resume: bool) -> subprocess.Popen:
     args = ["batch", str(inbox), "-o", str(out), "--workers", "2", "--assume-dme-drug",
             "--now", NOW, "--no-tr3", "--allow-rejects"] + (
@@ -167,24 +189,8 @@ def test_sigkill_at_random_points_then_resume_decides_every_claim_once(tmp_path,
     assert sum(want.values()) == 1499  # 1,500 claims, one rejected by the reader
 
     out, db = tmp_path / "out", tmp_path / "h.db" if history else None
-    kills = 0
-    for attempt in range(40):
-        proc = _batch(inbox, out, db, resume=attempt > 0)
-        if kills < 6:
-            try:  # a random point of the run: split, adjudicate, commit, publish
-                proc.wait(timeout=rng.uniform(0.02, 0.8) * whole)
-            except subprocess.TimeoutExpired:
-                os.killpg(proc.pid, signal.SIGKILL)
-                proc.wait()
-                kills += 1
-                continue
-        rc = proc.wait(timeout=300)
-        err = proc.stderr.read().decode()
-        if rc == 0:
-            break
-        pytest.fail(f"attempt {attempt}: exit {rc}: {err}")
-    else:  # pragma: no cover
-        pytest.fail("the batch never finished")
+    kills = kill_and_resume(lambda attempt: _batch(inbox, out, db, resume=attempt > 0),
+                            rng, whole, max_kills=6, earliest=0.02)
     assert kills >= 1
     # every claim decided once: the 835s carry each claim once and say what the
     # uninterrupted batch said; the ledger holds each claim once

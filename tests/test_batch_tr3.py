@@ -9,7 +9,6 @@ import json
 import os
 import random
 import re
-import signal
 import subprocess
 import sys
 import time
@@ -26,6 +25,7 @@ from edi_hit.pipeline import adjudicate
 from edi_hit.pricing import SQLiteHistory
 from edi_hit.x835 import read_835
 from pyx12_oracle import pyx12_errors
+from test_batch import kill_and_resume
 
 sys.path.insert(0, str(ROOT / "tools"))
 from synth import write_hit_837  # noqa: E402
@@ -218,19 +218,9 @@ def test_sigkill_then_resume_with_tr3_decides_every_claim_once(inbox, tmp_path):
     start = time.monotonic()
     assert ref.wait(timeout=300) == 0, ref.stderr.read()
     whole = time.monotonic() - start
-    kills = 0
-    for attempt in range(40):
-        proc = batch(tmp_path / "out", tmp_path / "h.db", attempt > 0)
-        if kills < 4:
-            try:
-                proc.wait(timeout=rng.uniform(0.05, 0.8) * whole)
-            except subprocess.TimeoutExpired:
-                os.killpg(proc.pid, signal.SIGKILL)
-                proc.wait()
-                kills += 1
-                continue
-        assert proc.wait(timeout=300) == 0, proc.stderr.read().decode()
-        break
+    kills = kill_and_resume(lambda attempt: batch(tmp_path / "out", tmp_path / "h.db",
+                                                  attempt > 0),
+                            rng, whole, max_kills=4, earliest=0.05)
     assert kills >= 1
     assert clps(tmp_path / "out") == clps(tmp_path / "ref")
     assert sum(clps(tmp_path / "out").values()) == 60
