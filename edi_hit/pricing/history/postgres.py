@@ -242,20 +242,6 @@ class PostgresHistory(PostgresLedger, HistoryStore):
             self.db.execute("ROLLBACK")
 
     @contextlib.contextmanager
-    def _own_transaction(self, wait: float | None = _OPEN_WAIT):
-        """A short write transaction of its own, or a part of the caller's."""
-        if self.in_transaction:
-            yield self.db
-            return
-        self.begin(wait=wait)
-        try:
-            yield self.db
-        except BaseException:
-            self.rollback()
-            raise
-        self.commit()
-
-    @contextlib.contextmanager
     def _statement(self, conflict: str):
         """One write undone alone when it violates a unique constraint: DataError."""
         self.db.execute("SAVEPOINT edi_hit_write")

@@ -11,7 +11,6 @@
 # queries in sqlite_ledger.py.
 from __future__ import annotations
 
-import contextlib
 import os
 import sqlite3
 import time
@@ -174,21 +173,6 @@ class SQLiteHistory(SQLiteLedger, HistoryStore):
         self._run_id = None
         if self.db.in_transaction:
             self.db.execute("ROLLBACK")
-
-    @contextlib.contextmanager
-    def _own_transaction(self, wait: float | None = _OPEN_WAIT):
-        """A short write transaction of its own (import-dme, deductible, mark done), or
-        a part of the caller's when one is open."""
-        if self.db.in_transaction:
-            yield self.db
-            return
-        self.begin(wait=wait)
-        try:
-            yield self.db
-        except BaseException:
-            self.rollback()
-            raise
-        self.db.execute("COMMIT")
 
     # -- history for pricing ---------------------------------------------------------------------
     def _chunks(self, keys):

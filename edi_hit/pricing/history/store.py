@@ -23,6 +23,7 @@
 # tests/test_history_contract.py run against every implementation.
 from __future__ import annotations
 
+import contextlib
 from abc import ABC, abstractmethod
 from datetime import date, datetime
 from decimal import Decimal
@@ -32,6 +33,9 @@ from edi_hit.errors import DataError
 
 from .ledger import BalanceEntry, ClaimTrail, InputFile, OpenBalance, OutputFile, Remit, RunRecord
 from .model import BeneficiaryHistory, DrugClaim, HistoryBatch
+
+#: seconds a store's own short transaction waits for another run holding the history
+OWN_TRANSACTION_WAIT = 120.0
 
 __all__ = ["HistoryStore", "HistoryBusy", "check_cents"]
 
@@ -91,6 +95,23 @@ class HistoryStore(ABC):
     @abstractmethod
     def rollback(self) -> None:
         """Forget everything staged since begin()."""
+
+    @contextlib.contextmanager
+    def _own_transaction(self, wait: float | None = OWN_TRANSACTION_WAIT):
+        """A short write transaction of its own (import-dme, deductible, accumulation,
+        mark done), or a part of the caller's when one is open; yields the store's
+        connection (`db`, which every store has)."""
+        db = getattr(self, "db")
+        if self.in_transaction:
+            yield db
+            return
+        self.begin(wait=wait)
+        try:
+            yield db
+        except BaseException:
+            self.rollback()
+            raise
+        self.commit()
 
     # -- history for pricing ---------------------------------------------------------------
     @abstractmethod
