@@ -1,0 +1,112 @@
+"""`edi-hit batch --history`: the whole batch is one ledger run, priced by N workers and
+committed once by the batch's process (edi_hit/batch/remit.py): its inputs are the
+files, a rerun of them pays nothing, two partitions that give one ICN are sorted out in
+the run's transaction, and the same batch on PostgreSQL decides the same."""
+from __future__ import annotations
+
+import json
+from collections import Counter
+
+import pytest
+
+from edi_hit.batch import run_batch
+from edi_hit.pipeline import adjudicate
+from edi_hit.pricing import SQLiteHistory
+from edi_hit.pricing.history import open_history
+from test_batch import clps, make_inbox, manifest
+
+
+@pytest.fixture(scope="module")
+def inbox(tmp_path_factory):
+    return make_inbox(tmp_path_factory.mktemp("ledger") / "inbox", files=3, claims=120,
+                      bad_claim=False)
+
+
+def _payments(counter: Counter) -> Counter:
+    """(CLP01, CLP02, CLP03, CLP04) of every claim: what was decided, whatever ICN it
+    got (CLP01 repeats across the files)."""
+    out: Counter = Counter()
+    for k, n in counter.items():
+        out[k[1:]] += n
+    return out
+
+
+def test_one_run_for_the_batch_and_a_rerun_pays_nothing(inbox, tmp_path):
+    db = tmp_path / "h.db"
+    result = run_batch(inbox, tmp_path / "out", workers=2, history=str(db), tr3=False,
+                       assume_dme_drug=True)
+    got = clps(tmp_path / "out")
+    assert sum(got.values()) == 360 and result.remits[0]["claims"] == 360
+    with SQLiteHistory(db) as h:
+        assert h.check() == []
+        (run,) = h.runs()
+        assert run.status == "done" and run.id == result.remits[0]["run_id"]
+        # the run's inputs are the batch's X12 files (README.txt is not one)
+        assert sorted(i.path.rsplit("/", 1)[1] for i in run.inputs) == [
+            "claims0.837", "claims1.837", "claims2.837"]
+        assert h.db.execute("SELECT COUNT(*), COUNT(DISTINCT icn) FROM claims").fetchone() == (
+            360, 360)
+        # every claim's place in the 835 is recorded: 360 remits, each TRN02 of the 835
+        assert h.db.execute("SELECT COUNT(*) FROM remits").fetchone()[0] == 360
+    # the same decisions as one `adjudicate` over the files on a history of its own
+    whole = tmp_path / "whole"
+    whole.mkdir()
+    adjudicate(sorted(str(p) for p in inbox.glob("*.837")), output=str(whole / "a.835"),
+               history=str(tmp_path / "a.db"), assume_dme_drug=True)
+    assert got == clps(whole)
+
+    # the same inbox again, on the same history: every file was adjudicated by run 1
+    again = run_batch(inbox, tmp_path / "again", workers=2, history=str(db), tr3=False,
+                      assume_dme_drug=True)
+    m = manifest(tmp_path / "again")
+    for name in ("claims0.837", "claims1.837", "claims2.837"):
+        assert m[name]["status"] == "duplicate"
+        assert m[name]["reason"].startswith(f"adjudicated already, in run {run.id} on ")
+        assert m[name]["claims_out"] == 0 and m[name]["remits"] == []
+    assert again.remits == [] and not (tmp_path / "again" / "remit.835").exists()
+    with SQLiteHistory(db) as h:
+        assert len(h.runs()) == 1 and h.check() == []
+
+
+def test_two_partitions_giving_one_icn_are_sorted_out_in_the_run(inbox, tmp_path,
+                                                                 monkeypatch):
+    """ICNs squeezed into 60 numbers: partitions (priced apart) give the same ICN to
+    claims of different members; the second to be staged is priced again in the run's
+    transaction and takes other numbers. Decisions are those of one worker."""
+    import edi_hit.pricing.pricer as pricer_module
+    import edi_hit.pricing.lifecycle as lifecycle_module
+    from edi_hit.pricing.run import claim_icn as real
+
+    def squeezed(fingerprint: str, variant: int = 0) -> str:
+        return real(fingerprint, variant) if variant else str(int(fingerprint[:8], 16) % 60
+                                                              ).zfill(13)
+
+    monkeypatch.setattr(pricer_module, "claim_icn", squeezed)   # the workers are forked:
+    monkeypatch.setattr(lifecycle_module, "claim_icn", squeezed)  # they price squeezed too
+    one = run_batch(inbox, tmp_path / "one", workers=1, history=str(tmp_path / "one.db"),
+                    tr3=False, assume_dme_drug=True)
+    two = run_batch(inbox, tmp_path / "two", workers=2, history=str(tmp_path / "two.db"),
+                    tr3=False, assume_dme_drug=True)
+    report = json.loads((tmp_path / "two" / "summary.json").read_text())
+    assert report["claims_out"] == 360
+    got = clps(tmp_path / "two")
+    assert sum(got.values()) == 360 and len({k[0] for k in got}) == 360  # ICNs unique
+    assert _payments(got) == _payments(clps(tmp_path / "one"))
+    with SQLiteHistory(tmp_path / "two.db") as h:
+        assert h.check() == []
+        (run,) = h.runs()
+        notes = run.totals["notes"]
+    assert any("priced again in the run's transaction" in n for n in notes), notes
+    assert one.remits[0]["payment"] == two.remits[0]["payment"]
+
+
+def test_a_batch_on_postgresql_decides_what_it_decides_on_sqlite(inbox, tmp_path, pg_url):
+    run_batch(inbox, tmp_path / "sq", workers=2, history=str(tmp_path / "h.db"), tr3=False,
+              assume_dme_drug=True)
+    result = run_batch(inbox, tmp_path / "pg", workers=2, history=pg_url, tr3=False,
+                       assume_dme_drug=True)
+    assert clps(tmp_path / "pg") == clps(tmp_path / "sq")
+    with open_history(pg_url) as h:
+        assert h.check() == []
+        (run,) = h.runs()
+        assert run.id == result.remits[0]["run_id"] and len(run.inputs) == 3
