@@ -110,3 +110,31 @@ def test_a_batch_on_postgresql_decides_what_it_decides_on_sqlite(inbox, tmp_path
         assert h.check() == []
         (run,) = h.runs()
         assert run.id == result.remits[0]["run_id"] and len(run.inputs) == 3
+
+
+@pytest.mark.parametrize("step", ["locked", "priced", "written", "committed", "published",
+                                  "done"])
+def test_killed_at_each_step_of_the_run_then_resumed_pays_once(inbox, tmp_path, step):
+    """SIGKILL at each step of the batch's run (EDI_HIT_FAULT, pipeline/faults.py), then
+    --resume: before the commit nothing was decided and the batch prices again; after
+    it the ledger's repair puts remit.835 in place and the batch finishes from its run."""
+    from helpers_runs import cli_process as cli
+
+    common = ["batch", str(inbox), "--workers", "2", "--no-tr3", "--assume-dme-drug",
+              "--now", "2026-12-01", "--allow-rejects"]
+    ref = cli(*common, "-o", str(tmp_path / "ref"), "--history", str(tmp_path / "ref.db"))
+    assert ref.returncode == 0, ref.stderr
+    out, db = tmp_path / "out", tmp_path / "h.db"
+    killed = cli(*common, "-o", str(out), "--history", str(db), env={"EDI_HIT_FAULT":
+                                                                       f"{step}:kill"})
+    assert killed.returncode == -9
+    assert not (out / "manifest.ndjson").exists()
+    resumed = cli(*common, "-o", str(out), "--history", str(db), "--resume")
+    assert resumed.returncode == 0, resumed.stderr
+    assert (out / "remit.835").read_bytes() == (tmp_path / "ref" / "remit.835").read_bytes()
+    assert manifest(out) == manifest(tmp_path / "ref")
+    with SQLiteHistory(db) as h:
+        assert h.check() == []
+        runs = [r for r in h.runs() if r.status in ("committed", "done")]
+        assert len(runs) == 1 and runs[0].status == "done"
+        assert h.db.execute("SELECT COUNT(*) FROM claims").fetchone()[0] == 360

@@ -37,7 +37,7 @@ from edi_hit.errors import EdiHitError
 
 from .remit import REMIT, Batch, remit_partitions
 from .split import SHARD_CLAIMS, split
-from .work import clean, pool_map, sha256_of, write_small
+from .work import Pool, clean, sha256_of, write_small
 
 __all__ = ["run_batch", "BatchResult", "FileResult", "SHARD_CLAIMS", "MANIFEST", "STATE",
            "PARTS_PER_WORKER"]
@@ -133,8 +133,8 @@ def run_batch(indir: str | os.PathLike, outdir: str | os.PathLike, *, workers: i
     workers = _state(outdir, names, hashes, workers, resume, history, tr3)
     parts = workers * PARTS_PER_WORKER
     tasks = [(i, n, h, parts, work, tr3) for i, (n, h) in enumerate(zip(names, hashes))]
-    with progress("batch: split", len(tasks), "files") as bar:
-        splits = list(pool_map(split, tasks, workers, bar))
+    with progress("batch: split", len(tasks), "files") as bar, Pool(workers, len(tasks)) as pool:
+        splits = list(pool.map(split, tasks, bar))
     files = [FileResult(**{k: v for k, v in s.items() if k not in _SPLIT_ONLY}) for s in splits]
     batch = _batch(splits, files, outdir, work, workers, parts, history, options,
                    control_number)

@@ -35,6 +35,7 @@ from edi_hit.errors import DataError
 from edi_hit.formats import dump_document
 from edi_hit.interrupts import deferred
 from edi_hit.pipeline.atomic import LedgerRun, RunOutputs
+from edi_hit.pipeline.faults import point
 from edi_hit.pipeline.job import _account
 from edi_hit.pipeline.summary import Summary
 from edi_hit.pricing.history import InputFile, Remit, RunRecord, open_history
@@ -42,7 +43,7 @@ from edi_hit.pricing.history.capture import replay
 from edi_hit.x835.build import ProviderLevelAdjustment, RemittanceBuilder
 
 from .price import Part, done_part, price_partition, remits_of
-from .work import pool_map
+from .work import Pool
 
 __all__ = ["remit_partitions", "Batch", "Outcome", "REMIT", "REPORT"]
 
@@ -80,6 +81,12 @@ class Batch:
 def remit_partitions(batch: Batch, *, resume: bool, progress,
                      notify: Callable[[str], None], wait: float | None = None,
                      on_wait: Callable[[str], None] | None = None) -> Outcome:
+    with Pool(batch.workers, len(batch.partitions)) as pool:  # before the history opens
+        return _remit_partitions(batch, pool, resume, progress, notify, wait, on_wait)
+
+
+def _remit_partitions(batch: Batch, pool: Pool, resume, progress, notify, wait,
+                      on_wait) -> Outcome:
     remit = os.path.join(batch.outdir, REMIT)
     report = os.path.join(batch.work, REPORT)
     if batch.history is None:
@@ -92,15 +99,16 @@ def remit_partitions(batch: Batch, *, resume: bool, progress,
                                   defer=False)
         summary = Summary(files=list(batch.names))
         _count_split(summary, batch.rejected)
-        return Outcome(_run(batch, outputs, summary, None, None, progress))
+        return Outcome(_run(batch, pool, outputs, summary, None, None, progress))
     store = open_history(batch.history)
     try:
-        return _on_ledger(batch, store, remit, report, resume, progress, notify, wait, on_wait)
+        return _on_ledger(batch, pool, store, remit, report, resume, progress, notify, wait,
+                          on_wait)
     finally:
         store.close()
 
 
-def _on_ledger(batch: Batch, store, remit, report, resume, progress, notify, wait,
+def _on_ledger(batch: Batch, pool: Pool, store, remit, report, resume, progress, notify, wait,
                on_wait) -> Outcome:
     outputs = RunOutputs.plan(remit, report, None, inputs=batch.names, history=store.path,
                               defer=True)
@@ -136,7 +144,7 @@ def _on_ledger(batch: Batch, store, remit, report, resume, progress, notify, wai
                       ledger.notes)
     summary.history, summary.run_id = store.location, ledger.run_id
     _count_split(summary, [r for r in batch.rejected if r["sha256"] not in done])
-    return Outcome(_run(batch, outputs, summary, store, ledger, progress), done)
+    return Outcome(_run(batch, pool, outputs, summary, store, ledger, progress), done)
 
 
 def _our_run(done: dict[str, RunRecord], inputs: list[InputFile], remit: str) -> RunRecord | None:
@@ -157,11 +165,11 @@ def _count_split(summary: Summary, rejected: list[dict]) -> None:
     summary.rejects.extend({k: v for k, v in r.items() if k != "sha256"} for r in rejected)
 
 
-def _run(batch: Batch, outputs: RunOutputs, summary: Summary, store, ledger: LedgerRun | None,
+def _run(batch: Batch, pool: Pool, outputs: RunOutputs, summary: Summary, store, ledger: LedgerRun | None,
          progress) -> Summary:
     try:
         outputs.open()
-        parts = _price_all(batch, store is None, progress)
+        parts = _price_all(batch, pool, store is None, progress)
         builder = RemittanceBuilder(payer=batch.options.get("payer"),
                                     now=batch.options.get("now"),
                                     control_number=batch.control_number)
@@ -173,6 +181,7 @@ def _run(batch: Batch, outputs: RunOutputs, summary: Summary, store, ledger: Led
             summary.add(part.summary)
             if ledger is not None:
                 _stage_remits(part, moved, builder, ledger)
+        point("priced")
         recoverable = None
         if ledger is not None:
             recoverable = {payee: [ProviderLevelAdjustment("FB", b.amount, b.reference)
@@ -183,6 +192,7 @@ def _run(batch: Batch, outputs: RunOutputs, summary: Summary, store, ledger: Led
         summary.output = outputs.items["835"].target.name
         dump_document(summary.to_dict(), outputs.stream("report"))
         records = outputs.complete(durable=ledger is not None)
+        point("written")
         if ledger is not None:
             ledger.commit(outputs, summary.to_dict(), records)
         else:
@@ -204,7 +214,7 @@ def _tasks(batch: Batch):
         yield p, (p, shards, batch.work, batch.history, batch.options)
 
 
-def _price_all(batch: Batch, reuse: bool, progress) -> list[Part]:
+def _price_all(batch: Batch, pool: Pool, reuse: bool, progress) -> list[Part]:
     """Every partition priced, in partition order; reuse: take a Part priced before a
     kill (no history: nothing else it depends on)."""
     found: dict[int, Part] = {}
@@ -217,7 +227,7 @@ def _price_all(batch: Batch, reuse: bool, progress) -> list[Part]:
             todo.append(task)
     with progress("batch: price", len(batch.partitions), "partitions") as bar:
         bar.advance(len(found))
-        for part in pool_map(price_partition, todo, batch.workers, bar):
+        for part in pool.map(price_partition, todo, bar):
             found[part.partition] = part
     return [found[p] for p, _ in batch.partitions]
 

@@ -2,17 +2,20 @@
 #
 # Strategy: every record a resumed batch trusts (batch.json, a file's split, the summary,
 # the manifest) is written under a temporary name, fsynced and renamed, so a kill leaves
-# the old record or the new one, never half of one. Work is mapped over processes forked
-# from the batch's (the parent's open history connection is never used by a child).
+# the old record or the new one, never half of one. Work is mapped over processes
+# forked from the batch's before it opens the history (Pool): a child must not inherit
+# an open SQLite connection's lock bookkeeping, nor a PostgreSQL socket.
 from __future__ import annotations
 
 import hashlib
 import multiprocessing
 import os
+import threading
+import time
 from collections.abc import Callable, Iterator
 from concurrent.futures import ProcessPoolExecutor
 
-__all__ = ["write_small", "sha256_of", "clean", "pool_map"]
+__all__ = ["write_small", "sha256_of", "clean", "Pool"]
 
 _CHUNK = 1 << 20
 
@@ -47,16 +50,53 @@ def clean(work: str) -> None:
     os.rmdir(work)
 
 
-def pool_map(fn: Callable, tasks: list, workers: int, bar) -> Iterator:
-    """fn over tasks, in order, in `workers` processes (in this one for 1); bar.advance()
-    after each."""
-    if workers == 1 or len(tasks) <= 1:
-        for t in tasks:
-            yield fn(t)
-            bar.advance()
-        return
-    context = multiprocessing.get_context("fork")
-    with ProcessPoolExecutor(max_workers=min(workers, len(tasks)), mp_context=context) as pool:
-        for out in pool.map(fn, tasks):
+def _ready(_: int) -> None:
+    return None
+
+
+def _orphan_watch(parent: int) -> None:
+    """In a worker: exit as soon as the batch's process is gone (a SIGKILL gives it no
+    chance to stop its pool), rather than wait for work forever holding its pipes."""
+    def watch() -> None:
+        while os.getppid() == parent:
+            time.sleep(0.5)
+        os._exit(1)
+
+    threading.Thread(target=watch, name="edi-hit-orphan-watch", daemon=True).start()
+
+
+class Pool:
+    """`workers` processes forked now (all of them: the fork start method launches every
+    worker at the first task), used by map() later; none for one worker or one task."""
+
+    def __init__(self, workers: int, tasks: int):
+        self.workers = min(workers, tasks)
+        self._pool = None
+        if self.workers > 1:
+            context = multiprocessing.get_context("fork")
+            self._pool = ProcessPoolExecutor(max_workers=self.workers, mp_context=context,
+                                             initializer=_orphan_watch,
+                                             initargs=(os.getpid(),))
+            list(self._pool.map(_ready, range(self.workers)))
+
+    def map(self, fn: Callable, tasks: list, bar) -> Iterator:
+        """fn over tasks, results in order; bar.advance() after each."""
+        if self._pool is None:
+            for t in tasks:
+                yield fn(t)
+                bar.advance()
+            return
+        for out in self._pool.map(fn, tasks):
             yield out
             bar.advance()
+
+    def close(self) -> None:
+        if self._pool is not None:
+            self._pool.shutdown(cancel_futures=True)
+            self._pool = None
+
+    def __enter__(self) -> "Pool":
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.close()
