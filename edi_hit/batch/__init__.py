@@ -160,7 +160,8 @@ def _batch(splits: list[dict], files: list[FileResult], outdir: str, work: str, 
     from edi_hit.pricing.history import InputFile
 
     seen: dict[str, str] = {}
-    inputs, rejected = [], []
+    inputs: list[InputFile] = []
+    rejected: list[dict] = []
     by_part: list[list[str]] = [[] for _ in range(parts)]
     shard_sha: dict[str, str] = {}
     for s, f in zip(splits, files):

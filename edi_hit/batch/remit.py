@@ -250,11 +250,13 @@ def _stage_remits(part: Part, moved: dict, builder: RemittanceBuilder, ledger: L
     """Where each of the partition's claims is in the batch's 835 (TRN02, position)."""
     remits: list[Remit] = []
     stage = ledger.store.stage_remits
+    run_id = ledger.run_id
+    assert run_id is not None  # opened before the partitions were priced
     for number, position, icn, status, paid in remits_of(part):
         to, before = moved[number]
         remits.append(Remit(builder.trace_number(to), before + position, icn, status, paid))
         if len(remits) >= _REMITS_PER_WRITE:
-            stage(ledger.run_id, remits)
+            stage(run_id, remits)
             remits = []
     if remits:
-        stage(ledger.run_id, remits)
+        stage(run_id, remits)
