@@ -138,3 +138,42 @@ def test_killed_at_each_step_of_the_run_then_resumed_pays_once(inbox, tmp_path, 
         runs = [r for r in h.runs() if r.status in ("committed", "done")]
         assert len(runs) == 1 and runs[0].status == "done"
         assert h.db.execute("SELECT COUNT(*) FROM claims").fetchone()[0] == 360
+
+
+def test_two_batches_of_one_inbox_on_one_history_pay_once(inbox, tmp_path):
+    """Two clearinghouse workers start the same inbox on one history at once: the first
+    holds the lock (held 3 s at `locked`, whatever the machine's speed) and pays; the
+    second waits, saying so, then finds every file adjudicated by the first's run."""
+    import subprocess
+    import sys
+    import os
+
+    db = tmp_path / "h.db"
+
+    def start(out, env):
+        return subprocess.Popen(
+            [sys.executable, "-c", "from edi_hit.cli import main; main()", "batch", str(inbox),
+             "-o", str(out), "--workers", "2", "--no-tr3", "--assume-dme-drug", "--now",
+             "2026-12-01", "--history", str(db), "--allow-rejects"],
+            env={**os.environ, **env}, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+            text=True)
+
+    first = start(tmp_path / "a", {"EDI_HIT_FAULT": "locked:sleep=3"})
+    import time
+    deadline = time.monotonic() + 60
+    while not db.exists() and time.monotonic() < deadline:  # the first has the history open
+        time.sleep(0.05)
+    time.sleep(1.0)
+    second = start(tmp_path / "b", {})
+    out_a, err_a = first.communicate(timeout=300)
+    out_b, err_b = second.communicate(timeout=300)
+    assert first.returncode == 0, err_a
+    assert second.returncode == 0, err_b
+    assert "another run is using the history; waiting" in err_b
+    assert err_a.count("ILLUSTRATIVE") == 1  # said once, not once per partition
+    assert sum(clps(tmp_path / "a").values()) == 360
+    assert not (tmp_path / "b" / "remit.835").exists()
+    assert {m["status"] for m in manifest(tmp_path / "b").values()} == {"duplicate", "not-x12"}
+    with SQLiteHistory(db) as h:
+        assert h.check() == [] and len(h.runs()) == 1
+        assert h.db.execute("SELECT COUNT(*) FROM claims").fetchone()[0] == 360

@@ -127,6 +127,7 @@ def run_batch(indir: str | os.PathLike, outdir: str | os.PathLike, *, workers: i
     if resume and os.path.exists(os.path.join(outdir, MANIFEST)):
         return _recorded(outdir)  # complete before the kill (or run twice): nothing to do
     names = _inputs(indir)
+    options["rates"] = _rates(options.get("rates"))
     work = os.path.join(outdir, WORK)
     os.makedirs(work, mode=0o700, exist_ok=True)
     hashes = [sha256_of(n) for n in names]
@@ -147,6 +148,22 @@ def run_batch(indir: str | os.PathLike, outdir: str | os.PathLike, *, workers: i
                 "".join(json.dumps(f.to_dict(), separators=(",", ":")) + "\n" for f in files))
     clean(work)
     return result
+
+
+def _rates(source):
+    """The rate table, loaded once for every partition; the warning about illustrative
+    rates said once, here, as `adjudicate` says it."""
+    import warnings
+
+    from edi_hit.errors import IllustrativeRatesWarning
+    from edi_hit.pricing.rates import load_rates
+
+    rates = load_rates(source)
+    if rates.illustrative:
+        warnings.warn(f"pricing with an ILLUSTRATIVE rate table ({rates.name}); amounts are "
+                      f"not CMS rates: pass a real table (--rates)", IllustrativeRatesWarning,
+                      stacklevel=3)
+    return rates
 
 
 #: what the split records beside the manifest's fields

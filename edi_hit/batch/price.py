@@ -21,10 +21,11 @@ from __future__ import annotations
 
 import os
 import pickle
+import warnings
 from dataclasses import dataclass
 from typing import Any, Iterator
 
-from edi_hit.errors import EdiHitError
+from edi_hit.errors import EdiHitError, IllustrativeRatesWarning
 from edi_hit.pipeline.summary import Summary, Tally
 
 __all__ = ["Part", "price_partition", "remits_of"]
@@ -86,8 +87,10 @@ def price_partition(task, live=None) -> Part:
         store = CapturedHistory(open_history(history, readonly=True), files["history"])
     pricer = None
     try:
-        pricer = Pricer(history=store, group_size=max(1, options.get("batch_size", 500)),
-                        **{k: options[k] for k in PRICING if k in options})
+        with warnings.catch_warnings():  # the batch warns once (run_batch), not per partition
+            warnings.simplefilter("ignore", IllustrativeRatesWarning)
+            pricer = Pricer(history=store, group_size=max(1, options.get("batch_size", 500)),
+                            **{k: options[k] for k in PRICING if k in options})
         builder = RemittanceBuilder(payer=options.get("payer"), now=options.get("now"))
         summary = Summary(files=list(shards))
         tally = Tally(summary)

@@ -10,8 +10,8 @@ import time
 
 import click
 
-from .common import (Progress, allow_rejects_option, evidence_options, finish, now_option,
-                     pricing_options)
+from .common import (Progress, allow_rejects_option, evidence_options, finish, gc_tuned,
+                     now_option, pricing_options, say)
 
 #: file statuses that count as rejected input for the exit status (the rest: adjudicated,
 #: empty, duplicate of another file of the batch)
@@ -36,11 +36,14 @@ def _progress(label: str, total: int, unit: str) -> Progress:
 @now_option("Fix the 835 dates (YYYY-MM-DD[THH:MM]) for reproducible output.")
 @click.option("--control-number", type=click.IntRange(1, 999_999_000), default=1,
               show_default=True, help="ISA13 of the batch's 835.")
+@click.option("--wait", type=click.FloatRange(min=0), default=None, metavar="SECONDS",
+              help="With --history: how long to wait while another run uses it "
+                   "(default: until it is free).")
 @allow_rejects_option
 @pricing_options
-def batch_command(indir, outdir, workers, resume, tr3, now, control_number, allow_rejects,
-                  rates, history, conventions, suppliers, dme_drugs, dme_evidence,
-                  assume_dme_drug):
+def batch_command(indir, outdir, workers, resume, tr3, now, control_number, wait,
+                  allow_rejects, rates, history, conventions, suppliers, dme_drugs,
+                  dme_evidence, assume_dme_drug):
     """Adjudicate every 837P file of INDIR; per-file results in OUTDIR/manifest.ndjson.
 
     \b
@@ -65,12 +68,13 @@ def batch_command(indir, outdir, workers, resume, tr3, now, control_number, allo
     from ..batch import run_batch
 
     start = time.monotonic()
-    result = run_batch(indir, outdir, workers=workers, history=history, resume=resume,
-                       tr3=tr3, progress=_progress,
-                       notify=lambda message: click.echo(f"note: {message}", err=True), rates=rates, conventions=conventions,
-                       assume_dme_drug=assume_dme_drug,
-                       **evidence_options(suppliers, dme_drugs, dme_evidence),
-                       now=now, control_number=control_number)
+    with gc_tuned():  # the CLI's process; the workers it forks inherit the setting
+        result = run_batch(indir, outdir, workers=workers, history=history, resume=resume,
+                           tr3=tr3, progress=_progress, notify=say, wait=wait, on_wait=say,
+                           rates=rates, conventions=conventions,
+                           assume_dme_drug=assume_dme_drug,
+                           **evidence_options(suppliers, dme_drugs, dme_evidence),
+                           now=now, control_number=control_number)
     totals = result.to_dict()
     by_status = ", ".join(f"{k} {v}" for k, v in sorted(totals["by_status"].items()))
     click.echo(f"files: {totals['files']} ({by_status})", err=True)
