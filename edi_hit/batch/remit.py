@@ -33,14 +33,13 @@ from typing import Any, Callable
 
 from edi_hit.errors import DataError
 from edi_hit.formats import dump_document
-from edi_hit.interrupts import deferred
 from edi_hit.pipeline.atomic import LedgerRun, RunOutputs
 from edi_hit.pipeline.faults import point
-from edi_hit.pipeline.job import _account
+from edi_hit.pipeline.job import finish_835, settle
 from edi_hit.pipeline.summary import Summary
 from edi_hit.pricing.history import InputFile, Remit, RunRecord, open_history
 from edi_hit.pricing.history.capture import replay
-from edi_hit.x835.build import ProviderLevelAdjustment, RemittanceBuilder
+from edi_hit.x835.build import RemittanceBuilder
 
 from .price import Part, done_part, price_partition, remits_of
 from .work import Pool
@@ -182,22 +181,10 @@ def _run(batch: Batch, pool: Pool, outputs: RunOutputs, summary: Summary, store,
             if ledger is not None:
                 _stage_remits(part, moved, builder, ledger)
         point("priced")
-        recoverable = None
-        if ledger is not None:
-            recoverable = {payee: [ProviderLevelAdjustment("FB", b.amount, b.reference)
-                                   for b in owed]
-                           for payee, owed in store.open_balances(builder.payee_ids()).items()}
-        summary.transactions = builder.finish(outputs.stream("835"), recoverable=recoverable)
-        _account(summary, ledger)
+        finish_835(builder, outputs.stream("835"), summary, ledger)
         summary.output = outputs.items["835"].target.name
         dump_document(summary.to_dict(), outputs.stream("report"))
-        records = outputs.complete(durable=ledger is not None)
-        point("written")
-        if ledger is not None:
-            ledger.commit(outputs, summary.to_dict(), records)
-        else:
-            with deferred():
-                outputs.publish()
+        settle(outputs, summary, ledger)
     except BaseException as exc:
         if ledger is not None and not ledger.committed:
             ledger.abort(exc)
