@@ -219,14 +219,8 @@ def _run(sources, names, outputs: RunOutputs, summary: Summary, store, ledger: L
                               f"{len(feed.rejected)} rejected")
         if builder.claims != summary.claims:  # pragma: no cover - a bug, not bad input
             raise EdiHitError(f"{summary.claims} claims priced but {builder.claims} remitted")
-        recoverable = None
-        if ledger is not None:
-            recoverable = {payee: [ProviderLevelAdjustment("FB", b.amount, b.reference)
-                                   for b in owed]
-                           for payee, owed in store.open_balances(builder.payee_ids()).items()}
-        summary.transactions = builder.finish(outputs.stream("835"), recoverable=recoverable)
+        finish_835(builder, outputs.stream("835"), summary, ledger)
         point("remitted")
-        _account(summary, ledger)
         for r in feed.rejected:
             tally.rejected(r)
         out = opts["output"]
@@ -235,14 +229,7 @@ def _run(sources, names, outputs: RunOutputs, summary: Summary, store, ledger: L
         report = outputs.stream("report")
         if report is not None:
             dump_document(summary.to_dict(), report)
-        records = outputs.complete(durable=ledger is not None)
-        point("written")
-        if ledger is not None:
-            ledger.commit(outputs, summary.to_dict(), records)
-        else:
-            with deferred():
-                outputs.publish()
-                point("published")
+        settle(outputs, summary, ledger)
     except BaseException as exc:
         if ledger is not None and ledger.committed:
             raise _after_commit(exc, ledger) from None
@@ -307,6 +294,32 @@ def _remit(feed, builder: RemittanceBuilder, tally: Tally, ledger: LedgerRun | N
                 remits = []
     if ledger is not None and remits:
         ledger.store.stage_remits(ledger.run_id, remits)
+
+
+def finish_835(builder: RemittanceBuilder, stream, summary: Summary,
+               ledger: LedgerRun | None) -> None:
+    """Write the 835 (on a ledger, taking back what the payees owe: PLB FB) and count
+    its transactions' money and balance moves into the summary."""
+    recoverable = None
+    if ledger is not None:
+        owed = ledger.store.open_balances(builder.payee_ids())
+        recoverable = {payee: [ProviderLevelAdjustment("FB", b.amount, b.reference)
+                               for b in balances] for payee, balances in owed.items()}
+    summary.transactions = builder.finish(stream, recoverable=recoverable)
+    _account(summary, ledger)
+
+
+def settle(outputs: RunOutputs, summary: Summary, ledger: LedgerRun | None) -> None:
+    """Complete every output; on a ledger commit the run, then put the outputs in place
+    (atomic.py), else put them in place."""
+    records = outputs.complete(durable=ledger is not None)
+    point("written")
+    if ledger is not None:
+        ledger.commit(outputs, summary.to_dict(), records)
+    else:
+        with deferred():
+            outputs.publish()
+            point("published")
 
 
 def _account(summary: Summary, ledger: LedgerRun | None) -> None:
