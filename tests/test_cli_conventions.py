@@ -309,4 +309,4 @@ def test_strict_stops_at_the_first_bad_value_with_no_output(name, files):
 
 def test_strict_means_the_same_in_every_command_that_has_it():
     assert sorted(n for n in leaf_commands() if _has_strict(n)) == [
-        "generate", "parse", "price", "read-835", "reconcile"]
+        "adjudicate", "generate", "parse", "price", "read-835", "reconcile"]
