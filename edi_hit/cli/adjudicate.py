@@ -23,11 +23,17 @@ def _load_payer(path: str | None):
 
 
 @contextlib.contextmanager
-def _strict_stop(stop: type[Exception]):
+def _strict_stop():
     """--strict's one line: the pipeline's StrictStop, and what the run did not do."""
+    from ..errors import EdiHitError
+
     try:
         yield
-    except stop as exc:
+    except EdiHitError as exc:
+        from ..pricing.stream import StrictStop
+
+        if not isinstance(exc, StrictStop):
+            raise
         raise click.ClickException(f"{exc} (--strict: the run stopped there; nothing was "
                                    f"committed and no output was written)") from None
 
@@ -94,10 +100,9 @@ def adjudicate_command(files, output, rates, history, conventions, suppliers, dm
     wait for each other. `edi-hit ledger` shows the runs, balances and claims.
     """
     from ..pipeline import adjudicate
-    from ..pricing.stream import StrictStop
 
     sources = [sys.stdin.buffer if f == "-" else f for f in expand_inputs(files)]
-    with gc_tuned(), _strict_stop(StrictStop):   # the collector: this process is the CLI's
+    with gc_tuned(), _strict_stop():   # the collector: this process is the CLI's
         summary = adjudicate(
             sources, output=output, report=report, manifest=manifest, no_phi=no_phi,
             rates=rates, history=history, conventions=conventions,
