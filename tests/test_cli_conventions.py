@@ -8,7 +8,7 @@
 #   missing input -> 2; '-' (stdin) -> 0; '-o -' -> 0 with the data on stdout;
 #   a folder of inputs -> 0; rejected input -> 1, and 0 with --allow-rejects;
 #   a usage error -> 2; never a traceback, and every error is one 'Error:' line;
-#   the global options (-v, -q) after the command name as before it.
+#   the global options (--config, -v, -q) after the command name as before it.
 from __future__ import annotations
 
 import logging
@@ -328,17 +328,17 @@ def _leaf(name: str) -> click.Command:
 
 
 def test_the_global_options_are_the_groups_own():
-    globals_ = {p.name: p for p in main.params if p.name in ("verbose", "quiet")}
-    assert sorted(globals_) == ["quiet", "verbose"]
+    globals_ = {p.name: p for p in main.params if p.name in ("config_file", "verbose", "quiet")}
+    assert sorted(globals_) == ["config_file", "quiet", "verbose"]
     assert sorted(o for p in globals_.values() for o in p.opts) == [
-        "--quiet", "--verbose", "-q", "-v"]
+        "--config", "--quiet", "--verbose", "-q", "-v"]
 
 
 @pytest.mark.parametrize("name", leaf_commands())
 def test_global_options_are_accepted_after_the_command_name(name, files):
     command = _leaf(name)
     own = {p.name: p for p in command.params}
-    for global_ in ("verbose", "quiet"):
+    for global_ in ("config_file", "verbose", "quiet"):
         assert global_ in own and own[global_].opts == next(
             p.opts for p in main.params if p.name == global_), (name, global_)
     # parsed as the command's: the usage error is the unknown option, not -v or -q

@@ -8,8 +8,8 @@
 # stderr and exit status 1 (usage errors are click's: status 2, and so is an output
 # that would overwrite an input or the history). No tracebacks. SIGTERM is handled
 # like SIGINT: temporary outputs removed, nothing committed, one line, status 1.
-# The global options -v/-q are given to every command as it is loaded (LazyGroup), so
-# they work after the command name too and no command declares them itself.
+# The global options (--config, -v, -q) are given to every command as it is loaded
+# (LazyGroup), so they work after the command name too and no command declares them.
 from __future__ import annotations
 
 import importlib
@@ -75,12 +75,42 @@ def _logging_option(name: str) -> click.Option:
                         help=QUIET_HELP)
 
 
+CONFIG_HELP = ("Configuration file (default: edi-hit.toml in the working directory, if "
+               "there is one).")
+
+
+def _config_option() -> click.Option:
+    """--config as every command (and group) takes it after its name: read before the
+    command's other options (eager), it gives the command its defaults from the file,
+    as the group's --config does; given both, the one after the command name wins."""
+    def given(ctx: click.Context, param: click.Parameter, value: Any) -> None:
+        if value is None:
+            return
+        names: list[str] = []
+        root = ctx
+        while root.parent is not None:
+            names.append(root.info_name or "")
+            root = root.parent
+        names.reverse()
+        top = root.command.get_command(root, names[0])   # type: ignore[attr-defined]
+        found = default_map(load_config(value), {names[0]: top}, str(value))
+        for name in names:
+            found = found.get(name) or {}
+        ctx.default_map = found
+        logging.getLogger("edi_hit.cli").info(f"configuration: {value}")
+
+    return click.Option(["--config", "config_file"], type=click.Path(exists=True, dir_okay=False),
+                        is_eager=True, expose_value=False, callback=given, help=CONFIG_HELP)
+
+
 def _with_global_options(command: click.Command) -> click.Command:
-    """The group's global options (-v, -q) added once to a command and, for a group,
-    to each of its subcommands: `edi-hit price x.837 -q` is `edi-hit -q price x.837`."""
+    """The group's global options (--config, -v, -q) added once to a command and, for a
+    group, to each of its subcommands: `edi-hit price x.837 -q` is `edi-hit -q price
+    x.837`."""
     if getattr(command, "_edi_hit_globals", False):
         return command
-    command.params.extend([_logging_option("verbose"), _logging_option("quiet")])
+    command.params.extend([_config_option(), _logging_option("verbose"),
+                           _logging_option("quiet")])
     setattr(command, "_edi_hit_globals", True)
     for sub in getattr(command, "commands", {}).values():
         _with_global_options(sub)
@@ -136,9 +166,7 @@ def _silence_stdout() -> None:
                                              "auto_envvar_prefix": "EDI_HIT"})
 @click.version_option(package_name="edi-hit", prog_name="edi-hit")
 @click.option("--config", "config_file", type=click.Path(exists=True, dir_okay=False),
-              envvar="EDI_HIT_CONFIG",
-              help="Configuration file (default: edi-hit.toml in the working directory, "
-                   "if there is one).")
+              envvar="EDI_HIT_CONFIG", help=CONFIG_HELP)
 @click.option("-v", "--verbose", count=True, help=VERBOSE_HELP)
 @click.option("-q", "--quiet", is_flag=True, help=QUIET_HELP)
 @click.pass_context
@@ -163,7 +191,7 @@ def main(ctx, config_file, verbose, quiet):
       --ack, --report, --manifest, --reject-report   the other outputs, by name
       stdout     data only; summaries, notes and warnings go to stderr
       -v / -q    more / no notes on stderr, before or after the command name
-                 (edi-hit -q price ... or edi-hit price ... -q)
+                 (edi-hit -q price ... or edi-hit price ... -q); --config too
       --now      ISO date or datetime for everything the command stamps
       --strict   stop at the first bad value instead of rejecting it and going on
       exit 0     everything accepted
