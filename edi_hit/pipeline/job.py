@@ -78,6 +78,7 @@ def adjudicate(
     replay: bool = False,
     notify: Callable[[str], None] | None = None,
     spill_after: int | None = DEFAULT_SPILL_AFTER,
+    strict: bool = False,
 ) -> Summary:
     """Read 837P files, price them with history, write one 835; return the Summary.
 
@@ -99,6 +100,9 @@ def adjudicate(
     notify(message): one-line notes (a repaired run, an upgraded history file).
     spill_after: claims kept waiting in memory for the rest of their beneficiary before
     they wait on disk (None: never); the output does not depend on it.
+    strict: the first rejected claim (the reader's, or one no 835 can carry) stops the
+    run before anything is committed or written: a StrictStop (an X12Error naming file,
+    CLM segment index, CLM01 and reason), the ledger run aborted.
     """
     sources = list(sources)
     log.info("adjudicating %d input file(s)%s", len(sources),
@@ -114,7 +118,7 @@ def adjudicate(
                 dme_evidence=dme_evidence, dme_drugs=dme_drugs, contracts=contracts,
                 authorizations=authorizations, now=now,
                 control_number=control_number, payer=payer, batch_size=batch_size,
-                progress=progress, spill_after=spill_after)
+                progress=progress, spill_after=spill_after, strict=strict)
     if history is None:  # no ledger: the pricer keeps a private history in memory
         outputs = RunOutputs.plan(output, report, manifest, inputs=sources, history=None,
                                   defer=False)
@@ -207,7 +211,8 @@ def _run(sources, names, outputs: RunOutputs, summary: Summary, store, ledger: L
         summary.notes[:0] = pricer.notes()  # how the run priced, before repairs/migrations
         tally = Tally(summary, _manifest_writer(outputs, opts["manifest"]), no_phi=opts["no_phi"])
         feed = PricedFeed(pricer, sources, names=names, progress=opts["progress"],
-                          admit=builder.refusal, spill_after=opts["spill_after"])
+                          admit=builder.refusal, spill_after=opts["spill_after"],
+                          strict=opts["strict"])
         _remit(feed, builder, tally, ledger)
         point("priced")
         summary.claims_in = feed.claims_in

@@ -168,7 +168,11 @@ class Summary:
             out.append(f"rejected claims ({self.claims_rejected}):")
             for r in self.rejects[:5]:
                 pcn = r.get("patient_control_number") or "?"
-                out.append(f"  {pcn} ({r.get('file') or '<stream>'}): {r.get('reason')}")
+                at = r.get("segment_index")
+                where = r.get("file") or "<stream>"
+                if at is not None:
+                    where += f", CLM at segment {at}"
+                out.append(f"  {pcn} ({where}): {r.get('reason')}")
             if len(self.rejects) > 5:
                 out.append(f"  ... and {len(self.rejects) - 5} more (see --report)")
         if self.illustrative_rates:
