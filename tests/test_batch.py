@@ -82,6 +82,9 @@ def test_every_file_gets_a_result_and_a_stray_file_is_not_fatal(inbox, tmp_path)
         "adjudicated", 150, 1, 149)
     assert bad["rejects"][0]["patient_control_number"] == "PCN00000002"
     assert "CLM02" in bad["rejects"][0]["reason"]
+    # the CLM's position in the input file (segments counted from 1, ISA = 1)
+    segs = [x.strip() for x in (inbox / "claims0.837").read_bytes().split(b"~")]
+    assert segs[bad["rejects"][0]["segment_index"] - 1].startswith(b"CLM*PCN00000002*5X5*")
     for name in ("claims1.837", "claims2.837", "claims3.837"):
         assert (m[name]["claims_in"], m[name]["claims_out"]) == (150, 150)
         assert m[name]["remits"] == ["remit.835"]

@@ -76,7 +76,7 @@ def _split_file(index: int, name: str, sha: str | None, parts: int, work: str,
             claims_in += 1
             if isinstance(item, RejectedClaim):
                 rejects.append({"patient_control_number": item.patient_control_number,
-                                "reason": item.reason})
+                                "segment_index": item.segment_index, "reason": item.reason})
                 continue
             if (rejected := gate.rejection(item)) is not None:
                 rejects.append({"patient_control_number": item.patient_control_number,
