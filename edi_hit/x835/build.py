@@ -64,10 +64,11 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, fields, is_dataclass, replace
 from datetime import date, datetime
 from decimal import Decimal
-from typing import Any, BinaryIO
+from typing import IO, Any, BinaryIO
 
 from edi_hit.errors import EdiHitError, X12Error
 from edi_hit.x12 import Delimiters, SegmentWriter, format_amount
+from edi_hit.x12.writer import Element
 
 from .balance import claim_discrepancy, line_discrepancy, transaction_discrepancy
 from .carry import _COMP, _ELEM, _SEG, _patient_name, choose_delimiters, refusal
@@ -130,12 +131,12 @@ class PayerInfo:
     usage_indicator: str | None = None  # ISA15; None: the input's (T if any claim's is T)
 
     @classmethod
-    def load(cls, path: str | os.PathLike) -> PayerInfo:
+    def load(cls, path: str | os.PathLike[str]) -> PayerInfo:
         """A payer identity JSON file (adjudicate --payer), checked against
         schemas/payer.schema.json (ConfigError naming the JSON path of a wrong key)."""
         from edi_hit.pricing.tables import load_json
 
-        return cls.from_dict(load_json(path, schema="payer"))
+        return cls.from_dict(load_json(os.fspath(path), schema="payer"))
 
     @classmethod
     def from_dict(cls, d: Mapping[str, Any]) -> PayerInfo:
@@ -634,7 +635,7 @@ class RemittanceBuilder:
         return segs, texts
 
     # -- output ------------------------------------------------------------------
-    def finish(self, stream: BinaryIO, *,
+    def finish(self, stream: IO[bytes], *,
                recoverable: Mapping[str, Sequence[ProviderLevelAdjustment]] | None = None,
                ) -> list[TransactionSummary]:
         """Write ISA..IEA with one transaction per payer x payee; return what was written.
@@ -669,7 +670,7 @@ class RemittanceBuilder:
     def _choose_delimiters(self, receiver: str) -> Delimiters:
         """The preferred delimiters, unless a value uses one of them: then others that no
         value uses (the spill is scanned for them; this is the rare path)."""
-        header = [receiver]
+        header: list[object] = [receiver]
         for p in self._payees.values():
             header += [p.name, p.id, p.tax_id]
             for obj in (p.payer, p.address):
@@ -695,7 +696,7 @@ class RemittanceBuilder:
                 return str(value).strip()
         return next(iter(self._payees.values())).id
 
-    def _write_transaction(self, out: SegmentWriter, stream: BinaryIO, number: int,
+    def _write_transaction(self, out: SegmentWriter, stream: IO[bytes], number: int,
                            payee: _Payee) -> TransactionSummary:
         payer = payee.payer
         control = f"{number:04d}"
@@ -762,7 +763,7 @@ class RemittanceBuilder:
                 remaining -= len(chunk)
         out.segments_written += payee.segments
         for start in range(0, len(plb), 6):
-            seg = ["PLB", payee.id, f"{self.now.year}1231"]
+            seg: list[Element] = ["PLB", payee.id, f"{self.now.year}1231"]
             for p in plb[start : start + 6]:
                 seg.append([p.reason, p.reference or ""])
                 seg.append(format_amount(p.amount))
