@@ -104,6 +104,55 @@ class _ClaimRef(NamedTuple):
     pos: str
 
 
+class HlLevels:
+    """HL01 -> HL03 of one transaction set, in about a byte per HL: ids that count 1, 2,
+    3 ... (as they must) index a bytearray of level codes; any other id, and any level
+    past the 255th distinct one, goes to a dict. A set of 100,000 claims would otherwise
+    keep two strings and a dict entry per HL to the end of the set."""
+
+    __slots__ = ("_seq", "_codes", "_levels", "_other")
+
+    def __init__(self) -> None:
+        self._seq = bytearray()           # level code (1-based) of HL id k + 1
+        self._codes: dict[str, int] = {}
+        self._levels: list[str] = []
+        self._other: dict[str, str] = {}
+
+    def _position(self, hid: str) -> int | None:
+        if hid.isdigit() and hid[0] != "0" and hid.isascii():
+            return int(hid) - 1
+        return None
+
+    def get(self, hid: str) -> str | None:
+        k = self._position(hid)
+        if k is not None and k < len(self._seq):
+            return self._levels[self._seq[k] - 1]
+        return self._other.get(hid)
+
+    def __contains__(self, hid: str) -> bool:
+        return self.get(hid) is not None
+
+    def __getitem__(self, hid: str) -> str:
+        level = self.get(hid)
+        if level is None:
+            raise KeyError(hid)
+        return level
+
+    def setdefault(self, hid: str, level: str) -> str:
+        known = self.get(hid)
+        if known is not None:
+            return known
+        code = self._codes.get(level)
+        if code is None and len(self._levels) < 255:
+            self._levels.append(level)
+            code = self._codes[level] = len(self._levels)
+        if code is not None and self._position(hid) == len(self._seq):
+            self._seq.append(code)
+        else:
+            self._other[hid] = level
+        return level
+
+
 class Checker837:
     """Feed it the segments between ST and SE; call finish() at SE.
 
@@ -131,7 +180,7 @@ class Checker837:
         self._handlers: dict[str, object] = {}   # segment id -> bound handler or None   # HIT lines that passed the line rules (E6/E5 at SE)
         self.claims_seen = 0
         self.delims = None
-        self.hl: dict[str, str] = {}        # HL01 -> HL03
+        self.hl = HlLevels()                # HL01 -> HL03
         self.hl_count = 0
         self.prev_hl: tuple[str, str, int] | None = None   # (id, HL04, index)
         self.sbr09 = ""
