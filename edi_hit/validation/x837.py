@@ -31,12 +31,14 @@ import re
 from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
+from collections.abc import Callable
 from typing import NamedTuple
 
 from edi_hit.pricing.conventions import load_conventions
 from edi_hit.pricing.history import BeneficiaryHistory, Visit
 from edi_hit.pricing.profile import LINE, VISITS, medicare_hit
 from edi_hit.pricing.rules import LineView, Tables
+from edi_hit.x12.delimiters import Delimiters
 
 from .hit import FINDINGS, mbi_problem
 from .report import ClaimResult
@@ -90,9 +92,6 @@ class _Claim:
     discharge: date | None = None
     discharge_index: int | None = None
     frequency: str = "1"   # CLM05-3: 7 replaces, 8 voids an earlier claim
-
-
-_UNSEEN = object()
 
 
 class _ClaimRef(NamedTuple):
@@ -173,13 +172,14 @@ class Checker837:
             conv = conv.merged({"accepted_place_of_service": sorted(home_pos)}, "home_pos")
         self.conv = conv
         self.tables = Tables(codes, conv) if codes is not None else None
-        profile = medicare_hit(self.tables) if codes is not None else None
+        profile = medicare_hit(self.tables) if self.tables is not None else None
         self.line_rules = profile.reading(LINE) if profile else ()
         self.visit_rules = profile.reading(VISITS) if profile else ()
         self.visits = VisitQueue(spill_at or SPILL_AT)
-        self._handlers: dict[str, object] = {}   # segment id -> bound handler or None   # HIT lines that passed the line rules (E6/E5 at SE)
+        # segment id -> bound handler, None for the ids without one
+        self._handlers: dict[str, Callable[[list[str], int], None] | None] = {}   # HIT lines that passed the line rules (E6/E5 at SE)
         self.claims_seen = 0
-        self.delims = None
+        self.delims: Delimiters | None = None   # the reader's, set by validate()
         self.hl = HlLevels()                # HL01 -> HL03
         self.hl_count = 0
         self.prev_hl: tuple[str, str, int] | None = None   # (id, HL04, index)
@@ -192,8 +192,9 @@ class Checker837:
     # -- dispatch ------------------------------------------------------------
     def feed(self, seg: list[str], index: int) -> None:
         sid = seg[0]
-        handler = self._handlers.get(sid, _UNSEEN)
-        if handler is _UNSEEN:   # the handler of a segment id, looked up once
+        try:
+            handler = self._handlers[sid]
+        except KeyError:   # the handler of a segment id, looked up once
             handler = self._handlers[sid] = getattr(self, "_" + sid.lower(), None)
         if handler is not None:
             handler(seg, index)
@@ -304,7 +305,7 @@ class Checker837:
         line, claim = self.line, self.claim
         if line is None or claim is None:
             return
-        comp = self.delims.component
+        comp = self.delims.component if self.delims is not None else ":"
         proc = _el(seg, 1).split(comp)
         line.code = proc[1] if len(proc) > 1 else ""
         line.modifiers = tuple(m for m in proc[2:6] if m)
@@ -343,8 +344,8 @@ class Checker837:
         pcn = claim.result.claim_id
         cl = claim.result.segment_index
         if 3 in self.levels:
-            charges = [ln.charge for ln in claim.lines]
-            if claim.charge is not None and claim.lines and all(c is not None for c in charges):
+            charges = [ln.charge for ln in claim.lines if ln.charge is not None]
+            if claim.charge is not None and claim.lines and len(charges) == len(claim.lines):
                 total = sum(charges, Decimal(0))
                 if total != claim.charge:
                     self.add("error", "claim-total",
@@ -411,7 +412,8 @@ class Checker837:
         for view, hit, claim, ln in self.visits.drain():
             if bh is None or bh.mbi != claim.member:
                 bh = BeneficiaryHistory(claim.member)
-            for rule in self.visit_rules:
+            for rule in self.visit_rules:   # the VISITS reading: every rule has a window
+                assert rule.window is not None
                 found = rule.window(view, hit, bh, t)
                 d = rule.check(view, hit, found or (), t)
                 if not d.passed:
@@ -481,8 +483,8 @@ class Checker837:
             return (d := self._date(seg, 3, index, future=future)), d
         if fmt == "RD8":
             parts = text.split("-")
-            days = [parse_date8(p) for p in parts]
-            if len(parts) != 2 or None in days:
+            days = [d for d in map(parse_date8, parts) if d is not None]
+            if len(parts) != 2 or len(days) != 2:
                 self.add("error", "date-invalid",
                          f"DTP03 {text!r} is not a CCYYMMDD-CCYYMMDD range of real dates",
                          index, "DTP", "DTP03", level=3, element_error="8", bad_value=text,
