@@ -160,3 +160,21 @@ def test_more_than_twenty_control_characters_are_capped_across_runs(tmp_path, sm
     many = validate(str(path), today=TODAY, jobs=3)
     assert sum(i.code == "invalid-character" for i in one.issues) == 20   # 30 in the file
     _same(one, many)
+
+
+def _x12_files() -> list[Path]:
+    from conftest import FIXTURES, corpus_files
+    found = sorted(FIXTURES.glob("**/*.8*"))
+    return found + [p for kind in ("837p", "835", "invalid") for p in corpus_files(kind)]
+
+
+def test_every_fixture_and_corpus_file_that_can_be_cut_agrees(small_is_large):
+    """837Ps and 835s of the fixtures and ../shared/corpus (when it is there): every file
+    with more than one transaction set and plain envelopes is cut, and agrees."""
+    cut = 0
+    for path in _x12_files():
+        if shards.plan(str(path), 2) is None:
+            continue
+        cut += 1
+        _same(validate(str(path), today=TODAY, jobs=1), validate(str(path), today=TODAY, jobs=2))
+    assert cut >= 3    # the fixtures alone hold several multi-set files

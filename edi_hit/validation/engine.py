@@ -4,8 +4,11 @@
 # every segment goes to the syntax checks, envelope segments also to the x12 layer's
 # EnvelopeTracker (which builds the interchange/group/transaction tree here), and the
 # segments inside a transaction set go to the checker of its type (x837.Checker837,
-# x835.Checker835). Memory is one claim, whatever the file size. Level 2 is a second
-# pass, by pyx12 (tr3.py), slow (about 4,000 segments a second) and optional.
+# x835.Checker835). Memory is one claim, whatever the file size (the claims' results
+# are packed and spilled: claimlog.py). Level 2 rides the same pass (edi-hit's TR3
+# engine, tr3map/) or is a second pass by pyx12 (tr3.py, slow: about 4,000 segments a
+# second). With jobs > 1 a large file is cut between transaction sets and the pass runs
+# once per run of sets, each in a process of its own (shards.py); the report is the same.
 # Then every issue is placed in the tree (report.attribute) and the accept/reject
 # decisions are made once (report.decide). Input that is not X12 at all gives one
 # issue with one sentence, never a traceback.

@@ -103,6 +103,18 @@ class _ClaimRef(NamedTuple):
     pos: str
 
 
+@dataclass(slots=True)
+class _LineRef:
+    """What a level-4 finding names of its line: kept per queued visit instead of the
+    whole _Line (its charge, dates and modifiers are in the LineView beside it)."""
+    index: int
+    number: str
+    code: str
+    pos: str
+    units: str
+    date_index: int | None
+
+
 class HlLevels:
     """HL01 -> HL03 of one transaction set, in about a byte per HL: ids that count 1, 2,
     3 ... (as they must) index a bytearray of level codes; any other id, and any level
@@ -402,7 +414,8 @@ class Checker837:
                 elif hit is None and d.value is not None:
                     hit = d.value
             if passed and hit is not None and claim.frequency not in ("7", "8"):
-                self.visits.append((claim.member, order, (ln.start, n)), (view, hit, ref, ln))
+                line = _LineRef(ln.index, ln.number, ln.code, ln.pos, ln.units, ln.date_index)
+                self.visits.append((claim.member, order, (ln.start, n)), (view, hit, ref, line))
 
     def _visit_edits(self) -> None:
         """E6/E7 and E5 over the HIT lines that passed, per beneficiary, in the pricer's
@@ -429,7 +442,7 @@ class Checker837:
                         ln.pos or claim.pos or None, "SV105" if ln.pos else "CLM05-1", "",
                         int(ln.number) if ln.number.isdigit() else n + 1, ln.modifiers, ln.end)
 
-    def _report(self, d, claim: _ClaimRef, ln: _Line, severity: str) -> None:
+    def _report(self, d, claim: _ClaimRef, ln: _Line | _LineRef, severity: str) -> None:
         """A denying decision of a HIT rule as a level-4 finding (hit.FINDINGS)."""
         pcn = claim.claim_id
         e = self.conv.edit(d.edit)
