@@ -178,3 +178,20 @@ def test_every_fixture_and_corpus_file_that_can_be_cut_agrees(small_is_large):
         cut += 1
         _same(validate(str(path), today=TODAY, jobs=1), validate(str(path), today=TODAY, jobs=2))
     assert cut >= 3    # the fixtures alone hold several multi-set files
+
+
+def test_an_interrupt_leaves_no_run_behind(tmp_path, small_is_large, monkeypatch):
+    import multiprocessing
+    import time
+    path = multi_set_file(tmp_path)
+
+    def slow_or_interrupted(p, k, make, name):
+        if k == 0:
+            raise KeyboardInterrupt   # Ctrl-C while this process runs the first run
+        time.sleep(60)                # the others would still be running
+    monkeypatch.setattr(shards, "_run_one", slow_or_interrupted)
+    started = time.monotonic()
+    with pytest.raises(KeyboardInterrupt):
+        validate(path, today=TODAY, jobs=3)
+    assert time.monotonic() - started < 30
+    assert multiprocessing.active_children() == []

@@ -311,24 +311,32 @@ def _child(conn, p: Plan, k: int, make: PassFactory, name: str | None) -> None:
 def run_shards(p: Plan, report: ValidationReport, make: PassFactory, add) -> bool:
     """Validate the runs of `p` into `report` (issues through `add`, the tree, the
     segment count). False when a run failed: nothing was added, run the whole pass."""
+    if multiprocessing.current_process().daemon:   # a pool's worker may not fork
+        return False
     context = multiprocessing.get_context("fork")
-    children = []
-    for k in range(1, len(p.runs)):
-        conn, child_end = context.Pipe(duplex=False)
-        proc = context.Process(target=_child, args=(child_end, p, k, make, report.file),
-                               daemon=True)
-        proc.start()
-        child_end.close()
-        children.append((conn, proc))
-    results = [_run_one(p, 0, make, report.file)]
-    for conn, proc in children:
-        try:
-            results.append(conn.recv())
-        except EOFError:
-            results.append(_Result([], [], 0, "the process ended without an answer"))
-        finally:
+    children: list[tuple[Any, Any]] = []
+    results: list[_Result] = []
+    try:
+        for k in range(1, len(p.runs)):
+            conn, child_end = context.Pipe(duplex=False)
+            proc = context.Process(target=_child, args=(child_end, p, k, make, report.file),
+                                   daemon=True)
+            children.append((conn, proc))
+            proc.start()
+            child_end.close()
+        results.append(_run_one(p, 0, make, report.file))
+        for conn, proc in children:
+            try:
+                results.append(conn.recv())
+            except EOFError:
+                results.append(_Result([], [], 0, "the process ended without an answer"))
+    finally:   # interrupted (or a child could not start): none is left running
+        for conn, proc in children:
             conn.close()
-            proc.join()
+            if proc.pid is not None:
+                if len(results) < len(p.runs):
+                    proc.terminate()
+                proc.join()
     if any(r.failed for r in results):
         return False
     _merge(p, report, results, add)
