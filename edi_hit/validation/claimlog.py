@@ -33,6 +33,7 @@ __all__ = ["ClaimLog", "ClaimSpool", "MEMORY_RECORDS"]
 
 _ID_BYTES = 38                          # CLM01 / CLP01: AN 1-38
 _RECORD = struct.Struct(f"<qqB{_ID_BYTES}s")
+_PACK = _RECORD.pack
 MEMORY_RECORDS = 4096                   # records held in memory before the log spills
 _READ_RECORDS = 1024                    # records read from the file at a time
 
@@ -83,12 +84,14 @@ class ClaimLog:
         self.decided: dict[int, list[str]] = {}   # position -> its own reasons
         self.accepted = True            # the set's verdict: every other claim's
         self._cursor = 0                # last position located (issues come in order)
+        self._count = 0                 # records packed (in the spool and the tail)
         for c in claims:
             self.append(c)
 
     # -- writing ---------------------------------------------------------------------
     def append(self, claim: ClaimResult) -> None:
-        self._seal()
+        if self._open is not None:
+            self._seal()
         self._open = claim
 
     def _seal(self) -> None:
@@ -97,14 +100,14 @@ class ClaimLog:
         if c is None:
             return
         self._open = None
-        position = len(self)
         raw = c.claim_id.encode("utf-8")
         if len(raw) > _ID_BYTES:
-            self._long[position] = c.claim_id
+            self._long[self._count] = c.claim_id
             raw = b""
-        self._tail += _RECORD.pack(c.segment_index, c.end_index, len(raw), raw)
-        if not c.accepted or c.reasons:
-            self.decided[position] = list(c.reasons)
+        self._tail += _PACK(c.segment_index, c.end_index, len(raw), raw)
+        if c.reasons or not c.accepted:
+            self.decided[self._count] = list(c.reasons)
+        self._count += 1
         if len(self._tail) >= MEMORY_RECORDS * _RECORD.size:
             self._spill()
 
@@ -117,7 +120,7 @@ class ClaimLog:
 
     # -- reading ---------------------------------------------------------------------
     def __len__(self) -> int:
-        return self._in_file + len(self._tail) // _RECORD.size + (self._open is not None)
+        return self._count + (self._open is not None)
 
     def __bool__(self) -> bool:
         return len(self) > 0
@@ -249,6 +252,7 @@ class ClaimLog:
         self._tail, self._spool, self._extents, self._in_file = \
             bytearray(state["records"]), None, [], 0
         self._open, self._cursor = None, 0
+        self._count = len(self._tail) // _RECORD.size
         self._long, self.decided, self.accepted = state["long"], state["decided"], state["accepted"]
 
     def adopt(self, spool: ClaimSpool) -> None:
@@ -264,6 +268,5 @@ class ClaimLog:
 
     def close(self) -> None:
         """Forget the records (the spool's space is reused only when the spool goes)."""
-        self._tail = bytearray()
-        self._extents = []
-        self._in_file = 0
+        self._tail, self._extents, self._in_file, self._count = bytearray(), [], 0, 0
+        self._open, self._long, self.decided = None, {}, {}

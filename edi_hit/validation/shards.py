@@ -336,6 +336,9 @@ def run_shards(p: Plan, report: ValidationReport, make: PassFactory, add) -> boo
             if proc.pid is not None:
                 if len(results) < len(p.runs):
                     proc.terminate()
+                    proc.join(5)
+                    if proc.exitcode is None:   # SIGTERM blocked or handled: end it
+                        proc.kill()
                 proc.join()
     if any(r.failed for r in results):
         return False

@@ -129,39 +129,23 @@ class HlLevels:
         self._levels: list[str] = []
         self._other: dict[str, str] = {}
 
-    def _position(self, hid: str) -> int | None:
-        if hid.isdigit() and hid[0] != "0" and hid.isascii():
-            return int(hid) - 1
-        return None
-
     def get(self, hid: str) -> str | None:
-        k = self._position(hid)
-        if k is not None and k < len(self._seq):
-            return self._levels[self._seq[k] - 1]
+        if hid.isdecimal() and hid.isascii() and hid[0] != "0":
+            k = int(hid) - 1
+            if k < len(self._seq):
+                return self._levels[self._seq[k] - 1]
         return self._other.get(hid)
 
-    def __contains__(self, hid: str) -> bool:
-        return self.get(hid) is not None
-
-    def __getitem__(self, hid: str) -> str:
-        level = self.get(hid)
-        if level is None:
-            raise KeyError(hid)
-        return level
-
-    def setdefault(self, hid: str, level: str) -> str:
-        known = self.get(hid)
-        if known is not None:
-            return known
+    def add(self, hid: str, level: str) -> None:
+        """A new id (get(hid) is None)."""
         code = self._codes.get(level)
         if code is None and len(self._levels) < 255:
             self._levels.append(level)
             code = self._codes[level] = len(self._levels)
-        if code is not None and self._position(hid) == len(self._seq):
+        if code is not None and hid == str(len(self._seq) + 1):
             self._seq.append(code)
         else:
             self._other[hid] = level
-        return level
 
 
 class Checker837:
@@ -231,19 +215,22 @@ class Checker837:
             self.add("error", "hl-id", f"HL01 is {hid!r}; HL ids must count 1, 2, 3 ... "
                      f"(expected {self.hl_count})", index, "HL", "HL01", level=3,
                      element_error="I12", bad_value=hid)
-        if hid in self.hl:
+        hl = self.hl
+        known = hl.get(hid)
+        if known is not None:
             self.add("error", "hl-id", f"HL01 {hid!r} is used twice in this transaction set",
                      index, "HL", "HL01", level=3, element_error="I12", bad_value=hid)
         wanted = _HL_PARENT_LEVEL.get(level, "?")
         if parent:
-            if parent not in self.hl:
+            parent_level = hl.get(parent)
+            if parent_level is None:
                 self.add("error", "hl-parent",
                          f"HL02 parent {parent!r} is not an earlier HL of this transaction set",
                          index, "HL", "HL02", level=3, element_error="I12", bad_value=parent)
-            elif wanted not in (None, "?") and self.hl[parent] != wanted:
+            elif wanted not in (None, "?") and parent_level != wanted:
                 self.add("error", "hl-parent",
                          f"an HL level {level} must have a level {wanted} parent, but HL "
-                         f"{parent} is level {self.hl[parent]}", index, "HL", "HL02", level=3,
+                         f"{parent} is level {parent_level}", index, "HL", "HL02", level=3,
                          element_error="I12", bad_value=parent)
         elif wanted not in (None, "?"):
             self.add("error", "hl-parent", f"an HL level {level} needs a parent in HL02",
@@ -259,7 +246,8 @@ class Checker837:
                          f"HL {pid} says it has children (HL04 1) but the next HL's parent is "
                          f"{parent or 'empty'}", pindex, "HL", "HL04", level=3, element_error="I12",
                          bad_value=pchild)
-        self.hl.setdefault(hid, level)
+        if known is None:
+            hl.add(hid, level)
         self.prev_hl = (hid, child, index)
         if level == "22":
             self.sbr09 = ""
