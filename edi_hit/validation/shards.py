@@ -42,13 +42,14 @@ from ..errors import EdiHitError
 from ..x12 import EnvelopeTracker
 from ..x12.delimiters import Delimiters, parse_isa_delimiters
 from .report import GroupResult, InterchangeResult, Issue, TransactionResult, ValidationReport
+from .syntax import CONTROL_FINDINGS
 
 __all__ = ["Plan", "Run", "plan", "run_shards", "SHARD_MIN_BYTES"]
 
 # Below this a second process costs more than it saves (about 100,000 segments).
 SHARD_MIN_BYTES = 2_000_000
-_CONTROL_CAP = 20        # syntax.py reports the first 20 control characters of a file
-_ENVELOPE = ("ISA", "GS", "ST", "SE", "GE", "IEA")
+Envelope = list[tuple[list[str], int]]     # (segment, index) of each envelope segment
+# What may follow each envelope segment in a tight file (ST..SE: the set's own segments).
 _NEXT = {"ISA": ("GS",), "GS": ("ST",), "ST": ("SE",), "SE": ("ST", "GE"),
          "GE": ("GS", "IEA"), "IEA": ("ISA",)}
 
@@ -69,7 +70,7 @@ class Run:
 class Plan:
     path: str
     delimiters: Delimiters
-    envelope: list[tuple[list[str], int]]     # (segment, index) of every envelope segment
+    envelope: Envelope
     segments: int
     runs: list[Run] = field(default_factory=list)
 
@@ -114,7 +115,7 @@ def _plan(path: str, data: mmap.mmap, jobs: int) -> Plan | None:
 _STEP = 1 << 23
 
 
-def _scan(data: mmap.mmap, d: Delimiters):
+def _scan(data: mmap.mmap, d: Delimiters) -> tuple[Envelope, list[int], int] | None:
     """([(segment, index)] of the envelope segments, [byte offset of each], segments in
     the file), in chunks of about _STEP bytes cut after a terminator and its line break;
     None when the file is not plain: not UTF-8, a CR/LF anywhere but right after a
@@ -128,7 +129,7 @@ def _scan(data: mmap.mmap, d: Delimiters):
     pat = re.compile(re.escape(t) + rb"(?:\r?\n)?(?=(?:ISA|GS|ST|SE|GE|IEA)[" +
                      re.escape(e) + re.escape(t) + rb"])")
     decoder = codecs.getincrementaldecoder("utf-8")()
-    envelope: list[tuple[list[str], int]] = []
+    envelope: Envelope = []
     starts: list[int] = []
 
     def take(at: int, index: int) -> None:
@@ -166,7 +167,7 @@ def _scan(data: mmap.mmap, d: Delimiters):
     return envelope, starts, before
 
 
-def _tight(envelope: list[tuple[list[str], int]], d: Delimiters) -> bool:
+def _tight(envelope: Envelope, d: Delimiters) -> bool:
     """Envelopes in order with nothing between them; every ISA 00501 with the same
     delimiters; no control number used twice where the TR3 reader looks."""
     sep = d.component
@@ -212,7 +213,8 @@ def _el(seg: list[str], n: int) -> str:
     return seg[n] if len(seg) > n else ""
 
 
-def _cut(data: mmap.mmap, envelope, starts, segments: int, jobs: int, t: bytes) -> list[Run]:
+def _cut(data: mmap.mmap, envelope: Envelope, starts: list[int], segments: int, jobs: int,
+         t: bytes) -> list[Run]:
     """Runs of about equal bytes, cut before an ST (not the file's first)."""
     size = len(data)
     sts = [(index, at, k) for k, ((seg, index), at) in enumerate(zip(envelope, starts))
@@ -231,7 +233,7 @@ def _cut(data: mmap.mmap, envelope, starts, segments: int, jobs: int, t: bytes) 
     return runs
 
 
-def _prime(data: mmap.mmap, envelope, starts, k: int, t: bytes) -> bytes:
+def _prime(data: mmap.mmap, envelope: Envelope, starts: list[int], k: int, t: bytes) -> bytes:
     """The ISA and GS segments (terminated) that the ST at envelope[k] lies in."""
     found: dict[str, bytes] = {}
     for j in range(k - 1, -1, -1):
@@ -352,7 +354,7 @@ def _merge(p: Plan, report: ValidationReport, results: list[_Result], add) -> No
         for issue in r.issues:
             if issue.code == "invalid-character" and issue.level == 1:
                 controls += 1
-                if controls > _CONTROL_CAP:    # the whole-file pass stops at the cap
+                if controls > CONTROL_FINDINGS:   # the whole-file pass stops there
                     continue
             report.issues.append(issue)
     report.segments = results[-1].segments
