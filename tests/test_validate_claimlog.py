@@ -83,3 +83,20 @@ def test_a_set_of_many_claims_decides_the_same_spilled(tmp_path, monkeypatch):
     assert [c.to_dict() for c in spilled.claims] == [c.to_dict() for c in whole.claims]
     assert [str(i) for i in spilled.issues] == [str(i) for i in whole.issues]
     assert spilled.counts()["claims_rejected"] > 0
+
+
+def test_memory_does_not_grow_with_the_claims():
+    import tracemalloc
+    tracemalloc.start()
+    try:
+        log = _log(4096)                       # the in-memory tail, full
+        held = tracemalloc.get_traced_memory()[0]
+        for k in range(4096, 30_000):
+            log.append(ClaimResult(f"PCN{k}", 10 * k + 5, 10 * k + 12))
+        grown = tracemalloc.get_traced_memory()[0] - held
+    finally:
+        tracemalloc.stop()
+    # 25,904 more claims: as objects about 5 MB; packed and spilled, the tail is at most
+    # 4,096 records of 55 bytes (225 KB) and the spool's extents a tuple per 4,096
+    assert grown < 400_000, grown
+    assert len(log) == 30_000 and log[29_999].claim_id == "PCN29999"
