@@ -28,7 +28,8 @@ import stat
 import sys
 import tempfile
 from dataclasses import dataclass
-from typing import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
+from typing import IO, Any
 
 from edi_hit.errors import EdiHitError
 
@@ -49,13 +50,22 @@ class OutputBusy(EdiHitError):
     """Another edi-hit command is writing the same output right now."""
 
 
+Identity = tuple[int, int]  # (st_dev, st_ino): the same file under any name
+
+
 @dataclass(frozen=True, slots=True)
 class Target:
     name: str            # as the user gave it
     path: str | None     # what is written: the real path (symlinks followed); None: stdout
     kind: str            # FILE, STREAM (device, FIFO, socket) or STDOUT
-    identity: tuple | None = None  # (st_dev, st_ino) of an existing target
+    identity: Identity | None = None  # (st_dev, st_ino) of an existing target
     char_device: bool = False
+
+    @property
+    def file_path(self) -> str:
+        """The path of a FILE or STREAM target (only stdout has none)."""
+        assert self.path is not None, f"{self.name} is stdout, which has no path"
+        return self.path
 
 
 def temp_name(path: str) -> str:
@@ -81,7 +91,7 @@ def resolve(name: str) -> Target:
     return Target(name, real, kind, (st.st_dev, st.st_ino), stat.S_ISCHR(st.st_mode))
 
 
-def _identity(path: str):
+def _identity(path: str) -> Identity | None:
     try:
         st = os.stat(path)
     except OSError:
@@ -89,13 +99,13 @@ def _identity(path: str):
     return (st.st_dev, st.st_ino)
 
 
-def check_outputs(outputs: Iterable[tuple[str, Target]], *, inputs: Iterable = (),
+def check_outputs(outputs: Iterable[tuple[str, Target]], *, inputs: Iterable[object] = (),
                   history: str | None = None) -> None:
     """Refuse an output that is an input, the history or another output.
 
     outputs: (label, target) pairs, label as the user would say it ("-o remit.835");
     inputs: input paths (other sources are ignored); history: the history file path."""
-    known: dict = {}
+    known: dict[Identity | str, str] = {}
     for src in inputs:
         if isinstance(src, (str, os.PathLike)) and os.fspath(src) != "-":
             path = os.fspath(src)
@@ -109,6 +119,7 @@ def check_outputs(outputs: Iterable[tuple[str, Target]], *, inputs: Iterable = (
                 if key is not None:
                     known.setdefault(key, f"the history {history}")
     for label, target in outputs:
+        keys: list[Identity | str]
         if target.kind == STDOUT:
             keys = ["stdout"]
         elif target.char_device:
@@ -135,7 +146,7 @@ class StagedOutput:
     """
 
     def __init__(self, target: Target, *, binary: bool = False, defer: bool = False,
-                 label: str = "-o"):
+                 label: str = "-o") -> None:
         self.target = target
         self.binary = binary
         self.label = label
@@ -144,8 +155,8 @@ class StagedOutput:
         self.sha256: str | None = None
         self.size: int | None = None
         self._fd: int | None = None
-        self._raw = None        # binary file object we write to (temp, spool or target)
-        self._text = None
+        self._raw: IO[bytes] | None = None  # what we write to (temp, spool or target)
+        self._text: IO[str] | None = None
         self._placed = False
         self._created = False   # we made the temporary file (or only reserved a leftover)
         self._opened = False    # its old content is gone: it is ours to remove
@@ -166,11 +177,10 @@ class StagedOutput:
             if self._fd is not None and not self._still_ours():
                 os.close(self._fd)  # a repair put the file we reserved in place
                 self._fd = None
-            if self._fd is None:
-                self._lock_temp()
-            os.ftruncate(self._fd, 0)
-            os.fchmod(self._fd, 0o600)
-            self._raw = os.fdopen(self._fd, "r+b", closefd=False)
+            fd = self._fd if self._fd is not None else self._lock_temp()
+            os.ftruncate(fd, 0)
+            os.fchmod(fd, 0o600)
+            self._raw = os.fdopen(fd, "r+b", closefd=False)
             self._opened = True
         elif self.defer:
             self._raw = tempfile.TemporaryFile()  # 0600, unlinked: delivered after the commit
@@ -178,7 +188,7 @@ class StagedOutput:
             self._raw = sys.stdout.buffer
         else:
             try:
-                self._raw = open(t.path, "wb")  # a device or FIFO: write through
+                self._raw = open(t.file_path, "wb")  # a device or FIFO: write through
             except OSError as e:
                 raise EdiHitError(f"{t.name}: cannot write: {e.strerror}") from None
         if not self.binary:
@@ -190,25 +200,27 @@ class StagedOutput:
         return self
 
     def _still_ours(self) -> bool:
-        return self._fd is not None and _identity(self.temp) == (
+        return self._fd is not None and self.temp is not None and _identity(self.temp) == (
             os.fstat(self._fd).st_dev, os.fstat(self._fd).st_ino)
 
-    def _lock_temp(self) -> None:
+    def _lock_temp(self) -> int:
+        """Create or take over the temporary file and lock it; its descriptor."""
         t = self.target
-        self.temp = temp_name(t.path)
+        path = t.file_path
+        self.temp = temp = temp_name(path)
         cloexec = getattr(os, "O_CLOEXEC", 0)
         for _ in range(20):
             try:
                 try:
-                    fd = os.open(self.temp, os.O_RDWR | os.O_CREAT | os.O_EXCL | cloexec, 0o600)
+                    fd = os.open(temp, os.O_RDWR | os.O_CREAT | os.O_EXCL | cloexec, 0o600)
                     created = True
                 except FileExistsError:
-                    fd = os.open(self.temp, os.O_RDWR | cloexec)
+                    fd = os.open(temp, os.O_RDWR | cloexec)
                     created = False
             except FileNotFoundError:
-                if not os.path.isdir(os.path.dirname(t.path) or "."):
+                if not os.path.isdir(os.path.dirname(path) or "."):
                     raise EdiHitError(f"{t.name}: cannot write: the folder "
-                                      f"{os.path.dirname(t.path) or '.'} does not exist") from None
+                                      f"{os.path.dirname(path) or '.'} does not exist") from None
                 continue  # the leftover we saw was renamed or removed meanwhile
             except OSError as e:
                 raise EdiHitError(f"{t.name}: cannot write: {e.strerror}") from None
@@ -222,15 +234,18 @@ class StagedOutput:
                 raise
             self._fd, self._created = fd, created
             if self._still_ours():
-                return
+                return fd
             os.close(fd)  # renamed away by the run that held it: take the new name
             self._fd = None
         raise OutputBusy(f"{t.name}: its temporary file keeps changing; is another program "
                          f"writing it?")
 
     @property
-    def stream(self):
-        return self._raw if self.binary else self._text
+    def stream(self) -> IO[Any]:
+        """The open output: bytes when binary, else str."""
+        stream: IO[Any] | None = self._raw if self.binary else self._text
+        assert stream is not None, "StagedOutput.stream before open()"
+        return stream
 
     # -- finishing ----------------------------------------------------------------
     def complete(self, consumer: Callable[[bytes], None] | None = None, *,
@@ -238,14 +253,13 @@ class StagedOutput:
         """Flush what was written; when durable (a ledger commit follows), also fsync and
         hash it (handing each chunk to consumer). Written-through outputs have nothing to
         hash: None."""
-        if self._text is not None and self._text is not sys.stdout:
+        if self._text is not None:  # our wrapper, or stdout itself
             self._text.flush()
-        elif self._text is sys.stdout:
-            sys.stdout.flush()
-        if (self.target.kind != FILE and not self.defer) or not durable:
-            self._raw.flush()
-            return None
         raw = self._raw
+        assert raw is not None, "StagedOutput.complete() before open()"
+        if (self.target.kind != FILE and not self.defer) or not durable:
+            raw.flush()
+            return None
         raw.flush()
         os.fsync(raw.fileno())
         digest, size = hashlib.sha256(), 0
@@ -258,7 +272,7 @@ class StagedOutput:
         self.sha256, self.size = digest.hexdigest(), size
         return self.sha256, size
 
-    def readable_copy(self):
+    def readable_copy(self) -> IO[bytes] | None:
         """The completed bytes as a seekable binary file (a temporary or a spool), or None
         for an output written through."""
         if self.target.kind != FILE and not self.defer:
@@ -270,18 +284,22 @@ class StagedOutput:
         spooled bytes to stdout, the device or the FIFO."""
         t = self.target
         if t.kind == FILE:
+            path, temp = t.file_path, self.temp
+            assert temp is not None, "StagedOutput.publish() before open()"
             try:
-                mode = stat.S_IMODE(os.stat(t.path).st_mode)
+                mode = stat.S_IMODE(os.stat(path).st_mode)
             except FileNotFoundError:
                 mode = 0o666 & ~_umask()
-            os.chmod(self.temp, mode)
-            os.replace(self.temp, t.path)
-            _fsync_dir(os.path.dirname(t.path))
+            os.chmod(temp, mode)
+            os.replace(temp, path)
+            _fsync_dir(os.path.dirname(path))
         elif self.defer:
-            self._raw.seek(0)
-            dest = sys.stdout.buffer if t.kind == STDOUT else open(t.path, "wb")
+            raw = self._raw
+            assert raw is not None, "StagedOutput.publish() before open()"
+            raw.seek(0)
+            dest = sys.stdout.buffer if t.kind == STDOUT else open(t.file_path, "wb")
             try:
-                while chunk := self._raw.read(1 << 20):
+                while chunk := raw.read(1 << 20):
                     dest.write(chunk)
                 dest.flush()
             finally:
@@ -301,9 +319,10 @@ class StagedOutput:
         self.close()
 
     def close(self) -> None:
-        if self._text is not None and self._text is not sys.stdout:
+        text = self._text
+        if text is not sys.stdout and isinstance(text, io.TextIOWrapper):
             with contextlib.suppress(Exception):
-                self._text.detach()  # the wrapper must not close the raw file for us
+                text.detach()  # the wrapper must not close the raw file for us
         self._text = None
         if self._raw is not None and self._raw is not sys.stdout.buffer:
             with contextlib.suppress(Exception):
@@ -334,8 +353,9 @@ def _fsync_dir(folder: str) -> None:
 
 
 @contextlib.contextmanager
-def open_output(name: str, *, binary: bool = False, label: str = "-o", inputs: Iterable = (),
-                history: str | None = None, others: Iterable[tuple[str, str]] = ()):
+def open_output(name: str, *, binary: bool = False, label: str = "-o",
+                inputs: Iterable[object] = (), history: str | None = None,
+                others: Iterable[tuple[str, str]] = ()) -> Iterator[IO[Any]]:
     """Yield a writable stream for output `name` under the one rule (module comment);
     the output appears only when the block completes. others: (label, name) of the
     command's other outputs, which this one must not be."""

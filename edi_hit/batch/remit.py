@@ -181,9 +181,9 @@ def _run(batch: Batch, pool: Pool, outputs: RunOutputs, summary: Summary, store,
             if ledger is not None:
                 _stage_remits(part, moved, builder, ledger)
         point("priced")
-        finish_835(builder, outputs.stream("835"), summary, ledger)
+        finish_835(builder, outputs.required("835"), summary, ledger)
         summary.output = outputs.items["835"].target.name
-        dump_document(summary.to_dict(), outputs.stream("report"))
+        dump_document(summary.to_dict(), outputs.required("report"))
         settle(outputs, summary, ledger)
     except BaseException as exc:
         if ledger is not None and not ledger.committed:

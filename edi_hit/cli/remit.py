@@ -6,18 +6,28 @@
 # exit status 1.
 from __future__ import annotations
 
+import sys
+from collections.abc import Iterator
+from typing import IO, TYPE_CHECKING
+
 import click
 
-from ..errors import DataError
+from ..errors import DataError, Finding
 from ..formats import dump_document, dump_line, write_csv
 from ..rows import (RECONCILE_COLUMNS, REMIT_COLUMNS, reconcile_rows, remittance_rows)
 from .common import (Progress, allow_rejects_option, evidence_options, expand_inputs, finish,
                      format_option, input_files, open_output, output_option, pricing_options,
                      progress_wanted, readonly_history, say, strict_option)
 
+if TYPE_CHECKING:
+    from ..claims import Claim, RejectedClaim
+    from ..x835 import Remittance
 
-def _stdin_or(name: str):
-    return click.get_binary_stream("stdin") if name == "-" else name
+
+def _stdin_or(name: str) -> IO[bytes] | str:
+    """'-' is stdin's bytes (as the other commands read it; click's get_binary_stream
+    is deprecated), anything else a path."""
+    return sys.stdin.buffer if name == "-" else name
 
 
 @click.command("read-835")
@@ -28,7 +38,8 @@ def _stdin_or(name: str):
 @click.option("--strict", is_flag=True,
               help="Stop at the first transaction that does not balance (one line, exit 1, "
                    "no output) instead of reporting it and going on.")
-def read_835_command(files, output, fmt, allow_rejects, strict):
+def read_835_command(files: tuple[str, ...], output: str, fmt: str, allow_rejects: bool,
+                     strict: bool) -> None:
     """Read 835 remittance files and write them as JSON, NDJSON or CSV, with balancing
     checked.
 
@@ -51,17 +62,17 @@ def read_835_command(files, output, fmt, allow_rejects, strict):
     from ..x835.remit_json import RemitWriter
 
     names = expand_inputs(files)
-    unbalanced: list = []
-    findings: list = []
+    unbalanced: list[Finding] = []
+    findings: list[Finding] = []
     progress = Progress("read-835", files=len(names), enabled=progress_wanted(output))
 
-    def balance(remittance) -> None:
+    def balance(remittance: Remittance) -> None:
         bad = [f for f in remittance.findings if f.code.startswith("balance-")]
         if strict and bad:
             raise DataError(f"{bad[0]} (--strict: stopped at the first)")
         unbalanced.extend(bad)
 
-    def remittances():  # a transaction set at a time, never the whole file
+    def remittances() -> Iterator[Remittance]:  # a transaction set at a time, never all
         for name in names:
             reader = RemittanceReader(_stdin_or(name), "<stdin>" if name == "-" else name)
             for remittance in reader:
@@ -112,9 +123,11 @@ def read_835_command(files, output, fmt, allow_rejects, strict):
 @allow_rejects_option
 @strict_option
 @pricing_options
-def reconcile_command(claims_file, remit_files, rates, history, conventions, suppliers, dme_drugs,
-                      dme_evidence, assume_dme_drug, fmt, output, fail_on_difference,
-                      allow_rejects, strict):
+def reconcile_command(claims_file: str, remit_files: tuple[str, ...], rates: str | None,
+                      history: str | None, conventions: str | None, suppliers: str | None,
+                      dme_drugs: str | None, dme_evidence: str | None, assume_dme_drug: bool,
+                      fmt: str, output: str, fail_on_difference: bool, allow_rejects: bool,
+                      strict: bool) -> None:
     """Match an 835 back to its 837P and show expected against paid, line by line.
 
     \b
@@ -156,9 +169,13 @@ def reconcile_command(claims_file, remit_files, rates, history, conventions, sup
         say("note: reconciling WITHOUT the run's history (--history): visits, DME drug "
             "claims and the deductible of earlier runs are unknown here, so lines the payer "
             "paid rightly may show as overpaid or underpaid; give the history adjudicate kept")
-    claims, rejected = [], []
+    claims: list[Claim] = []
+    rejected: list[RejectedClaim] = []
     for item in read:
-        (rejected if isinstance(item, RejectedClaim) else claims).append(item)
+        if isinstance(item, RejectedClaim):
+            rejected.append(item)
+        else:
+            claims.append(item)
     for r in rejected:
         click.echo(f"edi-hit: claim {r.patient_control_number or '?'} rejected: {r.reason}",
                    err=True)

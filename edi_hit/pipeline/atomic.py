@@ -20,8 +20,9 @@ import hashlib
 import os
 import socket
 import stat
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from datetime import datetime
-from typing import Any, BinaryIO, Callable
+from typing import IO, Any, BinaryIO, Protocol
 
 from edi_hit.errors import EdiHitError
 from edi_hit.interrupts import deferred
@@ -30,6 +31,7 @@ from edi_hit.outputs import (FILE, STDOUT, OutputBusy, StagedOutput, Target, che
 from edi_hit.pricing.history import HistoryStore, InputFile, OutputFile, RunRecord
 
 from .faults import point
+from .summary import ManifestEntry
 
 __all__ = ["RunOutputs", "LedgerRun", "AlreadyAdjudicated", "repair"]
 
@@ -40,49 +42,75 @@ class AlreadyAdjudicated(EdiHitError):
 
 # -- outputs -------------------------------------------------------------------------------
 
+class RunOutput(Protocol):
+    """One output of a run, as RunOutputs drives it: a StagedOutput (a file, stdout, a
+    device) or a _StreamOutput (a caller's binary stream)."""
+
+    target: Target
+    temp: str | None
+    sha256: str | None
+    size: int | None
+
+    def open(self) -> object: ...
+    @property
+    def stream(self) -> IO[Any]: ...
+    def readable_copy(self) -> IO[bytes] | None: ...
+    def complete(self, consumer: Callable[[bytes], None] | None = None, *,
+                 durable: bool = True) -> tuple[str, int] | None: ...
+    def publish(self) -> None: ...
+    def discard(self) -> None: ...
+    def close(self) -> None: ...
+
+
+OutputValue = str | os.PathLike[str] | BinaryIO  # what the caller names an output by
+
+
 class _StreamOutput:
     """A binary stream the library caller gave as the 835 output: written to directly,
     or (when a ledger commit must come first) spooled and delivered after it."""
 
-    def __init__(self, stream: BinaryIO, defer: bool):
+    def __init__(self, stream: BinaryIO, defer: bool) -> None:
         name = getattr(stream, "name", None)
         self.target = Target(name if isinstance(name, str) else "<stream>", None, STDOUT)
         self._dest = stream
         self._spool = StagedOutput(self.target, binary=True, defer=True) if defer else None
-        self.sha256 = self.size = None
-        self.temp = None
+        self.sha256: str | None = None
+        self.size: int | None = None
+        self.temp: str | None = None
 
-    def open(self):
+    def open(self) -> _StreamOutput:
         if self._spool is not None:
             self._spool.open()
         return self
 
     @property
-    def stream(self):
+    def stream(self) -> IO[Any]:
         return self._spool.stream if self._spool is not None else self._dest
 
-    def readable_copy(self):
+    def readable_copy(self) -> IO[bytes] | None:
         return None if self._spool is None else self._spool.readable_copy()
 
-    def complete(self, consumer=None, *, durable: bool = True):
+    def complete(self, consumer: Callable[[bytes], None] | None = None, *,
+                 durable: bool = True) -> tuple[str, int] | None:
         if self._spool is None:
             return None
         result = self._spool.complete(consumer, durable=durable)
         self.sha256, self.size = self._spool.sha256, self._spool.size
         return result
 
-    def publish(self):
+    def publish(self) -> None:
         if self._spool is not None:
-            raw = self._spool._raw
+            raw = self._spool.readable_copy()  # a deferred spool: always a copy to read
+            assert raw is not None, "_StreamOutput.publish() before open()"
             raw.seek(0)
             while chunk := raw.read(1 << 20):
                 self._dest.write(chunk)
             self._dest.flush()
 
-    def discard(self):
+    def discard(self) -> None:
         self.close()
 
-    def close(self):
+    def close(self) -> None:
         if self._spool is not None:
             self._spool.close()
 
@@ -90,16 +118,18 @@ class _StreamOutput:
 class RunOutputs:
     """The outputs of one run, by role: '835' (required), 'report', 'manifest'."""
 
-    def __init__(self):
-        self.items: dict[str, Any] = {}
+    def __init__(self) -> None:
+        self.items: dict[str, RunOutput] = {}
         self.labels: dict[str, str] = {}
 
     @classmethod
-    def plan(cls, output, report, manifest, *, inputs, history: str | None,
-             defer: bool) -> "RunOutputs":
-        """Resolve and check the outputs before anything is written (OutputConflict)."""
+    def plan(cls, output: OutputValue | None, report: OutputValue | None,
+             manifest: OutputValue | Callable[[ManifestEntry], None] | None, *,
+             inputs: Iterable[object], history: str | None, defer: bool) -> RunOutputs:
+        """Resolve and check the outputs before anything is written (OutputConflict).
+        A callable manifest is no output (the caller takes each line)."""
         outs = cls()
-        named = []
+        named: list[tuple[str, Target]] = []
         for role, label, value, binary in (("835", "-o", output, True),
                                            ("report", "--report", report, False),
                                            ("manifest", "--manifest", manifest, False)):
@@ -114,11 +144,13 @@ class RunOutputs:
             outs.labels[role] = label
         check_outputs(named, inputs=inputs, history=history)
         for label, target in named:  # fail before the history lock, not after pricing
-            folder = os.path.dirname(target.path) if target.path else None
-            if target.kind == FILE and not os.path.isdir(folder):
+            if target.kind != FILE:
+                continue
+            folder = os.path.dirname(target.file_path)
+            if not os.path.isdir(folder):
                 raise EdiHitError(f"{target.name}: cannot write: the folder {folder} does not "
                                   f"exist")
-            if target.kind == FILE and not os.access(folder, os.W_OK):
+            if not os.access(folder, os.W_OK):
                 raise EdiHitError(f"{target.name}: cannot write: the folder {folder} is not "
                                   f"writable")
         return outs
@@ -140,14 +172,19 @@ class RunOutputs:
         for out in self.items.values():
             out.open()
 
-    def stream(self, role: str):
+    def stream(self, role: str) -> IO[Any] | None:
+        """The open stream of an output, or None when the run has none in that role."""
         out = self.items.get(role)
         return None if out is None else out.stream
 
-    def chunks(self, role: str):
+    def required(self, role: str) -> IO[Any]:
+        """The open stream of an output the caller planned (KeyError when it did not)."""
+        return self.items[role].stream
+
+    def chunks(self, role: str) -> Iterator[bytes]:
         """The bytes of a completed output, read back in chunks (for the ledger's copy)."""
         out = self.items.get(role)
-        raw = getattr(out, "readable_copy", lambda: None)()
+        raw = None if out is None else out.readable_copy()
         if raw is None:
             return
         raw.seek(0)
@@ -157,11 +194,11 @@ class RunOutputs:
     def complete(self, durable: bool = True) -> list[OutputFile]:
         """Every output flushed (durable: fsynced and hashed too); what the ledger records
         of them."""
-        records = []
+        records: list[OutputFile] = []
         for role, out in self.items.items():
             out.complete(durable=durable)
             t = out.target
-            if out.sha256 is None:  # written through: nothing kept to compare
+            if out.sha256 is None or out.size is None:  # written through: nothing kept
                 continue
             records.append(OutputFile(role, t.path or t.name, out.sha256, out.size,
                                       out.temp if t.kind == FILE else None))
@@ -188,7 +225,7 @@ class LedgerRun:
     """One run's conversation with the history store (see the module comment)."""
 
     def __init__(self, store: HistoryStore, inputs: list[InputFile], *, started: datetime,
-                 notify: Callable[[str], None]):
+                 notify: Callable[[str], None]) -> None:
         self.store = store
         self.inputs = inputs
         self.started = started
@@ -197,7 +234,7 @@ class LedgerRun:
         self.notes: list[str] = []
         self.committed = False
 
-    def begin(self, wait: float | None, on_wait,
+    def begin(self, wait: float | None, on_wait: Callable[[str], None] | None,
               held: frozenset[str] = frozenset()) -> dict[str, RunRecord]:
         """Steps 1-3 (the caller refuses or replays): take the lock, repair, and return
         the committed runs that adjudicated any of the inputs, by input sha256. held: the
@@ -228,14 +265,24 @@ class LedgerRun:
         self.run_id = self.store.open_run(self.started, self.inputs)
         return self.run_id
 
-    def commit(self, outputs: RunOutputs, totals: dict, records: list[OutputFile]) -> None:
+    @property
+    def opened(self) -> int:
+        """The id of the run open() opened (its rows are staged under it)."""
+        run_id = self.run_id
+        assert run_id is not None, "the ledger run was used before open()"
+        return run_id
+
+    def commit(self, outputs: RunOutputs, totals: Mapping[str, Any],
+               records: list[OutputFile]) -> None:
         """Steps 5-6 (the outputs are complete): commit, publish, mark done. The ledger
         keeps the 835's bytes (read back from its completed temporary file) for
         --replay and for a repair that finds the temporary file gone."""
         store = self.store
         with deferred():
-            store.commit_run(self.run_id, datetime.now(), self.inputs, records, totals,
-                             {"835": outputs.chunks("835")})
+            # the 835 as chunks, which every store takes (commit_run's docstring); its
+            # annotation (edi_hit.pricing, not this issue's) still says bytes
+            blobs: Mapping[str, Any] = {"835": outputs.chunks("835")}
+            store.commit_run(self.opened, datetime.now(), self.inputs, records, totals, blobs)
             self.committed = True
             try:
                 point("committed")
@@ -248,7 +295,7 @@ class LedgerRun:
                     f"ledger repair --history {store.location}`, finishes it") from None
             for r in records:
                 r.state = "placed"
-            store.mark_done(self.run_id, records)
+            store.mark_done(self.opened, records)
             point("done")
 
     def abort(self, exc: BaseException) -> None:
@@ -347,7 +394,7 @@ def repair(store: HistoryStore, held: frozenset[str] = frozenset()) -> list[str]
     outputs in place (its process alive: it committed, then released the history's lock
     before renaming) is left to finish. held: temporary files the caller has locked
     itself (reserved outputs): their writer is gone."""
-    notes = []
+    notes: list[str] = []
     for rec in store.unfinished_runs():
         if _in_progress(rec, held):
             continue
@@ -366,7 +413,8 @@ def repair(store: HistoryStore, held: frozenset[str] = frozenset()) -> list[str]
     return notes
 
 
-def replay(store: HistoryStore, rec: RunRecord, output, *, inputs, history: str | None) -> None:
+def replay(store: HistoryStore, rec: RunRecord, output: OutputValue, *,
+           inputs: Iterable[object], history: str | None) -> None:
     """Write a committed run's 835 again, byte for byte (the caller holds no lock)."""
     data = store.run_blob(rec.id, "835")
     out_rec = rec.output("835")
@@ -376,7 +424,7 @@ def replay(store: HistoryStore, rec: RunRecord, output, *, inputs, history: str 
     _place(outs.items["835"], data)
 
 
-def _place(out, data: bytes) -> None:
+def _place(out: RunOutput, data: bytes) -> None:
     """Write bytes to one output (a StagedOutput or a caller's stream) and put them in
     place, or leave nothing behind."""
     out.open()

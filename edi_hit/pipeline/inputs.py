@@ -10,12 +10,17 @@ from __future__ import annotations
 import hashlib
 import os
 import tempfile
-from typing import Any
+from collections.abc import Callable
+from typing import IO, Any
 
 from edi_hit.errors import EdiHitError, UnreadableInput
 from edi_hit.pricing.history import InputFile
 
-__all__ = ["identify", "isa_header"]
+__all__ = ["identify", "isa_header", "Source"]
+
+# An 837P input as callers give it: a path, its bytes, or a file (binary, or text with
+# a .buffer such as sys.stdin).
+Source = str | os.PathLike[str] | bytes | bytearray | memoryview | IO[Any]
 
 _CHUNK = 1 << 20
 
@@ -36,7 +41,7 @@ def isa_header(head: bytes) -> tuple[str | None, str | None]:
     return _isa(head)
 
 
-def _hash_stream(read) -> tuple[str, int, bytes]:
+def _hash_stream(read: Callable[[int], bytes]) -> tuple[str, int, bytes]:
     digest, size, head = hashlib.sha256(), 0, b""
     while chunk := read(_CHUNK):
         if len(head) < 256:
@@ -46,9 +51,12 @@ def _hash_stream(read) -> tuple[str, int, bytes]:
     return digest.hexdigest(), size, head
 
 
-def identify(sources: list, names: list[str]) -> tuple[list, list[InputFile], list]:
+def identify(sources: list[Source], names: list[str],
+             ) -> tuple[list[Source], list[InputFile], list[IO[bytes]]]:
     """(sources to read, their InputFile records, temporary files to close)."""
-    out, records, temps = [], [], []
+    out: list[Source] = []
+    records: list[InputFile] = []
+    temps: list[IO[bytes]] = []
     seen: dict[str, str] = {}
     for src, name in zip(sources, names):
         if isinstance(src, (str, os.PathLike)):
@@ -77,7 +85,7 @@ def identify(sources: list, names: list[str]) -> tuple[list, list[InputFile], li
     return out, records, temps
 
 
-def _copy(source: Any):
+def _copy(source: IO[Any]) -> IO[bytes]:
     """A re-readable copy of a stream (0600, unlinked)."""
     tmp = tempfile.TemporaryFile()
     read = getattr(getattr(source, "buffer", source), "read")

@@ -23,7 +23,7 @@ import logging
 import os
 from collections.abc import Callable, Iterable, Iterator
 from datetime import datetime
-from typing import Any, BinaryIO
+from typing import IO, TYPE_CHECKING, Any, TypedDict
 
 from edi_hit.errors import EdiHitError
 from edi_hit.formats import dump_document
@@ -32,10 +32,15 @@ from edi_hit.pricing.history import BalanceEntry, Remit, open_history
 from edi_hit.pricing.run import DEFAULT_SPILL_AFTER
 from edi_hit.x835.build import PayerInfo, ProviderLevelAdjustment, RemittanceBuilder
 
-from .atomic import LedgerRun, RunOutputs, _why, replay as _replay
+from .atomic import LedgerRun, OutputValue, RunOutputs, _why, replay as _replay
 from .faults import point
-from .inputs import identify
-from .summary import Summary, Tally
+from .inputs import Source, identify
+from .summary import ManifestEntry, Summary, Tally
+
+if TYPE_CHECKING:  # annotations only: job.py imports pricing lazily, when a run starts
+    from edi_hit.pricing.history import HistoryStore, RunRecord
+    from edi_hit.pricing.history.ledger import InputFile
+    from edi_hit.pricing.stream import PricedFeed
 
 __all__ = ["adjudicate", "DEFAULT_BATCH_SIZE", "RunInterrupted"]
 
@@ -52,12 +57,40 @@ def _quiet(message: str) -> None:
     pass
 
 
+Manifest = str | os.PathLike[str] | Callable[[ManifestEntry], None]
+Progress = Callable[[Iterator[Any]], Iterator[Any]]
+
+
+class _Options(TypedDict):
+    """adjudicate's keyword arguments, as _run passes them to the stages."""
+
+    output: OutputValue
+    manifest: Manifest | None
+    no_phi: bool
+    rates: Any            # each as edi_hit.pricing.Pricer takes it
+    history: Any
+    conventions: Any
+    assume_dme_drug: bool
+    suppliers: Any
+    dme_evidence: str | None
+    dme_drugs: Iterable[Any]
+    contracts: Any
+    authorizations: Any
+    now: datetime | None
+    control_number: int
+    payer: PayerInfo | None
+    batch_size: int
+    progress: Progress | None
+    spill_after: int | None
+    strict: bool
+
+
 def adjudicate(
-    sources: Iterable[Any],
+    sources: Iterable[Source],
     *,
-    output: str | os.PathLike | BinaryIO,
-    report: str | os.PathLike | None = None,
-    manifest: str | os.PathLike | Callable[[dict], None] | None = None,
+    output: OutputValue,
+    report: str | os.PathLike[str] | None = None,
+    manifest: Manifest | None = None,
     no_phi: bool = False,
     rates: Any = None,
     history: Any = None,
@@ -72,7 +105,7 @@ def adjudicate(
     control_number: int = 1,
     payer: PayerInfo | None = None,
     batch_size: int = DEFAULT_BATCH_SIZE,
-    progress: Callable[[Iterator], Iterator] | None = None,
+    progress: Progress | None = None,
     wait: float | None = None,
     on_wait: Callable[[str], None] | None = None,
     replay: bool = False,
@@ -113,7 +146,7 @@ def adjudicate(
 
     names = [source_name(s) for s in sources]
     notify = notify or _quiet
-    opts = dict(output=output, manifest=manifest, no_phi=no_phi, rates=rates, history=history,
+    opts = _Options(output=output, manifest=manifest, no_phi=no_phi, rates=rates, history=history,
                 conventions=conventions, assume_dme_drug=assume_dme_drug, suppliers=suppliers,
                 dme_evidence=dme_evidence, dme_drugs=dme_drugs, contracts=contracts,
                 authorizations=authorizations, now=now,
@@ -127,7 +160,7 @@ def adjudicate(
         return _run(sources, names, outputs, Summary(files=names), None, None, opts)
     store = open_history(history)
     owned = store is not history
-    temps: list = []
+    temps: list[IO[bytes]] = []
     try:
         summary = Summary(files=names, notes=list(getattr(store, "notes", ())))
         for note in summary.notes:
@@ -168,7 +201,9 @@ def adjudicate(
             store.close()
 
 
-def _replayed(done, inputs, store, output, report, sources, summary) -> Summary:
+def _replayed(done: dict[str, RunRecord], inputs: list[InputFile], store: HistoryStore,
+              output: OutputValue, report: str | os.PathLike[str] | None,
+              sources: list[Source], summary: Summary) -> Summary:
     runs = {rec.id: rec for rec in done.values()}
     if len(done) != len(inputs) or len(runs) != 1:
         missing = [i.path for i in inputs if i.sha256 not in done]
@@ -186,14 +221,15 @@ def _replayed(done, inputs, store, output, report, sources, summary) -> Summary:
     if report is not None:
         from edi_hit.outputs import open_output
 
+        others = [("-o", out.output)] if out.output is not None else []
         with open_output(os.fspath(report), label="--report", inputs=sources,
-                         history=store.path, others=[("-o", out.output)]) as fh:
+                         history=store.path, others=others) as fh:
             dump_document({**rec.totals, "replayed_run": rec.id}, fh)
     return out
 
 
-def _run(sources, names, outputs: RunOutputs, summary: Summary, store, ledger: LedgerRun | None,
-         opts: dict) -> Summary:
+def _run(sources: list[Source], names: list[str], outputs: RunOutputs, summary: Summary,
+         store: HistoryStore | None, ledger: LedgerRun | None, opts: _Options) -> Summary:
     from edi_hit.pricing import Pricer
     from edi_hit.pricing.stream import PricedFeed
 
@@ -224,7 +260,7 @@ def _run(sources, names, outputs: RunOutputs, summary: Summary, store, ledger: L
                               f"{len(feed.rejected)} rejected")
         if builder.claims != summary.claims:  # pragma: no cover - a bug, not bad input
             raise EdiHitError(f"{summary.claims} claims priced but {builder.claims} remitted")
-        finish_835(builder, outputs.stream("835"), summary, ledger)
+        finish_835(builder, outputs.required("835"), summary, ledger)
         point("remitted")
         for r in feed.rejected:
             tally.rejected(r)
@@ -264,19 +300,21 @@ def _after_commit(exc: BaseException, ledger: LedgerRun) -> BaseException:
                        f"then: {_why(exc)}")
 
 
-def _manifest_writer(outputs: RunOutputs, manifest):
+def _manifest_writer(outputs: RunOutputs, manifest: Manifest | None,
+                     ) -> Callable[[ManifestEntry], None] | None:
     stream = outputs.stream("manifest")
     if stream is not None:
         dumps = json.dumps
 
-        def write(entry: dict) -> None:
+        def write(entry: ManifestEntry) -> None:
             stream.write(dumps(entry, separators=(",", ":")) + "\n")
 
         return write
     return manifest if callable(manifest) else None
 
 
-def _remit(feed, builder: RemittanceBuilder, tally: Tally, ledger: LedgerRun | None) -> None:
+def _remit(feed: PricedFeed, builder: RemittanceBuilder, tally: Tally,
+           ledger: LedgerRun | None) -> None:
     """Every priced claim into the 835 and the tally (and the ledger: where it went).
     The collector's settings are the process's, never changed here (a library has no
     business with them; tools/bench_pipeline.py measured what tuning them bought)."""
@@ -295,13 +333,13 @@ def _remit(feed, builder: RemittanceBuilder, tally: Tally, ledger: LedgerRun | N
         if ledger is not None:
             remits.append(Remit(trn, position, pc.payer_claim_control_number, pc.status, paid))
             if len(remits) >= _REMITS_PER_WRITE:
-                ledger.store.stage_remits(ledger.run_id, remits)
+                ledger.store.stage_remits(ledger.opened, remits)
                 remits = []
     if ledger is not None and remits:
-        ledger.store.stage_remits(ledger.run_id, remits)
+        ledger.store.stage_remits(ledger.opened, remits)
 
 
-def finish_835(builder: RemittanceBuilder, stream, summary: Summary,
+def finish_835(builder: RemittanceBuilder, stream: IO[bytes], summary: Summary,
                ledger: LedgerRun | None) -> None:
     """Write the 835 (on a ledger, taking back what the payees owe: PLB FB) and count
     its transactions' money and balance moves into the summary."""
@@ -329,7 +367,7 @@ def settle(outputs: RunOutputs, summary: Summary, ledger: LedgerRun | None) -> N
 
 def _account(summary: Summary, ledger: LedgerRun | None) -> None:
     """Payments and provider-level adjustments of the transactions; balance moves."""
-    entries = []
+    entries: list[BalanceEntry] = []
     for t in summary.transactions:
         summary.payment += t.payment
         summary.provider_adjustments += t.provider_adjustments
@@ -342,4 +380,4 @@ def _account(summary: Summary, ledger: LedgerRun | None) -> None:
                 summary.carried_forward -= p.amount
             entries.append(BalanceEntry(t.payee_id, p.reference, -p.amount))
     if ledger is not None and entries:
-        ledger.store.stage_balances(ledger.run_id, entries)
+        ledger.store.stage_balances(ledger.opened, entries)

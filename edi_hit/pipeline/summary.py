@@ -11,11 +11,38 @@ from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from decimal import Decimal
-from typing import Any
+from typing import TYPE_CHECKING, Any, TypedDict
 
 from edi_hit.x835.model import decimal_to_json
 
-__all__ = ["Summary", "Tally"]
+if TYPE_CHECKING:  # annotations only: importing them here would load pricing early
+    from edi_hit.claims import RejectedClaim
+    from edi_hit.pricing.model import PricedClaim
+    from edi_hit.x835.build import TransactionSummary
+
+__all__ = ["Summary", "Tally", "ManifestEntry"]
+
+
+class ManifestEntry(TypedDict, total=False):
+    """One line of the manifest (--manifest, or the callable given as manifest): a
+    claim that entered the run. Money is JSON money (json_amount: "117.60")."""
+
+    patient_control_number: str | None  # CLM01
+    member_id: str | None               # left out with no_phi (PHI)
+    billing_npi: str | None
+    status: str            # processed, denied, duplicate, reversal or rejected
+    icn: str               # the payer claim control number (CLP07)
+    charge: str | None
+    paid: str | None
+    patient_responsibility: str | None
+    lines_paid: int
+    lines_denied: int
+    duplicate_of: str      # the ICN of the claim it duplicates
+    trn: str               # where the 835 put it: TRN02 and place in the transaction
+    position: int | None
+    file: str | None       # a rejected claim: where it was, and why
+    segment_index: int | None
+    reason: str
 
 _ZERO = Decimal(0)
 #: what parts of one run add up (the transactions' money is counted once, at the end)
@@ -32,7 +59,7 @@ class Summary:
     files: list[str] = field(default_factory=list)
     claims_in: int = 0        # claims read from the input: accepted + rejected
     claims_rejected: int = 0  # refused by the reader, or not writable to an 835
-    rejects: list[dict] = field(default_factory=list)  # RejectedClaim.to_dict(), in order
+    rejects: list[dict[str, Any]] = field(default_factory=list)  # RejectedClaim.to_dict(), in order
     claims: int = 0           # claims remitted (a replacement's reversal included)
     claims_processed: int = 0
     claims_denied: int = 0    # denied by the rules (duplicates are counted apart)
@@ -50,8 +77,9 @@ class Summary:
     recouped: Decimal = _ZERO          # open balances taken back (PLB FB > 0)
     carried_forward: Decimal = _ZERO   # new debts carried to later 835s (PLB FB < 0, as > 0)
     illustrative_rates: bool = False
-    denial_reasons: Counter = field(default_factory=Counter)  # "CO-5 M77" -> lines
-    transactions: list = field(default_factory=list)  # x835 TransactionSummary
+    denial_reasons: Counter[str] = field(default_factory=Counter)  # "CO-5 M77" -> lines
+    # the 835's transactions (from_dict leaves a stored report's as dicts)
+    transactions: list[TransactionSummary] = field(default_factory=list)
     output: str | None = None
     findings: int = 0         # reader warnings and errors, all files
     run_id: int | None = None        # the ledger's run (None: no history kept)
@@ -63,7 +91,7 @@ class Summary:
     def claims_accepted(self) -> int:
         return self.claims_in - self.claims_rejected
 
-    def add(self, part: "Summary") -> None:
+    def add(self, part: Summary) -> None:
         """Count in a part of the same run priced elsewhere (a batch's partition): its
         claims, lines, money, denial reasons and rejects."""
         for name in _ADDITIVE:
@@ -118,7 +146,7 @@ class Summary:
         }
 
     @classmethod
-    def from_dict(cls, d: dict) -> "Summary":
+    def from_dict(cls, d: dict[str, Any]) -> Summary:
         """The counts and money of a stored report (transactions stay as dicts)."""
         s = cls()
         for name in ("files", "output", "run_id", "claims_in", "claims_rejected", "rejects",
@@ -186,13 +214,13 @@ class Tally:
 
     manifest: called with one dict per claim. no_phi: leave the member id out of it."""
 
-    def __init__(self, summary: Summary, manifest: Callable[[dict], None] | None = None,
+    def __init__(self, summary: Summary, manifest: Callable[[ManifestEntry], None] | None = None,
                  *, no_phi: bool = False) -> None:
         self.summary = summary
         self.manifest = manifest
         self.no_phi = no_phi
 
-    def count(self, pc: Any, trace_number: str | None = None,
+    def count(self, pc: PricedClaim, trace_number: str | None = None,
               position: int | None = None) -> Decimal:
         """Count one remitted claim; returns what it paid (CLP04)."""
         s = self.summary
@@ -244,7 +272,7 @@ class Tally:
         s.patient_responsibility += patient
         if self.manifest is not None:
             claim = pc.claim
-            entry = {"patient_control_number": claim.patient_control_number}
+            entry: ManifestEntry = {"patient_control_number": claim.patient_control_number}
             if not self.no_phi:
                 entry["member_id"] = claim.subscriber.member_id if claim.subscriber else None
             entry.update({
@@ -265,11 +293,11 @@ class Tally:
             self.manifest(entry)
         return paid
 
-    def rejected(self, r: Any) -> None:
+    def rejected(self, r: RejectedClaim) -> None:
         """The manifest line of a claim that was rejected, not remitted."""
         if self.manifest is None:
             return
-        entry = {"patient_control_number": r.patient_control_number}
+        entry: ManifestEntry = {"patient_control_number": r.patient_control_number}
         if not self.no_phi:
             entry["member_id"] = getattr(r, "member_id", None)
         entry.update({"status": "rejected", "file": r.file, "segment_index": r.segment_index,

@@ -195,10 +195,11 @@ def _run(spark, files, options, partitions, summary: Summary, outputs: RunOutput
             ledger.open()
             summary.run_id = ledger.run_id
             store.stage_remits(ledger.run_id, remits)
-        finish_835(builder, outputs.stream("835"), summary, ledger)
+        finish_835(builder, outputs.required("835"), summary, ledger)
         summary.output = outputs.items["835"].target.name
-        json.dump(summary.to_dict(), outputs.stream("report"), indent=1)
-        outputs.stream("report").write("\n")
+        report = outputs.required("report")
+        json.dump(summary.to_dict(), report, indent=1)
+        report.write("\n")
         settle(outputs, summary, ledger)
     except BaseException as exc:
         if ledger is not None and not ledger.committed and store.in_transaction:

@@ -55,7 +55,7 @@ def file_records(file_no: int, name: str, data: bytes) -> Iterator[tuple[Key, tu
         plan = plan_run([data], [name])
         reader = read_837p(data, name=name, errors="reject", envelope_verdicts=plan.verdicts[0])
         for n, item in enumerate(reader, start=1):
-            if item.__class__ is RejectedClaim:
+            if isinstance(item, RejectedClaim):
                 mbi = getattr(item, "member_id", None) or plan.member_at(0, n - 1) or ""
                 yield (mbi, _NO_DAY, file_no, n), (REJECTED, item)
                 continue

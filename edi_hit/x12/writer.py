@@ -18,7 +18,7 @@ from __future__ import annotations
 import io
 from datetime import datetime
 from decimal import Decimal
-from typing import BinaryIO, Iterable, NoReturn, Sequence
+from typing import IO, Iterable, NoReturn, Sequence
 
 from ..errors import X12Error
 from ..formats import x12_amount
@@ -52,7 +52,7 @@ class SegmentWriter:
     >>> data = w.getvalue()
     """
 
-    def __init__(self, stream: BinaryIO | None = None, delimiters: Delimiters = Delimiters(),
+    def __init__(self, stream: IO[bytes] | None = None, delimiters: Delimiters = Delimiters(),
                  *, line_break: bool = False, encoding: str = "utf-8",
                  max_element_length: int = MAX_ELEMENT_LENGTH):
         self._stream = stream if stream is not None else io.BytesIO()

@@ -60,14 +60,19 @@ import io
 import os
 import tempfile
 from array import array
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, fields, is_dataclass, replace
 from datetime import date, datetime
 from decimal import Decimal
-from typing import Any, BinaryIO
+from typing import IO, TYPE_CHECKING, Any, BinaryIO
 
 from edi_hit.errors import EdiHitError, X12Error
 from edi_hit.x12 import Delimiters, SegmentWriter, format_amount
+from edi_hit.x12.writer import Element
+
+if TYPE_CHECKING:  # annotations only: the 835 builder takes what the pricer gives
+    from edi_hit.claims import Claim
+    from edi_hit.pricing.model import Adjustment, PricedClaim, PricedLine
 
 from .balance import claim_discrepancy, line_discrepancy, transaction_discrepancy
 from .carry import _COMP, _ELEM, _SEG, _patient_name, choose_delimiters, refusal
@@ -130,12 +135,12 @@ class PayerInfo:
     usage_indicator: str | None = None  # ISA15; None: the input's (T if any claim's is T)
 
     @classmethod
-    def load(cls, path: str | os.PathLike) -> PayerInfo:
+    def load(cls, path: str | os.PathLike[str]) -> PayerInfo:
         """A payer identity JSON file (adjudicate --payer), checked against
         schemas/payer.schema.json (ConfigError naming the JSON path of a wrong key)."""
         from edi_hit.pricing.tables import load_json
 
-        return cls.from_dict(load_json(path, schema="payer"))
+        return cls.from_dict(load_json(os.fspath(path), schema="payer"))
 
     @classmethod
     def from_dict(cls, d: Mapping[str, Any]) -> PayerInfo:
@@ -202,7 +207,7 @@ class TransactionSummary:
     payment: Decimal
     segments: int
     trace_number: str = ""  # TRN02
-    plb: list = field(default_factory=list)  # ProviderLevelAdjustment written in the PLB
+    plb: list[ProviderLevelAdjustment] = field(default_factory=list)  # written in the PLB
 
 
 @dataclass(slots=True)
@@ -219,11 +224,11 @@ class _Payee:
     claims: int = 0
     paid: Decimal = _ZERO
     segments: int = 0
-    ranges: array = field(default_factory=lambda: array("q"))
-    reversals: list = field(default_factory=list)  # (ICN reversed, amount owed back)
+    ranges: array[int] = field(default_factory=lambda: array("q"))
+    reversals: list[tuple[str, Decimal]] = field(default_factory=list)  # (ICN reversed, owed)
 
 
-def _status_code(priced: Any, pcn: str) -> str:
+def _status_code(priced: PricedClaim, pcn: str) -> str:
     """CLP02 of a priced claim (see CLAIM_STATUS_CODES)."""
     status = priced.status
     if status not in _STATUSES:
@@ -238,7 +243,7 @@ def _status_code(priced: Any, pcn: str) -> str:
     return CLAIM_STATUS_CODES.get(subscriber.payer_responsibility or "P", "1")
 
 
-def _parts(priced: Any) -> list[tuple[list, list, str]]:
+def _parts(priced: PricedClaim) -> list[tuple[list[PricedLine], list[Adjustment], str]]:
     """(lines, claim adjustments, CLP07) of each 2100 loop a priced claim becomes: the
     unprocessable (MA130) lines on a claim of their own when other lines were processed."""
     lines = priced.lines
@@ -257,7 +262,8 @@ def split_icn(icn: str) -> str:
     return str(int(digest[:16], 16) % 10**13).zfill(13)
 
 
-def _cas_segments(adjustments: Iterable[Any], amount=format_amount) -> list[list[str]]:
+def _cas_segments(adjustments: Iterable[Adjustment],
+                  amount: Callable[[Decimal], str] = format_amount) -> list[list[str]]:
     """CAS segments: one per group code (CO, OA, PI, PR order), at most 6 triplets each."""
     by_group: dict[str, list[str]] = {}
     for a in adjustments:
@@ -349,7 +355,7 @@ class RemittanceBuilder:
         None (carry.refusal; each billing provider is checked once)."""
         return refusal(claim, self._payee_checked)
 
-    def add(self, priced: Any) -> tuple[int, int]:
+    def add(self, priced: PricedClaim) -> tuple[int, int]:
         """Render one PricedClaim into the spill (checks line and claim balancing).
         Returns where it goes: (transaction number in the interchange, position of
         the claim in that transaction, from 1); trace_number(n) is its TRN02."""
@@ -396,7 +402,7 @@ class RemittanceBuilder:
         self.claims += 1
         return payee.number, payee.claims
 
-    def fragment(self, path: str | os.PathLike) -> dict[str, Any]:
+    def fragment(self, path: str | os.PathLike[str]) -> dict[str, Any]:
         """The claims added so far, for another builder's absorb(): their rendered bytes
         go to `path` (created 0600); the returned state (picklable) says the rest."""
         fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
@@ -409,7 +415,8 @@ class RemittanceBuilder:
                 "usage": self._usage, "claims": self.claims, "size": self._spill_size,
                 "receiver": self._default_receiver() if self._payees else None}
 
-    def absorb(self, state: Mapping[str, Any], path: str | os.PathLike) -> dict[int, tuple[int, int]]:
+    def absorb(self, state: Mapping[str, Any],
+               path: str | os.PathLike[str]) -> dict[int, tuple[int, int]]:
         """Append a fragment (fragment() of another builder, its bytes at `path`) after
         the claims added so far. Returns, per transaction number of the fragment, (its
         number here, claims of that transaction before the fragment's): a claim the
@@ -511,7 +518,8 @@ class RemittanceBuilder:
             self._payees[key] = found
         return found
 
-    def _claim_segments(self, priced: Any, lines: list, claim_adjustments: list,
+    def _claim_segments(self, priced: PricedClaim, lines: list[PricedLine],
+                        claim_adjustments: list[Adjustment],
                         icn: str) -> tuple[list[list[str]], list[str]]:
         """One 2100 loop of the claim (its `lines`, CLP07 `icn`): its segments (no
         trailing empty elements) and its free-text values."""
@@ -522,7 +530,9 @@ class RemittanceBuilder:
             raise BalanceError(f"claim {pcn}: no payer claim control number (CLP07 is required)")
         amt, d8, comp = self._amount, self._d8, _COMP
         last_name, first_name, middle = _patient_name(claim)
-        member_id = claim.subscriber.member_id or ""
+        subscriber = claim.subscriber
+        assert subscriber is not None, "a priced claim has its subscriber (loop 2010BA)"
+        member_id = subscriber.member_id or ""
         texts = [pcn, icn, claim.place_of_service or "", claim.frequency_code or "", last_name,
                  first_name, middle, member_id]
         line_segs: list[list[str]] = []
@@ -573,6 +583,7 @@ class RemittanceBuilder:
                     svc.append(amt(units))  # SVC07: original units, when they differ
             line_segs.append(svc)
             start_d = line.service_date
+            assert start_d is not None, "a priced line has its date of service"
             end_d = line.service_date_end or start_d
             if end_d != start_d:
                 line_segs.append(["DTM", "150", d8(start_d)])
@@ -634,7 +645,7 @@ class RemittanceBuilder:
         return segs, texts
 
     # -- output ------------------------------------------------------------------
-    def finish(self, stream: BinaryIO, *,
+    def finish(self, stream: IO[bytes], *,
                recoverable: Mapping[str, Sequence[ProviderLevelAdjustment]] | None = None,
                ) -> list[TransactionSummary]:
         """Write ISA..IEA with one transaction per payer x payee; return what was written.
@@ -669,7 +680,7 @@ class RemittanceBuilder:
     def _choose_delimiters(self, receiver: str) -> Delimiters:
         """The preferred delimiters, unless a value uses one of them: then others that no
         value uses (the spill is scanned for them; this is the rare path)."""
-        header = [receiver]
+        header: list[object] = [receiver]
         for p in self._payees.values():
             header += [p.name, p.id, p.tax_id]
             for obj in (p.payer, p.address):
@@ -695,7 +706,7 @@ class RemittanceBuilder:
                 return str(value).strip()
         return next(iter(self._payees.values())).id
 
-    def _write_transaction(self, out: SegmentWriter, stream: BinaryIO, number: int,
+    def _write_transaction(self, out: SegmentWriter, stream: IO[bytes], number: int,
                            payee: _Payee) -> TransactionSummary:
         payer = payee.payer
         control = f"{number:04d}"
@@ -762,7 +773,7 @@ class RemittanceBuilder:
                 remaining -= len(chunk)
         out.segments_written += payee.segments
         for start in range(0, len(plb), 6):
-            seg = ["PLB", payee.id, f"{self.now.year}1231"]
+            seg: list[Element] = ["PLB", payee.id, f"{self.now.year}1231"]
             for p in plb[start : start + 6]:
                 seg.append([p.reason, p.reference or ""])
                 seg.append(format_amount(p.amount))

@@ -12,7 +12,10 @@
 from __future__ import annotations
 
 import re
-from typing import Any
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from edi_hit.claims import BillingProvider, Claim
 
 from edi_hit.errors import X12Error
 from edi_hit.x12 import Delimiters
@@ -57,7 +60,7 @@ _PAYEE_FIELDS = (
 )
 
 
-def _field_problem(element: str, what: str, low: int, high: int, value) -> str | None:
+def _field_problem(element: str, what: str, low: int, high: int, value: object) -> str | None:
     if value is None or value == "":
         return None
     value = str(value)
@@ -69,7 +72,11 @@ def _field_problem(element: str, what: str, low: int, high: int, value) -> str |
     return None
 
 
-def refusal(claim: Any, payee_checked: dict | None = None) -> str | None:
+# id(billing provider) -> (that provider, its problem or None): shared by many claims
+PayeeChecks = dict[int, tuple[object, "str | None"]]
+
+
+def refusal(claim: Claim, payee_checked: PayeeChecks | None = None) -> str | None:
     """Why this claim cannot be written to an 835 whatever the delimiters (a control
     character, a value longer or shorter than its element allows, no payee id), or None.
     The reason names the element, never its value. payee_checked: a dict that remembers
@@ -100,7 +107,8 @@ def refusal(claim: Any, payee_checked: dict | None = None) -> str | None:
     return _payee_problem(claim.billing_provider, payee_checked)
 
 
-def _claim_problem(claim, last, first, middle, member) -> str | None:
+def _claim_problem(claim: Claim, last: str, first: str, middle: str,
+                   member: str) -> str | None:
     """The exact reason, element by element (the rare path)."""
     if not claim.patient_control_number:
         return "CLP01 (patient control number) is required and the claim has none"
@@ -123,7 +131,7 @@ def _claim_problem(claim, last, first, middle, member) -> str | None:
     return None
 
 
-def _payee_problem(bp: Any, cache: dict | None) -> str | None:
+def _payee_problem(bp: BillingProvider | None, cache: PayeeChecks | None) -> str | None:
     if cache is not None:
         hit = cache.get(id(bp))
         if hit is not None and hit[0] is bp:
@@ -165,7 +173,7 @@ def choose_delimiters(preferred: Delimiters, used: set[str]) -> Delimiters:
                       chosen["segment"])
 
 
-def _patient_name(claim: Any) -> tuple[str, str, str]:
+def _patient_name(claim: Claim) -> tuple[str, str, str]:
     person = getattr(claim, "patient", None) or claim.subscriber
     return (
         getattr(person, "last_name", None) or "",

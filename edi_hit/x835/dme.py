@@ -12,15 +12,18 @@
 # here too, since only this layer knows both.
 from __future__ import annotations
 
+from collections.abc import Iterable
+from datetime import date
 from decimal import Decimal
 from pathlib import Path
-from typing import Any, Iterable
+from typing import IO
 
 from edi_hit.errors import DataError
-from edi_hit.pricing.codes import default_codes
+from edi_hit.pricing.codes import CodeTable, default_codes
 from edi_hit.pricing.dme import DmeEvidence, read_dme_csv
 from edi_hit.pricing.history import DrugClaim
 
+from .model import RemitLine
 from .read import RemittanceReader
 
 __all__ = ["dme_drugs_from_835", "load_dme_evidence"]
@@ -30,18 +33,19 @@ _REVERSAL = "22"
 _ZERO = Decimal(0)
 
 
-def _allowed(line) -> Decimal:
+def _allowed(line: RemitLine) -> Decimal:
     if line.allowed is not None:
         return line.allowed
     return line.paid + line.patient_responsibility
 
 
-def dme_drugs_from_835(source: Any, *, name: str | None = None, codes=None) -> DmeEvidence:
+def dme_drugs_from_835(source: str | Path | bytes | IO[bytes], *, name: str | None = None,
+                       codes: CodeTable | None = None) -> DmeEvidence:
     """The covered drug lines of a DME MAC's 835 (path, bytes or binary file)."""
     codes = codes or default_codes()
     label = name or (Path(source).name if isinstance(source, (str, Path)) else "<835>")
     out = DmeEvidence(label)
-    kept: dict[tuple, DrugClaim] = {}
+    kept: dict[tuple[str, date, str], DrugClaim] = {}
     for remit in RemittanceReader(source, name):
         for rc in remit.claims:
             status = rc.status_code
@@ -68,10 +72,11 @@ def dme_drugs_from_835(source: Any, *, name: str | None = None, codes=None) -> D
     return out
 
 
-def load_dme_evidence(paths: Iterable[str | Path], codes=None) -> list[DmeEvidence]:
+def load_dme_evidence(paths: Iterable[str | Path],
+                      codes: CodeTable | None = None) -> list[DmeEvidence]:
     """DME drug evidence from files: an X12 file (it starts with ISA) is read as the DME
     MAC's 835, anything else as a CSV of claim lines with status."""
-    out = []
+    out: list[DmeEvidence] = []
     for path in paths:
         try:
             with open(path, "rb") as fh:

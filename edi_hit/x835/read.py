@@ -137,14 +137,12 @@ class RemittanceReader:
         self._remit: Remittance | None = None
 
     # -- values -------------------------------------------------------------------
-    def _amount(self, seg: list[str], n: int, *, required: bool = True) -> Decimal | None:
+    def _amount(self, seg: list[str], n: int) -> Decimal:
         """An X12 R value: optional '-', digits with at most one '.', at most 18 digits;
         no exponent (R has none), no '+', no NaN or infinity."""
         text = _el(seg, n).strip()
         if not text:
-            if required:
-                raise self._error(seg, n, "a required amount is missing", "a decimal amount", "")
-            return None
+            raise self._error(seg, n, "a required amount is missing", "a decimal amount", "")
         if not _REAL.fullmatch(text):
             exponent = "e" in text.lower() and text.lower() not in ("nan", "-nan")
             raise self._error(seg, n, "X12 R has no exponent notation" if exponent else "",
@@ -153,6 +151,10 @@ class RemittanceReader:
             raise self._error(seg, n, "amount too long", "at most the 18 digits X12 R allows",
                               text[:40])
         return Decimal(text)
+
+    def _optional_amount(self, seg: list[str], n: int) -> Decimal | None:
+        """An R value that may be left out (None when the element is empty)."""
+        return self._amount(seg, n) if _el(seg, n).strip() else None
 
     def _date(self, seg: list[str], n: int) -> date | None:
         text = _el(seg, n).strip()
@@ -182,14 +184,14 @@ class RemittanceReader:
 
     def _cas(self, seg: list[str]) -> list[CasAdjustment]:
         group = _el(seg, 1)
-        out = []
+        out: list[CasAdjustment] = []
         for n in range(2, min(len(seg), 20), 3):
             reason = _el(seg, n)
             if not reason:
                 continue
             amount = self._amount(seg, n + 1)
-            qty = self._amount(seg, n + 2, required=False)
-            out.append(CasAdjustment(group, reason, amount, qty))  # type: ignore[arg-type]
+            qty = self._optional_amount(seg, n + 2)
+            out.append(CasAdjustment(group, reason, amount, qty))
         return out
 
     # -- iteration ------------------------------------------------------------------
@@ -228,16 +230,17 @@ class RemittanceReader:
                     self.findings.extend(new)
                     loop = self._start(seg)
                     continue
-                if sid == "SE" and self._remit is not None:
-                    self._remit.findings.extend(new)
+                if sid == "SE" and (remit := self._remit) is not None:
+                    remit.findings.extend(new)
                     self._close_claim()
-                    yield from self._hand_out()
+                    yield from self._hand_out(remit)
                     loop = OUTSIDE
                     yield RemitEvent(self._finish())
                     continue
                 self.findings.extend(new)
                 continue
-            if self._remit is None:
+            remit = self._remit
+            if remit is None:
                 self._finding("error", "outside-transaction",
                               f"segment {sid} is outside a transaction set (no ST before it)", seg, None)
                 continue
@@ -248,13 +251,13 @@ class RemittanceReader:
                 continue
             loop = handler(self, seg, loop)
             if done:
-                yield from self._hand_out()
+                yield from self._hand_out(remit)
         before = len(tracker.findings)
         tracker.finish(segments.index)
         self.findings.extend(tracker.findings[before:])
-        if self._remit is not None:  # file ended inside a transaction: still report it
+        if (remit := self._remit) is not None:  # file ended inside a transaction: report it
             self._close_claim()
-            yield from self._hand_out()
+            yield from self._hand_out(remit)
             yield RemitEvent(self._finish())
         self.findings[:0] = segments.findings
 
@@ -269,13 +272,13 @@ class RemittanceReader:
         if found:
             self._balance.extend(found)
         if self._keep:
-            self._remit.claims.append(claim)
+            self._open_remit.claims.append(claim)
         else:
             self._done.append(claim)
             self._found.append(tuple(found))
 
-    def _hand_out(self) -> Iterator[RemitEvent]:
-        done, found, remit = self._done, self._found, self._remit
+    def _hand_out(self, remit: Remittance) -> Iterator[RemitEvent]:
+        done, found = self._done, self._found
         while done:
             yield RemitEvent(remit, done.pop(0), found.pop(0))
 
@@ -314,9 +317,41 @@ class RemittanceReader:
         self._balance = []
         return remit
 
+    # -- the open parts: the handler table reaches a loop only after the segment that
+    # opens it (ST, N1, CLP, SVC), so each is set whenever a handler asks for it --------
+    @property
+    def _open_remit(self) -> Remittance:
+        remit = self._remit
+        assert remit is not None, "a transaction-set handler ran outside ST/SE"
+        return remit
+
+    @property
+    def _open_party(self) -> Party:
+        party = self._party
+        assert party is not None, "a 1000A/1000B handler ran before N1"
+        return party
+
+    @property
+    def _open_claim(self) -> RemitClaim:
+        claim = self._claim
+        assert claim is not None, "a 2100/2110 handler ran before CLP"
+        return claim
+
+    @property
+    def _open_line(self) -> RemitLine:
+        line = self._line
+        assert line is not None, "a 2110 handler ran before SVC"
+        return line
+
+    @property
+    def _component(self) -> str:
+        delimiters = self._segments.delimiters
+        assert delimiters is not None, "a handler ran before the ISA"
+        return delimiters.component
+
     # -- handlers: each returns the loop after the segment ----------------------------
     def _bpr(self, seg: list[str], loop: str) -> str:
-        r = self._remit
+        r = self._open_remit
         r.handling_code = _el(seg, 1)
         r.payment_amount = self._amount(seg, 2)
         if r.payment_amount < 0:
@@ -329,13 +364,13 @@ class RemittanceReader:
         return HEADER
 
     def _trn(self, seg: list[str], loop: str) -> str:
-        self._remit.trace_number = _el(seg, 2)
-        self._remit.trace_payer_id = _el(seg, 3)
+        self._open_remit.trace_number = _el(seg, 2)
+        self._open_remit.trace_payer_id = _el(seg, 3)
         return loop
 
     def _header_dtm(self, seg: list[str], loop: str) -> str:
         if _el(seg, 1) == "405":
-            self._remit.production_date = self._date(seg, 2)
+            self._open_remit.production_date = self._date(seg, 2)
         return HEADER
 
     def _ignore(self, seg: list[str], loop: str) -> str:
@@ -345,22 +380,22 @@ class RemittanceReader:
         party = Party(_el(seg, 2), _el(seg, 3) or None, _el(seg, 4) or None)
         self._party = party
         if _el(seg, 1) == "PE":
-            self._remit.payee = party
+            self._open_remit.payee = party
             return L1000B
-        self._remit.payer = party
+        self._open_remit.payer = party
         return L1000A
 
     def _n3(self, seg: list[str], loop: str) -> str:
-        self._party.address_lines.extend(v for v in seg[1:3] if v)
+        self._open_party.address_lines.extend(v for v in seg[1:3] if v)
         return loop
 
     def _n4(self, seg: list[str], loop: str) -> str:
-        p = self._party
+        p = self._open_party
         p.city, p.state, p.postal_code = _el(seg, 1) or None, _el(seg, 2) or None, _el(seg, 3) or None
         return loop
 
     def _party_ref(self, seg: list[str], loop: str) -> str:
-        self._party.refs.append((_el(seg, 1), _el(seg, 2)))
+        self._open_party.refs.append((_el(seg, 1), _el(seg, 2)))
         return loop
 
     def _lx(self, seg: list[str], loop: str) -> str:
@@ -370,8 +405,8 @@ class RemittanceReader:
     def _clp(self, seg: list[str], loop: str) -> str:
         claim = RemitClaim(
             patient_control_number=_el(seg, 1), status_code=_el(seg, 2),
-            charge=self._amount(seg, 3), paid=self._amount(seg, 4),  # type: ignore[arg-type]
-            patient_responsibility=self._amount(seg, 5, required=False),
+            charge=self._amount(seg, 3), paid=self._amount(seg, 4),
+            patient_responsibility=self._optional_amount(seg, 5),
             filing_indicator=_el(seg, 6), payer_claim_control_number=_el(seg, 7),
             facility_code=_el(seg, 8) or None, frequency_code=_el(seg, 9) or None,
             segment_index=self._segments.index)
@@ -381,16 +416,16 @@ class RemittanceReader:
         return L2100
 
     def _claim_cas(self, seg: list[str], loop: str) -> str:
-        self._claim.adjustments.extend(self._cas(seg))
+        self._open_claim.adjustments.extend(self._cas(seg))
         return loop
 
     def _line_cas(self, seg: list[str], loop: str) -> str:
-        self._line.adjustments.extend(self._cas(seg))
+        self._open_line.adjustments.extend(self._cas(seg))
         return loop
 
     def _claim_nm1(self, seg: list[str], loop: str) -> str:
         if _el(seg, 1) == "QC":
-            c = self._claim
+            c = self._open_claim
             c.patient_last_name = _el(seg, 3) or None
             c.patient_first_name = _el(seg, 4) or None
             c.patient_id_qualifier = _el(seg, 8) or None
@@ -398,48 +433,48 @@ class RemittanceReader:
         return loop
 
     def _moa(self, seg: list[str], loop: str) -> str:
-        self._claim.remarks.extend(v for v in seg[3:8] if v)
+        self._open_claim.remarks.extend(v for v in seg[3:8] if v)
         return loop
 
     def _mia(self, seg: list[str], loop: str) -> str:
-        self._claim.remarks.extend(
+        self._open_claim.remarks.extend(
             v for n in (5, 20, 21, 22, 23) if (v := _el(seg, n)))
         return loop
 
     def _claim_ref(self, seg: list[str], loop: str) -> str:
-        self._claim.refs.append((_el(seg, 1), _el(seg, 2)))
+        self._open_claim.refs.append((_el(seg, 1), _el(seg, 2)))
         return loop
 
     def _claim_dtm(self, seg: list[str], loop: str) -> str:
         q = _el(seg, 1)
         if q == "232":
-            self._claim.statement_from = self._date(seg, 2)
+            self._open_claim.statement_from = self._date(seg, 2)
         elif q == "233":
-            self._claim.statement_to = self._date(seg, 2)
+            self._open_claim.statement_to = self._date(seg, 2)
         return loop
 
     def _claim_amt(self, seg: list[str], loop: str) -> str:
-        self._claim.amounts[_el(seg, 1)] = self._amount(seg, 2)  # type: ignore[assignment]
+        self._open_claim.amounts[_el(seg, 1)] = self._amount(seg, 2)
         return loop
 
     def _svc(self, seg: list[str], loop: str) -> str:
-        comp = self._segments.delimiters.component
+        comp = self._component
         parts = _el(seg, 1).split(comp)
         line = RemitLine(
             qualifier=parts[0], code=parts[1] if len(parts) > 1 else "",
             modifiers=[m for m in parts[2:6] if m],
-            charge=self._amount(seg, 2), paid=self._amount(seg, 3),  # type: ignore[arg-type]
+            charge=self._amount(seg, 2), paid=self._amount(seg, 3),
             revenue_code=_el(seg, 4) or None,
-            units_paid=self._amount(seg, 5, required=False),
-            original_units=self._amount(seg, 7, required=False),
+            units_paid=self._optional_amount(seg, 5),
+            original_units=self._optional_amount(seg, 7),
             segment_index=self._segments.index)
-        self._claim.lines.append(line)
+        self._open_claim.lines.append(line)
         self._line = line
         return L2110
 
     def _line_dtm(self, seg: list[str], loop: str) -> str:
         q = _el(seg, 1)
-        line = self._line
+        line = self._open_line
         if q in ("472", "150"):
             line.service_date = self._date(seg, 2)
         elif q == "151":
@@ -448,29 +483,29 @@ class RemittanceReader:
 
     def _line_ref(self, seg: list[str], loop: str) -> str:
         if _el(seg, 1) == "6R":
-            self._line.control_number = _el(seg, 2)
+            self._open_line.control_number = _el(seg, 2)
         else:
-            self._line.refs.append((_el(seg, 1), _el(seg, 2)))
+            self._open_line.refs.append((_el(seg, 1), _el(seg, 2)))
         return loop
 
     def _line_amt(self, seg: list[str], loop: str) -> str:
         amount = self._amount(seg, 2)
         if _el(seg, 1) == "B6":
-            self._line.allowed = amount
+            self._open_line.allowed = amount
         else:
-            self._line.amounts[_el(seg, 1)] = amount  # type: ignore[assignment]
+            self._open_line.amounts[_el(seg, 1)] = amount
         return loop
 
     def _lq(self, seg: list[str], loop: str) -> str:
         if _el(seg, 1) == "HE":
-            self._line.remarks.append(_el(seg, 2))
+            self._open_line.remarks.append(_el(seg, 2))
         else:
-            self._line.refs.append((_el(seg, 1), _el(seg, 2)))
+            self._open_line.refs.append((_el(seg, 1), _el(seg, 2)))
         return loop
 
     def _plb(self, seg: list[str], loop: str) -> str:
         self._close_claim()
-        comp = self._segments.delimiters.component
+        comp = self._component
         provider = _el(seg, 1)
         period = self._date(seg, 2)
         for n in range(3, min(len(seg), 15), 2):
@@ -478,8 +513,8 @@ class RemittanceReader:
             if not ident:
                 continue
             reason, _, ref = ident.partition(comp)
-            self._remit.provider_adjustments.append(ProviderAdjustment(
-                provider, period, reason, ref or None, self._amount(seg, n + 1)))  # type: ignore[arg-type]
+            self._open_remit.provider_adjustments.append(ProviderAdjustment(
+                provider, period, reason, ref or None, self._amount(seg, n + 1)))
         return FOOTER
 
 

@@ -27,7 +27,7 @@ from decimal import Decimal
 from typing import Any
 
 from ..formats import display_amount
-from .model import RemitClaim, Remittance, decimal_to_json
+from .model import ProviderAdjustment, RemitClaim, Remittance, decimal_to_json
 
 __all__ = ["LineReconciliation", "ClaimRef", "ProviderAdjustmentRow", "ReconcileReport",
            "reconcile"]
@@ -106,7 +106,7 @@ class LineReconciliation:
             return "no-claim-line"
         if self.remitted_paid is None:
             return "not-remitted"
-        diff = self.difference
+        diff = self.remitted_paid - self.expected_paid
         return "match" if diff == 0 else ("underpaid" if diff < 0 else "overpaid")
 
     def to_dict(self) -> dict[str, Any]:
@@ -218,7 +218,7 @@ class ReconcileReport:
                 "expected_paid": m(self.expected_paid),
                 "remitted_paid": m(self.remitted_paid),
                 "difference": m(self.remitted_paid - self.expected_paid),
-                "underpaid": m(sum((r.difference for r in self.underpaid), _ZERO)),
+                "underpaid": m(sum((d for r in self.underpaid if (d := r.difference) is not None), _ZERO)),
                 "provider_adjustments": m(self.provider_adjustment_total),
                 "payments": m(self.payments),
                 "lines": counts,
@@ -321,7 +321,7 @@ def reconcile(priced_claims: Iterable[Any], remittances: Iterable[Remittance]) -
                 row.payer_claim_control_numbers.append(pc.payer_claim_control_number)
 
     remitted_pcns: set[str] = set()
-    plbs = []
+    plbs: list[tuple[ProviderAdjustment, str | None]] = []
     for remit in remittances:
         report.payments += remit.signed_payment
         plbs.extend((p, remit.file) for p in remit.provider_adjustments)
@@ -356,11 +356,13 @@ def reconcile(priced_claims: Iterable[Any], remittances: Iterable[Remittance]) -
 
 
 def _match_claim(pcn: str, rc: RemitClaim, rows: list[LineReconciliation],
-                 by_ctl: dict, by_code_date: dict) -> None:
+                 by_ctl: dict[tuple[str, str], LineReconciliation],
+                 by_code_date: dict[tuple[str, str, date | None], list[LineReconciliation]],
+                 ) -> None:
     used: set[int] = set()
     for rl in rc.lines:
         row = by_ctl.get((pcn, rl.control_number)) if rl.control_number else None
-        how = "6R"
+        how: str | None = "6R"
         if row is None:
             how = "code+date"
             candidates = by_code_date.get((pcn, rl.code, rl.service_date), [])

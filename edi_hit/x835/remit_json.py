@@ -63,7 +63,7 @@ class RemitWriter:
         self.remittances = 0
         self.claims = 0
         self.balance: list[Finding] = []
-        self._file_findings: list[dict] = []
+        self._file_findings: list[dict[str, Any]] = []
         self._open: Remittance | None = None   # the transaction whose head is written
         self._in_set = 0                       # its claims written so far
         self._started = False
@@ -110,7 +110,7 @@ class RemitWriter:
                        + f',\n{_sp(1)}"findings": ' + _block(self._file_findings, 1) + "\n}\n")
 
     # -- NDJSON --------------------------------------------------------------------------
-    def _line(self, record: dict) -> None:
+    def _line(self, record: dict[str, Any]) -> None:
         self.out.write(json.dumps(record, separators=(",", ":")) + "\n")
 
     # -- JSON ----------------------------------------------------------------------------
@@ -132,7 +132,7 @@ class RemitWriter:
                        + f',\n{_sp(3)}"claims": [')
         self._open, self._in_set = remit, 0
 
-    def _json_claim(self, remit: Remittance, claim: dict) -> None:
+    def _json_claim(self, remit: Remittance, claim: dict[str, Any]) -> None:
         self._json_head(remit)
         self.out.write(("\n" if self._in_set == 0 else ",\n") + _sp(4) + _block(claim, 4))
 
