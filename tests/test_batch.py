@@ -165,8 +165,9 @@ def kill_and_resume(start, rng, whole: float, *, max_kills: int, earliest: float
     for attempt in range(40):
         proc = start(attempt)
         if kills < max_kills:
-            try:  # a random point of the run: split, adjudicate, commit, publish
-                proc.wait(timeout=rng.uniform(earliest, 0.8) * whole)
+            try:  # a random point of the first half of a run (a run may be faster than the
+                # reference one): split, price, commit, publish
+                proc.wait(timeout=rng.uniform(earliest, 0.5) * whole)
             except subprocess.TimeoutExpired:
                 os.killpg(proc.pid, signal.SIGKILL)
                 proc.wait()
