@@ -68,7 +68,8 @@ __all__ = ["PricingRun", "ClaimItem", "claim_fingerprint", "claim_icn", "member_
 #: Beneficiaries priced together (one batch of history queries).
 DEFAULT_GROUP_SIZE = 500
 #: Claims a run streaming files keeps waiting in memory before it spills them to disk
-#: (about 10 KB each in memory, a few hundred bytes each on disk).
+#: (about 10 KB each in memory; on disk a few hundred bytes each when a beneficiary's
+#: claims spill together, about 1.3 KB when each spills alone, as in a shuffled file).
 DEFAULT_SPILL_AFTER = 4000
 #: Claims priced together at most (a ready set; one beneficiary's claims are never split).
 READY_CLAIMS = 1000
