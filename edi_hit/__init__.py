@@ -6,8 +6,9 @@ The public API, small and typed; the `edi-hit` command line calls exactly these:
     for claim in edi_hit.read_837p("claims.837"):          # streaming, typed Claim objects
         ...
     data = edi_hit.write_837p(claims, sender_id="ME", receiver_id="MEDICARE")
-    for priced in edi_hit.price(edi_hit.read_837p("claims.837")):
-        ...
+    for priced in edi_hit.price(edi_hit.read_837p("claims.837")):   # a preview: with
+        ...                                          # history= it reads, never writes
+    summary = edi_hit.adjudicate(["claims.837"], output="remit.835", history="hit.db")
 
 Names are imported lazily, so `import edi_hit` costs almost nothing. Bad input or a
 bad argument raises an EdiHitError (ArgumentError for a value an argument cannot take)

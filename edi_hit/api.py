@@ -10,6 +10,12 @@
 # EdiHitError from the stage itself. Items of an iterable are checked as the stage
 # consumes them, so a stream stays a stream. The stage modules check their own
 # arguments where they own them (read_837p, write_837p, validate).
+#
+# One difference of meaning: price with a history is a preview (look, never decide, as
+# `edi-hit price --history`): the history is opened read-only here. Deciding and
+# recording is adjudicate's, inside the ledger run that makes it exactly once; the
+# stage function edi_hit.pricing.price still records into a writable store it is given
+# (the pipeline's building block and its tests).
 from __future__ import annotations
 
 import functools
@@ -50,8 +56,49 @@ def _price():
 
     @_wraps(target)
     def price(claims: Iterable[Any], **options: Any):
-        return target(_items("price", "claims", claims, Claim), **options)
+        history = options.get("history")
+        if history is None:
+            return target(_items("price", "claims", claims, Claim), **options)
+        return _preview(target, _items("price", "claims", claims, Claim), history, options)
+    price.__doc__ = (target.__doc__ or "").rstrip() + "\n\n    " + _PREVIEW_DOC
     return price
+
+
+_PREVIEW_DOC = """A preview: with a history it looks and never decides (as `edi-hit price
+    --history`): a path or URL is opened read-only (a file that does not exist is a
+    DataError), a claim decided before is answered with its recorded decision, and
+    nothing is written. A HistoryStore given must be read-only
+    (open_history(path, readonly=True)); a writable one is an ArgumentError. To decide
+    and record, exactly once, use edi_hit.adjudicate (the ledger run around the
+    decisions).
+    """
+
+
+def _preview(target: Callable, claims: Iterator[Any], history: Any,
+             options: dict[str, Any]) -> Iterator[Any]:
+    """price() against `history` opened (or given) read-only; the store it opened is
+    closed when the claims are done."""
+    from .errors import ArgumentError
+    from .pricing.history import HistoryStore, open_history
+
+    if isinstance(history, HistoryStore):
+        if not history.readonly:
+            raise ArgumentError(
+                "price: history is a writable store; the preview only reads it (pass a path, "
+                "or open_history(path, readonly=True)); to decide and record claims use "
+                "edi_hit.adjudicate")
+        return target(claims, **options)
+    if not isinstance(history, (str, os.PathLike)):
+        raise TypeError(f"price: history must be a path, a postgresql:// URL or a HistoryStore, "
+                        f"not {type(history).__name__}")
+    store = open_history(os.fspath(history), readonly=True)
+
+    def priced() -> Iterator[Any]:
+        try:
+            yield from target(claims, **{**options, "history": store})
+        finally:
+            store.close()
+    return priced()
 
 
 def _build_835():

@@ -114,7 +114,7 @@ def _for_command(command: Any, shared: dict[str, Any], own: Mapping[str, Any],
     if subcommands is not None:   # a group: its subcommands each get a map
         return {sub: _for_command(cmd, shared, _table(own, sub), f"{where}.{sub}")
                 for sub, cmd in subcommands.items()}
-    params = {p.name for p in command.params}
+    params = {p.name for p in command.params if p.expose_value}   # not the global options
     out = {k: v for k, v in shared.items() if k in params}
     for key, value in own.items():
         name = key.replace("-", "_")

@@ -15,7 +15,7 @@ from pathlib import Path
 
 from .errors import DataError
 
-__all__ = ["load_schema", "check", "errors"]
+__all__ = ["load_schema", "check", "errors", "validator"]
 
 _CHECKOUT = Path(__file__).resolve().parent.parent / "schemas"
 
@@ -40,6 +40,12 @@ def _validator(name: str):
     schema = load_schema(name)
     Draft202012Validator.check_schema(schema)
     return Draft202012Validator(schema, format_checker=FormatChecker(), registry=_registry())
+
+
+def validator(name: str):
+    """The schema's jsonschema validator (built once), for a caller that words its own
+    messages (a CSV row names its column, not a JSON path)."""
+    return _validator(name)
 
 
 @lru_cache(maxsize=None)

@@ -32,6 +32,10 @@ def test_readme_library_example(tmp_path):
     # the DME MAC's 835 says which drugs the DME benefit covered (C26)
     from edi_hit.x835.dme import dme_drugs_from_835
     evidence = dme_drugs_from_835(FIXTURES / "demo" / "dme-mac.835")
+    summary = edi_hit.adjudicate([path], output=tmp_path / "remit.835",
+                                 history=str(tmp_path / "hit.db"), dme_drugs=evidence.drugs)
+    assert summary.payment == Decimal("239.75")   # decided and recorded, exactly once
+    # the preview reads the history and writes nothing: the recorded decisions
     priced = list(edi_hit.price(claims, history=str(tmp_path / "hit.db"), dme_drugs=evidence.drugs))
     by_pcn = {p.claim.patient_control_number: p for p in priced}
     first = by_pcn["HIT-26-001"].lines[0]

@@ -82,12 +82,24 @@ def test_every_file_gets_a_result_and_a_stray_file_is_not_fatal(inbox, tmp_path)
         "adjudicated", 150, 1, 149)
     assert bad["rejects"][0]["patient_control_number"] == "PCN00000002"
     assert "CLM02" in bad["rejects"][0]["reason"]
+    # the CLM's position in the input file (segments counted from 1, ISA = 1)
+    segs = [x.strip() for x in (inbox / "claims0.837").read_bytes().split(b"~")]
+    assert segs[bad["rejects"][0]["segment_index"] - 1].startswith(b"CLM*PCN00000002*5X5*")
     for name in ("claims1.837", "claims2.837", "claims3.837"):
         assert (m[name]["claims_in"], m[name]["claims_out"]) == (150, 150)
-        assert m[name]["remits"] == ["remit-1-of-2.835", "remit-2-of-2.835"]
+        assert m[name]["remits"] == ["remit.835"]
         assert len(m[name]["sha256"]) == 64
-    # 600 claims read, 1 rejected: 599 remitted over the two partitions
+    # 600 claims read, 1 rejected: 599 remitted in one 835 for the whole batch, one
+    # transaction per payer x payee (the billing providers of the inbox), whatever the
+    # partitions (8 here: 2 workers x 4) each payee's claims came from
     assert sum(r["claims"] for r in result.remits) == 599 == sum(clps(out).values())
+    assert [f for f in os.listdir(out) if f.endswith(".835")] == ["remit.835"]
+    payees = {s.split(b"*")[9] for p in inbox.glob("*.837") for s in p.read_bytes().split(b"~")
+              if s.strip().startswith(b"NM1*85*")}
+    (remit,) = result.remits
+    remittances = list(read_835((out / "remit.835").read_bytes()))
+    assert remit["transactions"] == len(remittances) == len(payees) >= 2
+    assert sorted(r.payee.id for r in remittances) == sorted(p.decode() for p in payees)
     summary = json.loads((out / "summary.json").read_text())
     assert summary["by_status"] == {"adjudicated": 4, "not-x12": 1}
     assert (summary["claims_in"], summary["claims_out"], summary["claims_rejected"]) == (
@@ -202,7 +214,7 @@ def test_sigkill_at_random_points_then_resume_decides_every_claim_once(tmp_path,
                                 ).fetchone() == (1499, 1499)
             committed = h.db.execute("SELECT COUNT(*) FROM runs WHERE status IN "
                                      "('committed', 'done')").fetchone()[0]
-            assert committed == 2  # one ledger run per partition, whatever the kills
+            assert committed == 1  # one ledger run for the batch, whatever the kills
     # the manifest is complete: every file, with its result
     m = manifest(out)
     assert len(m) == 6 and m["README.txt"]["status"] == "not-x12"

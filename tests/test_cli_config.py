@@ -131,3 +131,35 @@ def test_the_library_raises_config_error_too(tmp_path):
     bad.write_text(json.dumps(doc))
     with pytest.raises(ConfigError, match="localitys: unexpected key"):
         load_rates(bad)
+
+
+def test_config_after_the_command_name_is_the_groups_config(workdir):
+    conf = workdir / "conf"
+    conf.mkdir()
+    (conf / "seven.toml").write_text("[adjudicate]\ncontrol-number = 7\n")
+    (workdir / "edi-hit.toml").write_text("[adjudicate]\ncontrol-number = 5\n")
+    assert adjudicate() == "000000005"                                    # found in cwd
+    assert adjudicate("--config", conf / "seven.toml") == "000000007"     # after the name
+    r = run("--config", conf / "seven.toml", "adjudicate", HIT, "--assume-dme-drug",
+            "--now", "2026-03-01")
+    assert r.exit_code == 0 and isa13(r.stdout) == "000000007"           # before it
+    assert adjudicate("--config", conf / "seven.toml", "--control-number", "3") == "000000003"
+
+
+def test_config_after_a_subcommand_name_reaches_its_table(workdir):
+    (workdir / "h.toml").write_text(f'history = "{workdir / "from-config.db"}"\n')
+    csv = workdir / "dme.csv"
+    csv.write_text("MBI,Date,HCPCS,Modifier,Status,Allowed\n"
+                   "1EG4TE5MK73,2024-03-01,J1559,JB,paid,1480.00\n")
+    r = run("history", "import-dme", csv, "--config", workdir / "h.toml")
+    assert r.exit_code == 0, r.output
+    assert (workdir / "from-config.db").exists()
+
+
+def test_a_bad_config_after_the_command_is_one_line_and_exit_2(workdir):
+    (workdir / "bad.toml").write_text("[adjudicate]\nno-such = 1\n")
+    r = run("adjudicate", HIT, "--config", workdir / "bad.toml")
+    assert r.exit_code == 2, r.output
+    assert [ln for ln in r.stderr.splitlines() if ln.startswith("Error: ")] == [
+        f"Error: {workdir / 'bad.toml'}: adjudicate.no-such: `edi-hit adjudicate` has no "
+        f"option --no-such"]

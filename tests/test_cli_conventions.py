@@ -7,9 +7,11 @@
 # (NA) instead of being left out silently. The cases:
 #   missing input -> 2; '-' (stdin) -> 0; '-o -' -> 0 with the data on stdout;
 #   a folder of inputs -> 0; rejected input -> 1, and 0 with --allow-rejects;
-#   a usage error -> 2; never a traceback, and every error is one 'Error:' line.
+#   a usage error -> 2; never a traceback, and every error is one 'Error:' line;
+#   the global options (--config, -v, -q) after the command name as before it.
 from __future__ import annotations
 
+import logging
 import shutil
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -309,4 +311,63 @@ def test_strict_stops_at_the_first_bad_value_with_no_output(name, files):
 
 def test_strict_means_the_same_in_every_command_that_has_it():
     assert sorted(n for n in leaf_commands() if _has_strict(n)) == [
-        "generate", "parse", "price", "read-835", "reconcile"]
+        "adjudicate", "generate", "parse", "price", "read-835", "reconcile"]
+
+
+# -- the global options, after the command name too ---------------------------------------
+
+GLOBAL_OPTIONS = {"-v": logging.INFO, "-vv": logging.DEBUG, "-q": logging.ERROR}
+
+
+def _leaf(name: str) -> click.Command:
+    ctx = click.Context(main)
+    command = main.get_command(ctx, name.split()[0])
+    for part in name.split()[1:]:
+        command = command.commands[part]
+    return command
+
+
+def test_the_global_options_are_the_groups_own():
+    globals_ = {p.name: p for p in main.params if p.name in ("config_file", "verbose", "quiet")}
+    assert sorted(globals_) == ["config_file", "quiet", "verbose"]
+    assert sorted(o for p in globals_.values() for o in p.opts) == [
+        "--config", "--quiet", "--verbose", "-q", "-v"]
+
+
+@pytest.mark.parametrize("name", leaf_commands())
+def test_global_options_are_accepted_after_the_command_name(name, files):
+    command = _leaf(name)
+    own = {p.name: p for p in command.params}
+    for global_ in ("config_file", "verbose", "quiet"):
+        assert global_ in own and own[global_].opts == next(
+            p.opts for p in main.params if p.name == global_), (name, global_)
+    # parsed as the command's: the usage error is the unknown option, not -v or -q
+    spec = SPECS[name]
+    r = invoke(spec.argv(files, _input(files, spec), None) + ["-v", "-q", "--no-such-option"])
+    assert r.exit_code == 2, r.output
+    assert "No such option '--no-such-option'" in r.stderr
+
+
+@pytest.mark.parametrize("option", sorted(GLOBAL_OPTIONS))
+@pytest.mark.parametrize("name", leaf_commands())
+def test_global_options_after_the_command_set_the_log_level(name, option, files):
+    spec = applicable(name, "good")
+    logger = logging.getLogger("edi_hit")
+    r = invoke(spec.argv(files, _input(files, spec), str(files.tmp / "out.data")) + [option])
+    assert r.exit_code == 0, r.output
+    assert logger.level == GLOBAL_OPTIONS[option], (name, option)
+    invoke(["--help"])   # the group's own setup puts the default level back
+
+
+def test_quiet_after_the_command_hides_warnings_and_verbose_adds_the_log(files):
+    argv = SPECS["adjudicate"].argv(files, str(files.good["837"]), str(files.tmp / "a.835"))
+    plain, quiet, verbose = invoke(argv), invoke(argv + ["-q"]), invoke(argv + ["-v"])
+    assert plain.exit_code == quiet.exit_code == verbose.exit_code == 0
+    log = "edi-hit: adjudicating 1 input file(s) (history in memory)"
+    assert "warning: pricing with an ILLUSTRATIVE rate table" in plain.stderr
+    assert "warning:" not in quiet.stderr and "edi-hit: note:" not in quiet.stderr
+    assert "input claims" in quiet.stderr    # the summary stays
+    assert log in verbose.stderr.splitlines() and log not in plain.stderr
+    # given before and after, they add up: -v before and -v after is -vv (debug)
+    both = invoke(["-v"] + argv + ["-v"])
+    assert both.exit_code == 0 and logging.getLogger("edi_hit").level == logging.DEBUG

@@ -54,7 +54,7 @@ def test_adjudicate_parse_validate_read_835_and_batch_say_how_far_they_are(inbox
     r = run("batch", "in", "-o", "out", "--workers", "2", "--assume-dme-drug", cwd=inbox)
     assert r.returncode == 0, r.stderr
     assert re.search(r"^batch: split: 2 files in [\d.]+ s", r.stderr, re.M)
-    assert re.search(r"^batch: adjudicate: 2 partitions in [\d.]+ s", r.stderr, re.M)
+    assert re.search(r"^batch: price: 8 partitions in [\d.]+ s", r.stderr, re.M)  # 2 workers x 4
 
 
 def test_short_runs_stay_quiet_and_a_terminal_gets_a_bar():

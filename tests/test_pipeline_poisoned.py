@@ -46,6 +46,7 @@ def test_a_claim_no_835_can_carry_is_rejected_and_the_run_goes_on(tmp_path):
     report = json.loads((tmp_path / "r.json").read_text())
     (rej,) = report["rejects"]
     assert rej == {"file": str(src), "patient_control_number": "C3", "findings": [],
+                   "segment_index": 40,   # C3's CLM: the fourth (DME-1 at 15, C1 at 26, C2 at 33)
                    "reason": "NM103 (patient last name) is 61 characters long; the 835 "
                              "allows 1 to 60"}
     data = out.read_bytes()

@@ -226,7 +226,8 @@ def test_without_an_enrolment_file_e3_is_skipped_and_said(tmp_path):
     assert "E3 supplier enrolment not checked (no --suppliers file)" in pl.trace
     assert Pricer().notes()[1] == "supplier enrolment (E3): not checked (no --suppliers file)"
     f = suppliers(tmp_path, "NPI\n12345\n")
-    with pytest.raises(DataError, match=r"hit-suppliers.csv: line 2: NPI '12345' is not 10 digits"):
+    with pytest.raises(DataError, match=r"hit-suppliers.csv: row 2, column 'NPI': expected the "
+                                        r"billing provider's NPI: 10 digits, got '12345'"):
         Pricer(suppliers=f)
 
 

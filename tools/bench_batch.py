@@ -10,8 +10,8 @@ payment total and a digest of every CLP (ICN, CLP01, status, charge, paid) of th
 written. The digests must be equal across runners (identical decisions).
 
 Runners: batch-1, batch-2 (`batch --workers N`, in-memory history per partition),
-batch-1-history, batch-2-history (one SQLite history and ledger for the batch: its
-lock makes the partitions adjudicate one after the other) and spark-local2
+batch-1-history, batch-2-history (one SQLite history and ledger for the batch: the
+partitions price side by side, the batch's process commits one run) and spark-local2
 (`spark-adjudicate --master local[2]`). Another runner plugs in as
 RUNNERS[name] = function(indir, outdir) -> argv of a command that writes its 835s
 (*.835) into outdir; then `--runner name`.
@@ -150,9 +150,11 @@ def main(argv=None) -> None:
               f"  peak RSS {r['peak_rss_mb']:>4} MB  payment {r['payment']}  "
               f"{r['clps']:,} CLPs  digest {r['digest']}", flush=True)
     by = {r["runner"]: r for r in results}
-    if "batch-1" in by and "batch-2" in by:
-        print(f"speed-up batch-2 / batch-1: "
-              f"{by['batch-2']['claims_per_s'] / by['batch-1']['claims_per_s']:.2f}x (target 1.6x)")
+    for one, two in (("batch-1", "batch-2"), ("batch-1-no-tr3", "batch-2-no-tr3"),
+                     ("batch-1-history", "batch-2-history")):
+        if one in by and two in by:
+            print(f"speed-up {two} / {one}: "
+                  f"{by[two]['claims_per_s'] / by[one]['claims_per_s']:.2f}x (target 1.6x)")
     same = len({r["digest"] for r in results}) == 1
     print("identical 835 amounts across runners:", "yes" if same else "NO")
     print(json.dumps(results))

@@ -1,13 +1,15 @@
-"""Chaos: kill real `edi-hit adjudicate` runs at random moments and check that no money
-is lost or paid twice.
+"""Chaos: kill real `edi-hit adjudicate` and `edi-hit batch` runs at random moments and
+check that no money is lost or paid twice.
 
 Each round makes a fresh history and a series of 837P files whose claims overlap on
 purpose (shared beneficiaries and days, exact resubmissions, replacements and voids of
 earlier claims, two suppliers). Every file is adjudicated by a real process; at random
 the process is killed with SIGKILL after a random delay, stopped with SIGTERM, or made
 to kill itself at a named step of the run (EDI_HIT_FAULT=STEP:kill), and sometimes two
-files run at once on the same history. After an interrupted run, one recovery run (the
-same command, left alone) follows. At the end of each round the invariants are checked:
+files run at once on the same history. About one file in three goes through `edi-hit
+batch --workers 2` instead (a folder of its own; its pool of workers is killed with it).
+After an interrupted run, one recovery run (the same command left alone; a batch with
+--resume) follows. At the end of each round the invariants are checked:
 
   1. each claim is paid at most once: across all 835s on disk, no member is paid twice
      for one day and category (net of reversals), and no ICN is decided twice;
@@ -116,12 +118,16 @@ class Round:
         return c
 
 
-def _command(src: Path, hist: Path) -> list[str]:
-    out = src.with_suffix(".835")
-    return [sys.executable, "-c", "from edi_hit.cli import main; main()", "adjudicate",
-            str(src), "-o", str(out), "--history", str(hist), "--rates", str(RATES),
-            "--report", str(src.with_suffix(".json")), "--now", "2025-01-02T09:30",
-            "--control-number", str(int(src.stem[2:]) + 1)]
+def _command(src: Path, hist: Path, batch: bool = False, resume: bool = False) -> list[str]:
+    cli = [sys.executable, "-c", "from edi_hit.cli import main; main()"]
+    common = ["--history", str(hist), "--rates", str(RATES), "--now", "2025-01-02T09:30",
+              "--control-number", str(int(src.stem[2:]) + 1)]
+    if batch:  # the file alone in a folder of its own (made by play())
+        folder = src.parent / f"{src.stem}.batch"
+        return cli + ["batch", str(folder / "in"), "-o", str(folder / "out"), "--workers",
+                      "2", "--no-tr3", "--allow-rejects", *common] + ["--resume"] * resume
+    return cli + ["adjudicate", str(src), "-o", str(src.with_suffix(".835")), "--report",
+                  str(src.with_suffix(".json")), *common]
 
 
 def _launch(cmd, env=None) -> subprocess.Popen:
@@ -129,7 +135,7 @@ def _launch(cmd, env=None) -> subprocess.Popen:
     full.pop("EDI_HIT_FAULT", None)
     full.update(env or {})
     return subprocess.Popen(cmd, env=full, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
-                            text=True)
+                            text=True, start_new_session=True)
 
 
 def _interfere(rng: random.Random, cmd) -> tuple[subprocess.Popen, str]:
@@ -143,7 +149,7 @@ def _interfere(rng: random.Random, cmd) -> tuple[subprocess.Popen, str]:
         time.sleep(rng.uniform(0.05, 0.9))
         sig = signal.SIGKILL if rng.random() < 0.75 else signal.SIGTERM
         if proc.poll() is None:
-            proc.send_signal(sig)
+            os.killpg(proc.pid, sig)  # the run and its workers, as an operator or a crash would
             return proc, f"{'SIGKILL' if sig == signal.SIGKILL else 'SIGTERM'} at random"
         return proc, "finished before the signal"
     return proc, "left alone"
@@ -159,7 +165,7 @@ def check(folder: Path, hist: Path, files: list[Path]) -> list[str]:
     paid = defaultdict(int)  # (member, day, category) -> net paid lines
     decided: dict[str, int] = defaultdict(int)
     total = Decimal(0)
-    for path in sorted(folder.glob("*.835")):
+    for path in sorted(folder.rglob("*.835")):
         for remit in read_835(path):
             total += remit.signed_payment
             for c in remit.claims:
@@ -193,7 +199,7 @@ def check(folder: Path, hist: Path, files: list[Path]) -> list[str]:
         counted = [i.sha256 for r in runs for i in r.inputs]
         if len(counted) != len(set(counted)):
             problems.append("an input was adjudicated twice")
-    leftovers = [p.name for p in folder.iterdir() if p.name.endswith(".edi-hit.tmp")]
+    leftovers = [p.name for p in folder.rglob("*") if p.name.endswith(".edi-hit.tmp")]
     if leftovers:
         problems.append(f"temporary files left: {leftovers}")
     return problems
@@ -209,11 +215,17 @@ def play(rng: random.Random, folder: Path, files: int) -> tuple[int, int, list[s
     rnd = Round(rng, folder, files)
     started = broken = 0
     queue = list(rnd.files)
+    batched = set()
+    for src in queue:
+        if rng.random() < 0.3:  # this one through `edi-hit batch`
+            batched.add(src)
+            (src.parent / f"{src.stem}.batch" / "in").mkdir(parents=True)
+            shutil.copy(src, src.parent / f"{src.stem}.batch" / "in" / src.name)
     while queue:
         batch = [queue.pop(0)]
         if queue and rng.random() < 0.3:
             batch.append(queue.pop(0))  # two workers on one history at once
-        runs = [(_interfere(rng, _command(src, hist)), src) for src in batch]
+        runs = [(_interfere(rng, _command(src, hist, src in batched)), src) for src in batch]
         started += len(runs)
         for (proc, what), src in runs:
             try:
@@ -226,7 +238,7 @@ def play(rng: random.Random, folder: Path, files: int) -> tuple[int, int, list[s
             if what != "left alone" and proc.returncode != 0:
                 broken += 1
                 # one recovery run: the same command, left alone
-                rec = _launch(_command(src, hist))
+                rec = _launch(_command(src, hist, src in batched, resume=True))
                 _, rerr = rec.communicate(timeout=120)
                 started += 1
                 if rec.returncode not in (0, 1) or "Traceback" in rerr:

@@ -8,12 +8,15 @@
 # stderr and exit status 1 (usage errors are click's: status 2, and so is an output
 # that would overwrite an input or the history). No tracebacks. SIGTERM is handled
 # like SIGINT: temporary outputs removed, nothing committed, one line, status 1.
+# The global options (--config, -v, -q) are given to every command as it is loaded
+# (LazyGroup), so they work after the command name too and no command declares them.
 from __future__ import annotations
 
 import importlib
 import logging
 import os
 import sys
+from typing import Any
 
 import click
 
@@ -43,8 +46,80 @@ class _FAILED_2(click.ClickException):
     """An EdiHitError whose exit status is 2 (unreadable input, bad configuration)."""
     exit_code = 2
 
+VERBOSE_HELP = "Say more on stderr (-vv: debug)."
+QUIET_HELP = "No notes or warnings on stderr (errors, rejections and summaries stay)."
+_LOGGING = "edi_hit.logging"   # root context meta: -v count and -q, wherever they came
+
+
+def _logging_option(name: str) -> click.Option:
+    """-v or -q as every command (and group) takes it after its name: the same meaning
+    as before the command, added to what was given there."""
+    def given(ctx: click.Context, param: click.Parameter, value: Any) -> None:
+        if not value:
+            return
+        root = ctx.find_root()
+        seen = root.meta.setdefault(_LOGGING, {"verbose": root.params.get("verbose") or 0,
+                                               "quiet": bool(root.params.get("quiet"))})
+        if name == "verbose":
+            seen["verbose"] += value
+        else:
+            seen["quiet"] = True
+        from . import logs
+
+        logs.setup(seen["verbose"], seen["quiet"])
+
+    if name == "verbose":
+        return click.Option(["-v", "--verbose"], count=True, expose_value=False,
+                            callback=given, help=VERBOSE_HELP)
+    return click.Option(["-q", "--quiet"], is_flag=True, expose_value=False, callback=given,
+                        help=QUIET_HELP)
+
+
+CONFIG_HELP = ("Configuration file (default: edi-hit.toml in the working directory, if "
+               "there is one).")
+
+
+def _config_option() -> click.Option:
+    """--config as every command (and group) takes it after its name: read before the
+    command's other options (eager), it gives the command its defaults from the file,
+    as the group's --config does; given both, the one after the command name wins."""
+    def given(ctx: click.Context, param: click.Parameter, value: Any) -> None:
+        if value is None:
+            return
+        names: list[str] = []
+        root = ctx
+        while root.parent is not None:
+            names.append(root.info_name or "")
+            root = root.parent
+        names.reverse()
+        top = root.command.get_command(root, names[0])   # type: ignore[attr-defined]
+        found = default_map(load_config(value), {names[0]: top}, str(value))
+        for name in names:
+            found = found.get(name) or {}
+        ctx.default_map = found
+        logging.getLogger("edi_hit.cli").info(f"configuration: {value}")
+
+    return click.Option(["--config", "config_file"], type=click.Path(exists=True, dir_okay=False),
+                        is_eager=True, expose_value=False, callback=given, help=CONFIG_HELP)
+
+
+def _with_global_options(command: click.Command) -> click.Command:
+    """The group's global options (--config, -v, -q) added once to a command and, for a
+    group, to each of its subcommands: `edi-hit price x.837 -q` is `edi-hit -q price
+    x.837`."""
+    if getattr(command, "_edi_hit_globals", False):
+        return command
+    command.params.extend([_config_option(), _logging_option("verbose"),
+                           _logging_option("quiet")])
+    setattr(command, "_edi_hit_globals", True)
+    for sub in getattr(command, "commands", {}).values():
+        _with_global_options(sub)
+    return command
+
+
 class LazyGroup(click.Group):
-    """A click group that imports each command's module on first use."""
+    """A click group that imports each command's module on first use and gives every
+    command the global options (-v, -q) after its name too."""
 
     def list_commands(self, ctx):
         return sorted(COMMANDS)
@@ -54,7 +129,7 @@ class LazyGroup(click.Group):
         if target is None:
             return None
         module, _, attr = target.partition(":")
-        return getattr(importlib.import_module(module), attr)
+        return _with_global_options(getattr(importlib.import_module(module), attr))
 
     def invoke(self, ctx):
         handle_sigterm()
@@ -91,12 +166,9 @@ def _silence_stdout() -> None:
                                              "auto_envvar_prefix": "EDI_HIT"})
 @click.version_option(package_name="edi-hit", prog_name="edi-hit")
 @click.option("--config", "config_file", type=click.Path(exists=True, dir_okay=False),
-              envvar="EDI_HIT_CONFIG",
-              help="Configuration file (default: edi-hit.toml in the working directory, "
-                   "if there is one).")
-@click.option("-v", "--verbose", count=True, help="Say more on stderr (-vv: debug).")
-@click.option("-q", "--quiet", is_flag=True,
-              help="No notes or warnings on stderr (errors, rejections and summaries stay).")
+              envvar="EDI_HIT_CONFIG", help=CONFIG_HELP)
+@click.option("-v", "--verbose", count=True, help=VERBOSE_HELP)
+@click.option("-q", "--quiet", is_flag=True, help=QUIET_HELP)
 @click.pass_context
 def main(ctx, config_file, verbose, quiet):
     """edi-hit: Medicare Home Infusion Therapy claims, from 837P to 835.
@@ -118,7 +190,8 @@ def main(ctx, config_file, verbose, quiet):
       -o FILE    the main output; - is stdout (the default where it is text)
       --ack, --report, --manifest, --reject-report   the other outputs, by name
       stdout     data only; summaries, notes and warnings go to stderr
-      -v / -q    (before the command: edi-hit -q price ...) more / no notes on stderr
+      -v / -q    more / no notes on stderr, before or after the command name
+                 (edi-hit -q price ... or edi-hit price ... -q); --config too
       --now      ISO date or datetime for everything the command stamps
       --strict   stop at the first bad value instead of rejecting it and going on
       exit 0     everything accepted

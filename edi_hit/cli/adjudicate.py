@@ -6,19 +6,36 @@
 # --control-number make the output byte-for-byte reproducible.
 from __future__ import annotations
 
+import contextlib
 import sys
 
 import click
 
 from .common import (allow_rejects_option, evidence_options, expand_inputs, finish, gc_tuned,
                      input_files, now_option, output_option, pricing_options, progress_claims,
-                     say)
+                     say, strict_option)
 
 
 def _load_payer(path: str | None):
     from ..x835 import PayerInfo
 
     return None if path is None else PayerInfo.load(path)
+
+
+@contextlib.contextmanager
+def _strict_stop():
+    """--strict's one line: the pipeline's StrictStop, and what the run did not do."""
+    from ..errors import EdiHitError
+
+    try:
+        yield
+    except EdiHitError as exc:
+        from ..pricing.stream import StrictStop
+
+        if not isinstance(exc, StrictStop):
+            raise
+        raise click.ClickException(f"{exc} (--strict: the run stopped there; nothing was "
+                                   f"committed and no output was written)") from None
 
 
 @click.command("adjudicate")
@@ -45,10 +62,11 @@ def _load_payer(path: str | None):
               help="With --history: write again, byte for byte, the 835 of the committed "
                    "run that adjudicated FILES; nothing is priced or recorded.")
 @allow_rejects_option
+@strict_option
 @pricing_options
 def adjudicate_command(files, output, rates, history, conventions, suppliers, dme_drugs,
                        dme_evidence, assume_dme_drug, payer_file, report, manifest, no_phi, now,
-                       control_number, wait, replay, allow_rejects):
+                       control_number, wait, replay, allow_rejects, strict):
     """Price 837P claims for Medicare HIT and write the 835 remittance advice.
 
     \b
@@ -69,7 +87,9 @@ def adjudicate_command(files, output, rates, history, conventions, suppliers, dm
     run: each beneficiary's claims are applied in date order whatever file they
     are in. A claim the reader cannot accept, or that no 835 can carry, is
     rejected with its reason (summary and --report) and not remitted; the exit
-    status is then 1, unless --allow-rejects. The summary goes to stderr.
+    status is then 1, unless --allow-rejects. With --strict the first such claim
+    stops the run instead: one line (file, CLM segment, CLM01, reason), exit 1,
+    nothing recorded and no output written. The summary goes to stderr.
 
     \b
     With --history the run is exactly once: a file adjudicated before is refused
@@ -82,14 +102,14 @@ def adjudicate_command(files, output, rates, history, conventions, suppliers, dm
     from ..pipeline import adjudicate
 
     sources = [sys.stdin.buffer if f == "-" else f for f in expand_inputs(files)]
-    with gc_tuned():   # this process is the CLI's: the library leaves the collector alone
+    with gc_tuned(), _strict_stop():   # the collector: this process is the CLI's
         summary = adjudicate(
             sources, output=output, report=report, manifest=manifest, no_phi=no_phi,
             rates=rates, history=history, conventions=conventions,
             assume_dme_drug=assume_dme_drug, **evidence_options(suppliers, dme_drugs, dme_evidence),
             now=now, control_number=control_number, payer=_load_payer(payer_file),
             progress=lambda items: progress_claims(items, "adjudicate"), wait=wait,
-            on_wait=say, replay=replay, notify=say)
+            on_wait=say, replay=replay, notify=say, strict=strict)
     if summary.replayed_run is not None:
         click.echo(f"replayed run {summary.replayed_run}: wrote {output} again, byte for byte "
                    f"(nothing priced, nothing recorded)", err=True)

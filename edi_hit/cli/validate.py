@@ -109,8 +109,9 @@ def _text(report, limit: int | None, out) -> None:
               help="List every finding (text and JSON); by default text shows --max-findings "
                    "and JSON at most 1,000 of each kind. Counts are exact either way.")
 @click.option("-j", "--jobs", type=click.IntRange(min=1), default=None, metavar="N",
-              help="Processes to use: one file each, or for one large file, level 2 beside "
-                   "the others [default: the cores available].")
+              help="Processes to use: one file each; one large file is cut between its "
+                   "transaction sets, a run of sets per process (a file of one huge set: "
+                   "level 2 beside the others) [default: the cores available].")
 def validate_command(files, output, fmt, levels, no_tr3, engine, hit_mode, ack_output,
                      ack_type, now, today, conventions, allow_rejects, max_findings,
                      all_findings, jobs):

@@ -78,6 +78,7 @@ def adjudicate(
     replay: bool = False,
     notify: Callable[[str], None] | None = None,
     spill_after: int | None = DEFAULT_SPILL_AFTER,
+    strict: bool = False,
 ) -> Summary:
     """Read 837P files, price them with history, write one 835; return the Summary.
 
@@ -99,6 +100,9 @@ def adjudicate(
     notify(message): one-line notes (a repaired run, an upgraded history file).
     spill_after: claims kept waiting in memory for the rest of their beneficiary before
     they wait on disk (None: never); the output does not depend on it.
+    strict: the first rejected claim (the reader's, or one no 835 can carry) stops the
+    run before anything is committed or written: a StrictStop (an X12Error naming file,
+    CLM segment index, CLM01 and reason), the ledger run aborted.
     """
     sources = list(sources)
     log.info("adjudicating %d input file(s)%s", len(sources),
@@ -114,7 +118,7 @@ def adjudicate(
                 dme_evidence=dme_evidence, dme_drugs=dme_drugs, contracts=contracts,
                 authorizations=authorizations, now=now,
                 control_number=control_number, payer=payer, batch_size=batch_size,
-                progress=progress, spill_after=spill_after)
+                progress=progress, spill_after=spill_after, strict=strict)
     if history is None:  # no ledger: the pricer keeps a private history in memory
         outputs = RunOutputs.plan(output, report, manifest, inputs=sources, history=None,
                                   defer=False)
@@ -207,7 +211,8 @@ def _run(sources, names, outputs: RunOutputs, summary: Summary, store, ledger: L
         summary.notes[:0] = pricer.notes()  # how the run priced, before repairs/migrations
         tally = Tally(summary, _manifest_writer(outputs, opts["manifest"]), no_phi=opts["no_phi"])
         feed = PricedFeed(pricer, sources, names=names, progress=opts["progress"],
-                          admit=builder.refusal, spill_after=opts["spill_after"])
+                          admit=builder.refusal, spill_after=opts["spill_after"],
+                          strict=opts["strict"])
         _remit(feed, builder, tally, ledger)
         point("priced")
         summary.claims_in = feed.claims_in
@@ -219,14 +224,8 @@ def _run(sources, names, outputs: RunOutputs, summary: Summary, store, ledger: L
                               f"{len(feed.rejected)} rejected")
         if builder.claims != summary.claims:  # pragma: no cover - a bug, not bad input
             raise EdiHitError(f"{summary.claims} claims priced but {builder.claims} remitted")
-        recoverable = None
-        if ledger is not None:
-            recoverable = {payee: [ProviderLevelAdjustment("FB", b.amount, b.reference)
-                                   for b in owed]
-                           for payee, owed in store.open_balances(builder.payee_ids()).items()}
-        summary.transactions = builder.finish(outputs.stream("835"), recoverable=recoverable)
+        finish_835(builder, outputs.stream("835"), summary, ledger)
         point("remitted")
-        _account(summary, ledger)
         for r in feed.rejected:
             tally.rejected(r)
         out = opts["output"]
@@ -235,14 +234,7 @@ def _run(sources, names, outputs: RunOutputs, summary: Summary, store, ledger: L
         report = outputs.stream("report")
         if report is not None:
             dump_document(summary.to_dict(), report)
-        records = outputs.complete(durable=ledger is not None)
-        point("written")
-        if ledger is not None:
-            ledger.commit(outputs, summary.to_dict(), records)
-        else:
-            with deferred():
-                outputs.publish()
-                point("published")
+        settle(outputs, summary, ledger)
     except BaseException as exc:
         if ledger is not None and ledger.committed:
             raise _after_commit(exc, ledger) from None
@@ -307,6 +299,32 @@ def _remit(feed, builder: RemittanceBuilder, tally: Tally, ledger: LedgerRun | N
                 remits = []
     if ledger is not None and remits:
         ledger.store.stage_remits(ledger.run_id, remits)
+
+
+def finish_835(builder: RemittanceBuilder, stream, summary: Summary,
+               ledger: LedgerRun | None) -> None:
+    """Write the 835 (on a ledger, taking back what the payees owe: PLB FB) and count
+    its transactions' money and balance moves into the summary."""
+    recoverable = None
+    if ledger is not None:
+        owed = ledger.store.open_balances(builder.payee_ids())
+        recoverable = {payee: [ProviderLevelAdjustment("FB", b.amount, b.reference)
+                               for b in balances] for payee, balances in owed.items()}
+    summary.transactions = builder.finish(stream, recoverable=recoverable)
+    _account(summary, ledger)
+
+
+def settle(outputs: RunOutputs, summary: Summary, ledger: LedgerRun | None) -> None:
+    """Complete every output; on a ledger commit the run, then put the outputs in place
+    (atomic.py), else put them in place."""
+    records = outputs.complete(durable=ledger is not None)
+    point("written")
+    if ledger is not None:
+        ledger.commit(outputs, summary.to_dict(), records)
+    else:
+        with deferred():
+            outputs.publish()
+            point("published")
 
 
 def _account(summary: Summary, ledger: LedgerRun | None) -> None:

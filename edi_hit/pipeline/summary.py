@@ -18,6 +18,11 @@ from edi_hit.x835.model import decimal_to_json
 __all__ = ["Summary", "Tally"]
 
 _ZERO = Decimal(0)
+#: what parts of one run add up (the transactions' money is counted once, at the end)
+_ADDITIVE = ("claims_in", "claims_rejected", "claims", "claims_processed", "claims_denied",
+             "claims_duplicate", "reversals", "lines", "lines_paid", "lines_denied",
+             "total_charge", "total_allowed", "total_paid", "patient_responsibility",
+             "findings")
 
 
 @dataclass(slots=True)
@@ -57,6 +62,15 @@ class Summary:
     @property
     def claims_accepted(self) -> int:
         return self.claims_in - self.claims_rejected
+
+    def add(self, part: "Summary") -> None:
+        """Count in a part of the same run priced elsewhere (a batch's partition): its
+        claims, lines, money, denial reasons and rejects."""
+        for name in _ADDITIVE:
+            setattr(self, name, getattr(self, name) + getattr(part, name))
+        self.denial_reasons.update(part.denial_reasons)
+        self.rejects.extend(part.rejects)
+        self.illustrative_rates = self.illustrative_rates or part.illustrative_rates
 
     def top_denials(self, n: int = 5) -> list[tuple[str, int]]:
         return sorted(self.denial_reasons.items(), key=lambda kv: (-kv[1], kv[0]))[:n]
@@ -154,7 +168,11 @@ class Summary:
             out.append(f"rejected claims ({self.claims_rejected}):")
             for r in self.rejects[:5]:
                 pcn = r.get("patient_control_number") or "?"
-                out.append(f"  {pcn} ({r.get('file') or '<stream>'}): {r.get('reason')}")
+                at = r.get("segment_index")
+                where = r.get("file") or "<stream>"
+                if at is not None:
+                    where += f", CLM at segment {at}"
+                out.append(f"  {pcn} ({where}): {r.get('reason')}")
             if len(self.rejects) > 5:
                 out.append(f"  ... and {len(self.rejects) - 5} more (see --report)")
         if self.illustrative_rates:

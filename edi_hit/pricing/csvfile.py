@@ -33,9 +33,12 @@ def parse_day(text: str) -> date | None:
 
 
 def read_rows(path: str | Path, role_of: Callable[[str], str | None], required: tuple[str, ...],
-              example: str) -> Iterator[tuple[int, dict[str, str]]]:
+              example: str, columns: dict[str, str] | None = None
+              ) -> Iterator[tuple[int, dict[str, str]]]:
     """(line number, {role: stripped text}) for each non-blank data row of a CSV whose
-    header names at least the `required` roles (the first column of a role wins)."""
+    header names at least the `required` roles (the first column of a role wins).
+    `columns`, when given, is filled with the header of each role's column (for
+    messages that name the column as the file spells it)."""
     path = Path(path)
     try:
         text = path.read_bytes().decode("utf-8-sig")
@@ -52,6 +55,8 @@ def read_rows(path: str | Path, role_of: Callable[[str], str | None], required: 
         role = role_of(re.sub(r"[^a-z0-9]", "", h.lower()))
         if role and role not in cols:
             cols[role] = i
+            if columns is not None:
+                columns[role] = h.strip()
     missing = [r for r in required if r not in cols]
     if missing:
         raise DataError(f"{path}: line 1: no column for {', '.join(missing)} (expected a header "

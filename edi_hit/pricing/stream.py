@@ -25,7 +25,11 @@
 # `admit`, when given, is asked about every claim the reader accepted before it is
 # priced; a reason (str) turns the claim into a rejection (the pipeline asks the 835
 # builder whether it can carry the claim at all, so a claim that could not be remitted
-# is never decided).
+# is never decided). Such a rejection gets its CLM's segment index like the reader's
+# own: the reader does not keep the index of the claims it accepts (it would cost every
+# claim for the rare refusal), so once its file has been read, the file is scanned
+# again for the CLMs refused (by their ordinal, checked against CLM01). `strict` stops
+# at the first rejection instead (StrictStop), located at once.
 from __future__ import annotations
 
 import inspect
@@ -33,12 +37,26 @@ import os
 from typing import Any, Callable, Iterable, Iterator
 
 from edi_hit.claims import RejectedClaim
+from edi_hit.errors import X12Error
 from edi_hit.pricing.pricer import Pricer, member_id
 from edi_hit.pricing.model import PricedClaim
 from edi_hit.pricing.plan import RunPlan, plan_run, spool
 from edi_hit.pricing.run import DEFAULT_SPILL_AFTER
 
-__all__ = ["PricedFeed", "price_files", "source_name"]
+__all__ = ["PricedFeed", "StrictStop", "price_files", "source_name"]
+
+
+class StrictStop(X12Error):
+    """A strict feed's first rejected claim: file, its CLM's segment index, CLM01 and
+    the reason (never a value of the claim)."""
+
+    @classmethod
+    def of(cls, r: RejectedClaim) -> "StrictStop":
+        pcn = r.patient_control_number
+        claim = f"claim {pcn}" if pcn else "a claim without CLM01"
+        return cls(f"{claim} rejected: {r.reason}", file=r.file,
+                   segment_index=r.segment_index,
+                   segment_id="CLM" if r.segment_index is not None else None)
 
 
 def _reader():
@@ -73,6 +91,8 @@ class PricedFeed:
     progress bar on stderr); its length hint is the number of claims the plan counted.
     spill_after: claims
     kept waiting in memory before the run spills them to disk (None: never).
+    admit(claim): None, or why the claim is rejected (module comment). strict: raise
+    StrictStop at the first rejected claim instead of going on.
 
     After iteration: claims_in (claims read, accepted or not), claims_priced,
     rejected (the RejectedClaims, in input order), findings (the readers' warnings),
@@ -84,9 +104,10 @@ class PricedFeed:
                  names: list[str] | None = None,
                  progress: Callable[[Iterator], Iterator] | None = None,
                  admit: Callable[[Any], str | None] | None = None,
-                 spill_after: int | None = DEFAULT_SPILL_AFTER):
+                 spill_after: int | None = DEFAULT_SPILL_AFTER, strict: bool = False):
         self.pricer = pricer
         self.admit = admit
+        self.strict = strict
         self.spill_after = spill_after
         self.sources = list(sources)
         self.names = list(names) if names is not None else [source_name(s) for s in self.sources]
@@ -99,6 +120,8 @@ class PricedFeed:
         self.late = 0
         self.spilled = 0
         self.plan: RunPlan | None = None
+        self._admitted_refused: dict[int, list[tuple[int, RejectedClaim]]] = {}
+        self._starts: dict[int, int] = {}   # where each file object's read began
 
     def __iter__(self) -> Iterator[PricedClaim]:
         spooled, temps = [], []
@@ -116,10 +139,13 @@ class PricedFeed:
     def _items(self, sources):
         read = _reader()
         for file_no, (src, name) in enumerate(zip(sources, self.names)):
+            if callable(getattr(src, "tell", None)):
+                self._starts[file_no] = src.tell()
             reader = read(src, name, self.plan.verdicts[file_no])
             for ordinal, item in enumerate(reader):
                 yield file_no, ordinal, item
             self.findings.extend(getattr(reader, "all_findings", ()))
+            self._locate(file_no, src)
 
     def _run(self, sources) -> Iterator[PricedClaim]:
         plan = self.plan = plan_run(sources, self.names)
@@ -134,6 +160,8 @@ class PricedFeed:
                 planned = plan.key_at(file_no, ordinal) if aligned[file_no] else None
                 if item.__class__ is RejectedClaim:
                     self.rejected.append(item)
+                    if self.strict:
+                        raise StrictStop.of(item)
                     mbi = getattr(item, "member_id", None)
                     out = run.skip(mbi, None if mbi is not None else planned)
                 else:
@@ -143,8 +171,13 @@ class PricedFeed:
                         self.plan_mismatches += 1
                     refused = self.admit(item) if self.admit is not None else None
                     if refused:
-                        self.rejected.append(RejectedClaim(
-                            self.names[file_no], refused, item.patient_control_number))
+                        r = RejectedClaim(self.names[file_no], refused,
+                                          item.patient_control_number)
+                        self.rejected.append(r)
+                        self._admitted_refused.setdefault(file_no, []).append((ordinal, r))
+                        if self.strict:
+                            self._locate(file_no, sources[file_no])
+                            raise StrictStop.of(r)
                         out = run.skip(key=key)
                     else:
                         out = run.add(item, key)
@@ -156,6 +189,25 @@ class PricedFeed:
             self.claims_priced = run.claims_priced
             self.late = run.late + run.unplanned
             self.spilled = run.spilled
+
+
+    def _locate(self, file_no: int, source) -> None:
+        """The CLM segment index of the claims of this file refused by `admit` (the
+        reader's index: the scan counts segments as the reader does). A CLM whose CLM01
+        is not the claim's is not taken (the reader's items and the file's CLMs out of
+        step): the index stays unknown rather than wrong."""
+        pending = self._admitted_refused.pop(file_no, None)
+        if not pending:
+            return
+        from edi_hit.x12.reader import find_segments
+
+        found = find_segments(source, "CLM", [o for o, _ in pending],
+                              start=self._starts.get(file_no))
+        for ordinal, r in pending:
+            index, seg = found.get(ordinal, (None, ()))
+            if index is not None and len(seg) > 1 and \
+                    seg[1].strip() == (r.patient_control_number or "").strip():
+                r.segment_index = index
 
 
 class _Planned:

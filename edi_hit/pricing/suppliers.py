@@ -8,14 +8,17 @@
 # (data.cms.gov: an NPI per enrolled supplier, no specialty, no dates) reads as it is,
 # every row a D6 supplier enrolled on any date, and a fuller file can say D6 or not
 # and give enrolment periods. E3 (rules.supplier_enrolled) asks enrolment(npi, day);
-# without a file E3 is not run and the run says so.
+# without a file E3 is not run and the run says so. Each row, by role, is checked
+# against schemas/suppliers.schema.json (NPI 10 digits, dates in the three spellings);
+# a bad row refuses the file (ConfigError, exit 2) naming file, row and column.
 from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
 
-from edi_hit.errors import DataError
+from edi_hit import schemas
+from edi_hit.errors import ConfigError
 from edi_hit.pricing.csvfile import parse_day, read_rows
 from edi_hit.pricing.tables import in_range
 
@@ -93,23 +96,41 @@ class SupplierTable:
     def load(cls, path: str | Path) -> "SupplierTable":
         path = Path(path)
         rows = []
+        columns: dict[str, str] = {}
+        check = schemas.validator("suppliers")
         for line_no, cell in read_rows(path, _role, ("npi",),
-                                       "NPI[,Specialty][,Effective From][,Effective To]"):
-            npi = cell["npi"]
-            where = f"{path}: line {line_no}"
-            if len(npi) != 10 or not npi.isdigit():
-                raise DataError(f"{where}: NPI {npi!r} is not 10 digits")
+                                       "NPI[,Specialty][,Effective From][,Effective To]",
+                                       columns):
+            for error in check.iter_errors(cell):
+                raise _bad_row(path, line_no, columns, error)
             days = []
             for role in ("start", "end"):
                 text = cell.get(role, "")
                 day = parse_day(text) if text else None
-                if text and day is None:
-                    raise DataError(f"{where}: {role} date {text!r} is not YYYY-MM-DD, YYYYMMDD "
-                                    f"or MM/DD/YYYY")
+                if text and day is None:   # the schema's spelling, not a day (02/30/2024)
+                    raise ConfigError(f"{path}: row {line_no}, column {columns[role]!r}: "
+                                      f"{text!r} is not a day of the calendar")
                 days.append(day)
+            if days[0] and days[1] and days[1] < days[0]:
+                raise ConfigError(f"{path}: row {line_no}, column {columns['end']!r}: the "
+                                  f"enrolment ends ({days[1]}) before it starts ({days[0]})")
+            npi = cell["npi"]
             specialty = _specialty(cell["specialty"]) if "specialty" in cell else HIT_SPECIALTY
             rows.append(Enrolment(npi, specialty, days[0], days[1], f"{path.name}:{line_no}"))
         return cls(rows, path.name)
+
+
+def _bad_row(path: Path, row: int, columns: dict[str, str], error) -> ConfigError:
+    """'hit-suppliers.csv: row 3, column 'NPI': expected the billing provider's NPI: 10
+    digits, got '12345''. The values are enrolment data (NPIs, dates), not PHI."""
+    role = error.absolute_path[0] if error.absolute_path else None
+    described = schemas.load_schema("suppliers")["properties"].get(role, {})
+    what = described.get("description")
+    column = columns.get(role, role) if isinstance(role, str) else None
+    where = f"{path}: row {row}" + (f", column {column!r}" if column else "")
+    if what and isinstance(error.instance, str):
+        return ConfigError(f"{where}: expected {what}, got {error.instance!r}")
+    return ConfigError(f"{where}: {error.message}")
 
 
 def load_suppliers(source) -> SupplierTable | None:

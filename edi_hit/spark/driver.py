@@ -30,10 +30,10 @@ from typing import Any, Callable, Iterable, Mapping
 
 from edi_hit.errors import EdiHitError
 from edi_hit.pipeline.atomic import LedgerRun, RunOutputs
-from edi_hit.pipeline.job import DEFAULT_BATCH_SIZE, _account
+from edi_hit.pipeline.job import DEFAULT_BATCH_SIZE, finish_835, settle
 from edi_hit.pipeline.summary import Summary, Tally
 from edi_hit.pricing.history import InputFile, Remit, is_postgres_url, open_history
-from edi_hit.x835.build import PayerInfo, ProviderLevelAdjustment, RemittanceBuilder
+from edi_hit.x835.build import PayerInfo, RemittanceBuilder
 
 from .inputs import identify_inputs, list_inputs, local_path, spark_errors
 from .partition import PricingOptions, price_partition
@@ -188,7 +188,6 @@ def _run(spark, files, options, partitions, summary: Summary, outputs: RunOutput
         if summary.claims_in != priced + len(rejected):  # pragma: no cover - a bug
             raise EdiHitError(f"{summary.claims_in} claims read but {priced} priced and "
                               f"{len(rejected)} rejected")
-        recoverable = None
         if ledger is not None:
             done = ledger.begin(wait, on_wait, outputs.reserved())
             if done:
@@ -196,19 +195,11 @@ def _run(spark, files, options, partitions, summary: Summary, outputs: RunOutput
             ledger.open()
             summary.run_id = ledger.run_id
             store.stage_remits(ledger.run_id, remits)
-            recoverable = {payee: [ProviderLevelAdjustment("FB", b.amount, b.reference)
-                                   for b in owed]
-                           for payee, owed in store.open_balances(builder.payee_ids()).items()}
-        summary.transactions = builder.finish(outputs.stream("835"), recoverable=recoverable)
-        _account(summary, ledger)
+        finish_835(builder, outputs.stream("835"), summary, ledger)
         summary.output = outputs.items["835"].target.name
         json.dump(summary.to_dict(), outputs.stream("report"), indent=1)
         outputs.stream("report").write("\n")
-        records = outputs.complete(durable=ledger is not None)
-        if ledger is not None:
-            ledger.commit(outputs, summary.to_dict(), records)
-        else:
-            outputs.publish()
+        settle(outputs, summary, ledger)
     except BaseException as exc:
         if ledger is not None and not ledger.committed and store.in_transaction:
             ledger.abort(exc)

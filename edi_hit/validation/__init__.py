@@ -13,7 +13,7 @@ Four levels, each a source of Issues (Findings with a level and 999 codes):
    and billed to the A/B MAC, home place of service (conventions C2), whole units,
    one day a line, one payment per category per day, the initial-visit gap.
 
-    report = validate("claims.837")                   # jobs=2: level 2 on a second core
+    report = validate("claims.837", jobs=2)           # a large file: cut between its sets
     for report in validate_files(paths, jobs=2): ...   # one file per process
     report.ok, report.counts(), report.to_dict()
     write_999(report, open("claims.999", "wb"))

@@ -4,8 +4,11 @@
 # every segment goes to the syntax checks, envelope segments also to the x12 layer's
 # EnvelopeTracker (which builds the interchange/group/transaction tree here), and the
 # segments inside a transaction set go to the checker of its type (x837.Checker837,
-# x835.Checker835). Memory is one claim, whatever the file size. Level 2 is a second
-# pass, by pyx12 (tr3.py), slow (about 4,000 segments a second) and optional.
+# x835.Checker835). Memory is one claim, whatever the file size (the claims' results
+# are packed and spilled: claimlog.py). Level 2 rides the same pass (edi-hit's TR3
+# engine, tr3map/) or is a second pass by pyx12 (tr3.py, slow: about 4,000 segments a
+# second). With jobs > 1 a large file is cut between transaction sets and the pass runs
+# once per run of sets, each in a process of its own (shards.py); the report is the same.
 # Then every issue is placed in the tree (report.attribute) and the accept/reject
 # decisions are made once (report.decide). Input that is not X12 at all gives one
 # issue with one sentence, never a traceback.
@@ -17,6 +20,7 @@ from datetime import date
 from ..errors import ArgumentError, EdiHitError, LimitError
 from ..x12 import ENVELOPE_IDS, EnvelopeTracker, SegmentReader
 from ..x12.prescan import spool
+from .claimlog import ClaimLog
 from .report import (GroupResult, InterchangeResult, Issue, TransactionResult,
                      ValidationReport)
 from .syntax import SyntaxChecker
@@ -86,12 +90,13 @@ def validate(source, *, name: str | None = None, levels=ALL_LEVELS, today: date 
             spooled = source if source is not caller else None
     report = ValidationReport(file=name, levels=levels)
     try:
-        tr3 = None
-        if 2 in levels and engine == "edi-hit":
-            from .tr3map import engine_for
-            tr3 = engine_for(report_adder(report, name), source, name, jobs=jobs)
         start = source.tell() if hasattr(source, "tell") and hasattr(source, "seek") else None
-        _Pass(report, source, name, levels, today, hit, tr3, conventions).run()
+        if not _sharded(report, source, name, levels, today, hit, engine, jobs, conventions):
+            tr3 = None
+            if 2 in levels and engine == "edi-hit":
+                from .tr3map import engine_for
+                tr3 = engine_for(report_adder(report, name), source, name, jobs=jobs)
+            _Pass(report, source, name, levels, today, hit, tr3, conventions).run()
         if 2 in levels and engine == "pyx12" and report.interchanges:
             from .tr3 import run_tr3
             if start is not None:
@@ -106,6 +111,41 @@ def validate(source, *, name: str | None = None, levels=ALL_LEVELS, today: date 
     report.attribute()
     report.decide()
     return report
+
+
+def _sharded(report, source, name, levels, today, hit, engine, jobs, conventions) -> bool:
+    """Levels 1-4 of a large file on `jobs` processes, cut between transaction sets
+    (shards.py); False when the file cannot be cut (or a run failed): nothing was done."""
+    from .tr3map.remote import forkable
+    if jobs < 2 or not isinstance(source, (str, os.PathLike)) or not forkable():
+        return False
+    from . import shards
+    plan = shards.plan(os.fspath(source), jobs)
+    if plan is None:
+        return False
+    tr3 = 2 in levels and engine == "edi-hit"
+    if tr3:
+        from .tr3map import compiled_maps
+        from .tr3map.source import MapSourceError
+        try:
+            compiled_maps()          # loaded once, before the fork: every run shares them
+        except MapSourceError:
+            pass                     # each run's engine reports it (the first run's is kept)
+    if 4 in levels and hit != "none":
+        from ..pricing.codes import default_codes
+        from ..pricing.conventions import load_conventions
+        default_codes()
+        conventions = load_conventions(conventions)
+
+    def make(shard_report, stream, shift):
+        engine_ = None
+        if tr3:
+            from .tr3map import start_engine
+            engine_ = start_engine(report_adder(shard_report, name))
+        return _Pass(shard_report, stream, name, levels, today, hit, engine_, conventions,
+                     shift=shift, envelope_findings=False)
+
+    return shards.run_shards(plan, report, make, report_adder(report, name))
 
 
 def report_adder(report: ValidationReport, name):
@@ -123,8 +163,13 @@ def report_adder(report: ValidationReport, name):
 class _Pass:
     """The single streaming pass for levels 1, 3 and 4."""
 
-    def __init__(self, report, source, name, levels, today, hit, tr3=None, conventions=None):
+    def __init__(self, report, source, name, levels, today, hit, tr3=None, conventions=None, *,
+                 shift: int = 0, envelope_findings: bool = True):
         self.report = report
+        # shards.py: the reader's segment k is the file's k + shift; the envelope's
+        # findings are the parent's, not a run's.
+        self.shift = shift
+        self.envelope_findings = envelope_findings
         self.tr3 = tr3   # level 2: edi-hit's TR3 engine sees every segment
         self.source = source
         self.name = name
@@ -152,9 +197,10 @@ class _Pass:
         tracker = self.tracker = EnvelopeTracker(file=self.name)
         npi_checks = 4 in self.levels
         tr3 = self.tr3.feed if self.tr3 is not None else None
+        shift = self.shift
         try:
             for seg in reader:
-                index = reader.index
+                index = reader.index + shift
                 if tr3 is not None:
                     tr3(seg, index, reader.delimiters)
                 sid = seg[0]
@@ -176,15 +222,16 @@ class _Pass:
                     self._npi(seg, index)
                 if self.checker is not None:
                     self.checker.feed(seg, index)
-            tracker.finish(reader.index)
-            self._close_all(reader.index)
+            tracker.finish(reader.index + shift)
+            self._close_all(reader.index + shift)
         except EdiHitError as exc:
             first = reader.index == 0
             at = getattr(exc, "segment_index", None) or (None if first else reader.index + 1)
+            at = at + shift if at is not None else None
             # The segment that cannot be read belongs to the envelopes left open: they
             # end there, rejected with it (x12-read reaches the whole interchange).
             ic = self.ic.control_number if self.ic is not None else None
-            self._close_all(at if at is not None else reader.index)
+            self._close_all(at if at is not None else reader.index + shift)
             limit = isinstance(exc, LimitError)
             self.add("error", "not-x12" if first else "x12-read",
                      exc.describe() if hasattr(exc, "describe") else str(exc), at,
@@ -193,10 +240,14 @@ class _Pass:
                      element_error="5" if limit else None)
         if self.tr3 is not None:
             self.tr3.finish()
-        self.report.segments = reader.index
-        for f in reader.findings + tracker.findings:
+        self.report.segments = reader.index + shift
+        found = [(f, shift) for f in reader.findings]
+        if self.envelope_findings:
+            found += [(f, 0) for f in tracker.findings]
+        for f, moved in found:
             issue = Issue.from_finding(f, level=1)
-            self.add(issue.severity, issue.code, issue.message, issue.segment_index,
+            at = issue.segment_index + moved if issue.segment_index is not None else None
+            self.add(issue.severity, issue.code, issue.message, at,
                      issue.segment_id, issue.element, interchange_control=issue.interchange_control,
                      group_control=issue.group_control, transaction_control=issue.transaction_control)
 
@@ -233,7 +284,8 @@ class _Pass:
             ic = self._interchange(index)
             self.tx = TransactionResult(_el(seg, 1), _el(seg, 2), _el(seg, 3), index,
                                         interchange_control=ic.control_number,
-                                        group_control=group.control_number)
+                                        group_control=group.control_number,
+                                        claims=ClaimLog(spool=self.report.spool))
             group.transactions.append(self.tx)
             self.checker = self._checker_for(_el(seg, 1))
             self.loops = LoopTracker837() if _el(seg, 1) == "837" else None

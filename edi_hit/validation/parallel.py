@@ -4,9 +4,10 @@
 # processes and their reports come back (pickled) in the order the files were
 # given, each as soon as it and those before it are done: a caller prints as it
 # goes. A worker validates its file with jobs=1 (the cores are already busy with
-# other files). With one file, or one job, nothing is forked: the file goes to
-# validate() here with all the jobs, which may then give level 2 of a large file a
-# core of its own (tr3map/remote.py). Input that is not a path (stdin, bytes)
+# other files). With one file, or one job, nothing is forked here: the file goes to
+# validate() with all the jobs, which cuts a large file between its transaction sets
+# into a run per process (shards.py), or, when it cannot be cut (one huge set, broken
+# envelopes), gives level 2 a core of its own (tr3map/remote.py). Input that is not a path (stdin, bytes)
 # stays in this process, and so do small batches (under 2 MB in all), where
 # starting workers costs more than it saves.
 from __future__ import annotations

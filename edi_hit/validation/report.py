@@ -16,6 +16,7 @@ from dataclasses import dataclass, field, fields
 
 from ..errors import Finding
 from ..x12.envelope import InterchangeHeader
+from .claimlog import ClaimLog, ClaimSpool
 
 __all__ = ["Issue", "ValidationReport", "InterchangeResult", "GroupResult",
            "TransactionResult", "ClaimResult", "LEVEL_NAMES", "MAX_LISTED_PER_CODE"]
@@ -95,7 +96,8 @@ class TransactionResult:
     # 999 IK5: transaction-level syntax codes (IK502..) found in the envelope.
     syntax_errors: list[str] = field(default_factory=list)
     reasons: list[str] = field(default_factory=list)
-    claims: list[ClaimResult] = field(default_factory=list)
+    # Packed, spilled to the report's temporary file past a few thousand (claimlog.py).
+    claims: ClaimLog = field(default_factory=ClaimLog)
     issues: list[Issue] = field(default_factory=list)   # error/warning issues inside it
 
     def contains(self, index: int | None) -> bool:
@@ -165,6 +167,14 @@ class ValidationReport:
     interchanges: list[InterchangeResult] = field(default_factory=list)
     segments: int = 0
     notes: list[str] = field(default_factory=list)   # what was done to the input, levels skipped
+    # Where the transaction sets' claim logs spill (one private temporary file).
+    spool: ClaimSpool = field(default_factory=ClaimSpool, repr=False, compare=False)
+
+    def __setstate__(self, state: dict) -> None:
+        """Unpickled (from a worker process): the claim logs join this report's spool."""
+        self.__dict__.update(state)
+        for t in self.transactions:
+            t.claims.adopt(self.spool)
 
     # -- views ---------------------------------------------------------------
     @property
@@ -177,6 +187,8 @@ class ValidationReport:
 
     @property
     def claims(self) -> list[ClaimResult]:
+        """Every claim, as objects (a list as long as the file has claims: the counts
+        and the per-set iteration do not need it)."""
         return [c for t in self.transactions for c in t.claims]
 
     @property
@@ -189,7 +201,8 @@ class ValidationReport:
 
     def counts(self) -> dict:
         txs = self.transactions
-        claims = self.claims
+        claims = sum(len(t.claims) for t in txs)
+        rejected = sum(t.claims.rejected() for t in txs)
         by_sev = {"error": 0, "warning": 0, "info": 0}
         for i in self.issues:
             by_sev[i.severity] = by_sev.get(i.severity, 0) + 1
@@ -200,9 +213,9 @@ class ValidationReport:
             "transactions": len(txs),
             "transactions_accepted": sum(t.accepted for t in txs),
             "transactions_rejected": sum(not t.accepted for t in txs),
-            "claims": len(claims),
-            "claims_accepted": sum(c.accepted for c in claims),
-            "claims_rejected": sum(not c.accepted for c in claims),
+            "claims": claims,
+            "claims_accepted": claims - rejected,
+            "claims_rejected": rejected,
             "errors": by_sev["error"], "warnings": by_sev["warning"], "info": by_sev["info"],
         }
 
@@ -244,7 +257,6 @@ class ValidationReport:
         """Give every issue the control numbers (and claim) of the envelope it lies in."""
         txs = self.transactions
         starts = [t.segment_index for t in txs]
-        claim_starts: dict[int, list[int]] = {}   # id(tx) -> its claims' first segments
         for issue in self.issues:
             if issue.segment_index is None:
                 continue
@@ -255,12 +267,9 @@ class ValidationReport:
                 issue.transaction_control = issue.transaction_control or tx.control_number
                 tx.issues.append(issue)
                 if issue.claim is None and issue.level >= 2:
-                    cs = claim_starts.get(id(tx))
-                    if cs is None:
-                        cs = claim_starts[id(tx)] = [c.segment_index for c in tx.claims]
-                    claim = _claim_at(tx, issue.segment_index, cs)
-                    if claim is not None:
-                        issue.claim = claim.claim_id
+                    at = tx.claims.locate(issue.segment_index)
+                    if at is not None:
+                        issue.claim = tx.claims[at].claim_id
             elif issue.interchange_control is None:
                 for ic in self.interchanges:
                     if ic.segment_index <= issue.segment_index <= (ic.end_index or 1 << 62):
@@ -319,26 +328,20 @@ class ValidationReport:
         if set_level:
             t.accepted = False
             t.reasons = sorted(set(t.reasons) | {i.code for i in set_level})
-        by_claim: dict[str, list] = {}
+        # A claim's own issues: those that name it and lie in its segments, or at the
+        # segment after it (a segment missing at its end is reported where its absence
+        # shows). Only the claims with issues are looked at; the others share the set's
+        # verdict (ClaimLog).
+        claims = t.claims
+        mine: dict[int, set[str]] = {}
         for i in own:
-            if i.claim is not None:
-                by_claim.setdefault(i.claim, []).append(i)
-        for c in t.claims:
-            # + 1: a segment missing at the end of the claim is reported at the
-            # segment after it (where its absence shows).
-            mine = [i for i in by_claim.get(c.claim_id, ())
-                    if c.segment_index <= (i.segment_index or 0) <= c.end_index + 1]
-            if mine:   # an accepted claim keeps the shared empty tuple: no list per claim
-                c.reasons = sorted({i.code for i in mine})
-            c.accepted = t.accepted and not mine
-            if not t.accepted and not c.reasons:
-                c.reasons = ["transaction-rejected"]
-
-
-def _claim_at(tx: TransactionResult, index: int, starts: list[int]) -> ClaimResult | None:
-    pos = bisect_right(starts, index) - 1
-    if pos >= 0:
-        c = tx.claims[pos]
-        if c.segment_index <= index <= c.end_index:
-            return c
-    return None
+            if i.claim is None:
+                continue
+            index = i.segment_index or 0
+            for at in {claims.locate(index), claims.locate(index - 1)}:
+                if at is None:
+                    continue
+                start, end = claims.span(at)
+                if start <= index <= end + 1 and claims[at].claim_id == i.claim:
+                    mine.setdefault(at, set()).add(i.code)
+        claims.decide(t.accepted, {at: sorted(codes) for at, codes in mine.items()})

@@ -15,10 +15,11 @@ import re
 from datetime import date
 
 __all__ = ["SyntaxChecker", "parse_date8", "SUPPORTED_VERSIONS", "FUNCTIONAL_IDS",
-           "LONG_SEGMENT"]
+           "LONG_SEGMENT", "CONTROL_FINDINGS"]
 
 _SEGMENT_ID = re.compile(r"[A-Z][A-Z0-9]{1,2}")
 LONG_SEGMENT = 4096
+CONTROL_FINDINGS = 20     # control characters reported in a file (one per segment)
 _CONTROL = re.compile(r"[\x00-\x1f\x7f]")
 _TIME = re.compile(r"([01][0-9]|2[0-3])[0-5][0-9]([0-5][0-9]([0-9]{1,2})?)?")
 
@@ -58,7 +59,7 @@ class SyntaxChecker:
                      index, sid or None, segment_error="1")
         if len(seg) > 40 or sum(map(len, seg)) > LONG_SEGMENT - len(seg):
             self._length(seg, index)
-        if self._control_reported < 20 and _CONTROL.search("".join(seg)):
+        if self._control_reported < CONTROL_FINDINGS and _CONTROL.search("".join(seg)):
             for pos, value in enumerate(seg[1:], start=1):   # only where there is one
                 m = _CONTROL.search(value)
                 if m:

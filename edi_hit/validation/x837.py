@@ -31,12 +31,14 @@ import re
 from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
+from collections.abc import Callable
 from typing import NamedTuple
 
 from edi_hit.pricing.conventions import load_conventions
 from edi_hit.pricing.history import BeneficiaryHistory, Visit
 from edi_hit.pricing.profile import LINE, VISITS, medicare_hit
 from edi_hit.pricing.rules import LineView, Tables
+from edi_hit.x12.delimiters import Delimiters
 
 from .hit import FINDINGS, mbi_problem
 from .report import ClaimResult
@@ -92,9 +94,6 @@ class _Claim:
     frequency: str = "1"   # CLM05-3: 7 replaces, 8 voids an earlier claim
 
 
-_UNSEEN = object()
-
-
 class _ClaimRef(NamedTuple):
     """What a level-4 finding names of its claim: kept per queued visit instead of the
     whole claim (the visit queue pickles it when it spills)."""
@@ -102,6 +101,51 @@ class _ClaimRef(NamedTuple):
     claim_id: str
     segment_index: int
     pos: str
+
+
+@dataclass(slots=True)
+class _LineRef:
+    """What a level-4 finding names of its line: kept per queued visit instead of the
+    whole _Line (its charge, dates and modifiers are in the LineView beside it)."""
+    index: int
+    number: str
+    code: str
+    pos: str
+    units: str
+    date_index: int | None
+
+
+class HlLevels:
+    """HL01 -> HL03 of one transaction set, in about a byte per HL: ids that count 1, 2,
+    3 ... (as they must) index a bytearray of level codes; any other id, and any level
+    past the 255th distinct one, goes to a dict. A set of 100,000 claims would otherwise
+    keep two strings and a dict entry per HL to the end of the set."""
+
+    __slots__ = ("_seq", "_codes", "_levels", "_other")
+
+    def __init__(self) -> None:
+        self._seq = bytearray()           # level code (1-based) of HL id k + 1
+        self._codes: dict[str, int] = {}
+        self._levels: list[str] = []
+        self._other: dict[str, str] = {}
+
+    def get(self, hid: str) -> str | None:
+        if hid.isdecimal() and hid.isascii() and hid[0] != "0":
+            k = int(hid) - 1
+            if k < len(self._seq):
+                return self._levels[self._seq[k] - 1]
+        return self._other.get(hid)
+
+    def add(self, hid: str, level: str) -> None:
+        """A new id (get(hid) is None)."""
+        code = self._codes.get(level)
+        if code is None and len(self._levels) < 255:
+            self._levels.append(level)
+            code = self._codes[level] = len(self._levels)
+        if code is not None and hid == str(len(self._seq) + 1):
+            self._seq.append(code)
+        else:
+            self._other[hid] = level
 
 
 class Checker837:
@@ -124,14 +168,15 @@ class Checker837:
             conv = conv.merged({"accepted_place_of_service": sorted(home_pos)}, "home_pos")
         self.conv = conv
         self.tables = Tables(codes, conv) if codes is not None else None
-        profile = medicare_hit(self.tables) if codes is not None else None
+        profile = medicare_hit(self.tables) if self.tables is not None else None
         self.line_rules = profile.reading(LINE) if profile else ()
         self.visit_rules = profile.reading(VISITS) if profile else ()
         self.visits = VisitQueue(spill_at or SPILL_AT)
-        self._handlers: dict[str, object] = {}   # segment id -> bound handler or None   # HIT lines that passed the line rules (E6/E5 at SE)
+        # segment id -> bound handler, None for the ids without one
+        self._handlers: dict[str, Callable[[list[str], int], None] | None] = {}   # HIT lines that passed the line rules (E6/E5 at SE)
         self.claims_seen = 0
-        self.delims = None
-        self.hl: dict[str, str] = {}        # HL01 -> HL03
+        self.delims: Delimiters | None = None   # the reader's, set by validate()
+        self.hl = HlLevels()                # HL01 -> HL03
         self.hl_count = 0
         self.prev_hl: tuple[str, str, int] | None = None   # (id, HL04, index)
         self.sbr09 = ""
@@ -143,8 +188,9 @@ class Checker837:
     # -- dispatch ------------------------------------------------------------
     def feed(self, seg: list[str], index: int) -> None:
         sid = seg[0]
-        handler = self._handlers.get(sid, _UNSEEN)
-        if handler is _UNSEEN:   # the handler of a segment id, looked up once
+        try:
+            handler = self._handlers[sid]
+        except KeyError:   # the handler of a segment id, looked up once
             handler = self._handlers[sid] = getattr(self, "_" + sid.lower(), None)
         if handler is not None:
             handler(seg, index)
@@ -169,19 +215,22 @@ class Checker837:
             self.add("error", "hl-id", f"HL01 is {hid!r}; HL ids must count 1, 2, 3 ... "
                      f"(expected {self.hl_count})", index, "HL", "HL01", level=3,
                      element_error="I12", bad_value=hid)
-        if hid in self.hl:
+        hl = self.hl
+        known = hl.get(hid)
+        if known is not None:
             self.add("error", "hl-id", f"HL01 {hid!r} is used twice in this transaction set",
                      index, "HL", "HL01", level=3, element_error="I12", bad_value=hid)
         wanted = _HL_PARENT_LEVEL.get(level, "?")
         if parent:
-            if parent not in self.hl:
+            parent_level = hl.get(parent)
+            if parent_level is None:
                 self.add("error", "hl-parent",
                          f"HL02 parent {parent!r} is not an earlier HL of this transaction set",
                          index, "HL", "HL02", level=3, element_error="I12", bad_value=parent)
-            elif wanted not in (None, "?") and self.hl[parent] != wanted:
+            elif wanted not in (None, "?") and parent_level != wanted:
                 self.add("error", "hl-parent",
                          f"an HL level {level} must have a level {wanted} parent, but HL "
-                         f"{parent} is level {self.hl[parent]}", index, "HL", "HL02", level=3,
+                         f"{parent} is level {parent_level}", index, "HL", "HL02", level=3,
                          element_error="I12", bad_value=parent)
         elif wanted not in (None, "?"):
             self.add("error", "hl-parent", f"an HL level {level} needs a parent in HL02",
@@ -197,7 +246,8 @@ class Checker837:
                          f"HL {pid} says it has children (HL04 1) but the next HL's parent is "
                          f"{parent or 'empty'}", pindex, "HL", "HL04", level=3, element_error="I12",
                          bad_value=pchild)
-        self.hl.setdefault(hid, level)
+        if known is None:
+            hl.add(hid, level)
         self.prev_hl = (hid, child, index)
         if level == "22":
             self.sbr09 = ""
@@ -255,7 +305,7 @@ class Checker837:
         line, claim = self.line, self.claim
         if line is None or claim is None:
             return
-        comp = self.delims.component
+        comp = self.delims.component if self.delims is not None else ":"
         proc = _el(seg, 1).split(comp)
         line.code = proc[1] if len(proc) > 1 else ""
         line.modifiers = tuple(m for m in proc[2:6] if m)
@@ -294,8 +344,8 @@ class Checker837:
         pcn = claim.result.claim_id
         cl = claim.result.segment_index
         if 3 in self.levels:
-            charges = [ln.charge for ln in claim.lines]
-            if claim.charge is not None and claim.lines and all(c is not None for c in charges):
+            charges = [ln.charge for ln in claim.lines if ln.charge is not None]
+            if claim.charge is not None and claim.lines and len(charges) == len(claim.lines):
                 total = sum(charges, Decimal(0))
                 if total != claim.charge:
                     self.add("error", "claim-total",
@@ -352,7 +402,8 @@ class Checker837:
                 elif hit is None and d.value is not None:
                     hit = d.value
             if passed and hit is not None and claim.frequency not in ("7", "8"):
-                self.visits.append((claim.member, order, (ln.start, n)), (view, hit, ref, ln))
+                line = _LineRef(ln.index, ln.number, ln.code, ln.pos, ln.units, ln.date_index)
+                self.visits.append((claim.member, order, (ln.start, n)), (view, hit, ref, line))
 
     def _visit_edits(self) -> None:
         """E6/E7 and E5 over the HIT lines that passed, per beneficiary, in the pricer's
@@ -362,7 +413,8 @@ class Checker837:
         for view, hit, claim, ln in self.visits.drain():
             if bh is None or bh.mbi != claim.member:
                 bh = BeneficiaryHistory(claim.member)
-            for rule in self.visit_rules:
+            for rule in self.visit_rules:   # the VISITS reading: every rule has a window
+                assert rule.window is not None
                 found = rule.window(view, hit, bh, t)
                 d = rule.check(view, hit, found or (), t)
                 if not d.passed:
@@ -378,7 +430,7 @@ class Checker837:
                         ln.pos or claim.pos or None, "SV105" if ln.pos else "CLM05-1", "",
                         int(ln.number) if ln.number.isdigit() else n + 1, ln.modifiers, ln.end)
 
-    def _report(self, d, claim: _ClaimRef, ln: _Line, severity: str) -> None:
+    def _report(self, d, claim: _ClaimRef, ln: _Line | _LineRef, severity: str) -> None:
         """A denying decision of a HIT rule as a level-4 finding (hit.FINDINGS)."""
         pcn = claim.claim_id
         e = self.conv.edit(d.edit)
@@ -432,8 +484,8 @@ class Checker837:
             return (d := self._date(seg, 3, index, future=future)), d
         if fmt == "RD8":
             parts = text.split("-")
-            days = [parse_date8(p) for p in parts]
-            if len(parts) != 2 or None in days:
+            days = [d for d in map(parse_date8, parts) if d is not None]
+            if len(parts) != 2 or len(days) != 2:
                 self.add("error", "date-invalid",
                          f"DTP03 {text!r} is not a CCYYMMDD-CCYYMMDD range of real dates",
                          index, "DTP", "DTP03", level=3, element_error="8", bad_value=text,

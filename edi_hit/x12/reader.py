@@ -43,7 +43,7 @@ from ..errors import Finding, LimitError, UnreadableInput, X12Error
 from .delimiters import Delimiters, parse_isa_delimiters
 from .source import gunzipped, gunzipped_bytes, is_gzip, open_path
 
-__all__ = ["SegmentReader", "Position", "read_segments", "has_long_run"]
+__all__ = ["SegmentReader", "Position", "read_segments", "find_segments", "has_long_run"]
 
 CHUNK_SIZE = 1 << 20
 # No 837P or 835 segment comes near these (the longest, an HI with twelve full
@@ -504,3 +504,41 @@ class SegmentReader:
 def read_segments(source: Any, name: str | None = None) -> Iterator[list[str]]:
     """Shorthand: iterate the segments of `source`."""
     return iter(SegmentReader(source, name))
+
+
+def find_segments(source: Any, segment_id: str, ordinals: Any, *,
+                  start: int | None = None) -> dict[int, tuple[int, list[str]]]:
+    """The occurrences of `segment_id` numbered `ordinals` (0-based, in file order):
+    {ordinal: (segment index, the segment's elements)}, reading no further than the
+    last one wanted. For what is rarely needed and not worth keeping for every segment
+    of a read (the CLM index of a claim refused after the reader accepted it). A file
+    object is read from `start` (default: where it stands) and put back where it
+    stood. A part of the file that cannot be read ends the search: what was found is
+    returned."""
+    wanted = set(ordinals)
+    found: dict[int, tuple[int, list[str]]] = {}
+    if not wanted:
+        return found
+    seekable = not isinstance(source, (str, os.PathLike, bytes, bytearray, memoryview))
+    back = source.tell() if seekable else None
+    if seekable and start is not None:
+        source.seek(start)
+    last, seen = max(wanted), 0
+    reader = SegmentReader(source)
+    segments = iter(reader)
+    try:
+        for seg in segments:
+            if seg[0] != segment_id:
+                continue
+            if seen in wanted:
+                found[seen] = (reader.index, seg)
+            if seen >= last:
+                break
+            seen += 1
+    except X12Error:
+        pass
+    finally:
+        getattr(segments, "close")()   # a generator: closes the file the reader opened
+        if back is not None:
+            source.seek(back)
+    return found

@@ -45,6 +45,13 @@
 # payment allows; a payee whose claims net negative carries the debt forward with a
 # negative PLB FB per reversed ICN. TransactionSummary.plb lists both, so the caller can
 # keep the balance (the ledger does).
+#
+# Fragments: builders in several processes (a batch's partitions) each render their
+# claims; fragment() hands over the spill and the running state, and the one builder
+# that writes the 835 absorbs them in order (absorb: the spill bytes appended, ranges
+# shifted, payees merged by key) and says where each fragment's transactions went, so
+# the callers can move the positions they recorded. The bytes are the same as if one
+# builder had added every claim in that order.
 
 from __future__ import annotations
 
@@ -330,6 +337,7 @@ class RemittanceBuilder:
         self._dates: dict[date, str] = {}
         self._claim_paid = _ZERO
         self._first_claim: Any = None
+        self._receiver: str | None = None  # an absorbed fragment's default receiver
         self._usage = "P"  # ISA15 unless PayerInfo says: T when any claim came in as T
         self._date = _d8(self.now.date())
         self.claims = 0
@@ -387,6 +395,56 @@ class RemittanceBuilder:
             payee.reversals.append((priced.payer_claim_control_number, -paid))
         self.claims += 1
         return payee.number, payee.claims
+
+    def fragment(self, path: str | os.PathLike) -> dict[str, Any]:
+        """The claims added so far, for another builder's absorb(): their rendered bytes
+        go to `path` (created 0600); the returned state (picklable) says the rest."""
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+        with os.fdopen(fd, "wb") as out:
+            self._spill.seek(0)
+            while chunk := self._spill.read(1 << 20):
+                out.write(chunk)
+        self._spill.seek(self._spill_size)
+        return {"payees": list(self._payees.items()), "collides": self._collides,
+                "usage": self._usage, "claims": self.claims, "size": self._spill_size,
+                "receiver": self._default_receiver() if self._payees else None}
+
+    def absorb(self, state: Mapping[str, Any], path: str | os.PathLike) -> dict[int, tuple[int, int]]:
+        """Append a fragment (fragment() of another builder, its bytes at `path`) after
+        the claims added so far. Returns, per transaction number of the fragment, (its
+        number here, claims of that transaction before the fragment's): a claim the
+        fragment placed at (n, k) is at (number, before + k) here."""
+        base = self._spill_size
+        self._spill.seek(base)
+        with open(path, "rb") as fh:
+            while chunk := fh.read(1 << 20):
+                self._spill.write(chunk)
+        self._spill_size = self._spill.tell()
+        if self._spill_size - base != state["size"]:
+            raise EdiHitError(f"{path}: the fragment holds {self._spill_size - base} bytes, "
+                              f"its state says {state['size']}")
+        moved: dict[int, tuple[int, int]] = {}
+        for key, theirs in state["payees"]:
+            ranges = array("q", (r + base for r in theirs.ranges))
+            mine = self._payees.get(key)
+            if mine is None:
+                number = len(self._payees) + 1
+                moved[theirs.number] = (number, 0)
+                self._payees[key] = replace(theirs, number=number, ranges=ranges)
+                continue
+            moved[theirs.number] = (mine.number, mine.claims)
+            mine.claims += theirs.claims
+            mine.segments += theirs.segments
+            mine.paid += theirs.paid
+            mine.reversals.extend(theirs.reversals)
+            mine.ranges.extend(ranges)
+        self._collides = self._collides or state["collides"]
+        if state["usage"] == "T":
+            self._usage = "T"
+        if self._first_claim is None and self._receiver is None:
+            self._receiver = state["receiver"]
+        self.claims += state["claims"]
+        return moved
 
     def trace_number(self, transaction: int) -> str:
         """TRN02 of the n-th transaction of this interchange."""
@@ -628,6 +686,8 @@ class RemittanceBuilder:
         return choose_delimiters(self.delimiters, used)
 
     def _default_receiver(self) -> str:
+        if self._receiver is not None:
+            return self._receiver
         env = getattr(self._first_claim, "envelope", None)
         for attr in ("sender_id", "interchange_sender_id", "submitter_id"):
             value = getattr(env, attr, None)

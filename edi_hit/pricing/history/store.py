@@ -97,6 +97,21 @@ class HistoryStore(ABC):
         """Forget everything staged since begin()."""
 
     @contextlib.contextmanager
+    def savepoint(self, name: str):
+        """Inside the open transaction: what is staged in the block is undone, alone, if
+        the block raises (the transaction stays open); a batch stages its partitions one
+        by one and may take one back."""
+        db = getattr(self, "db")
+        db.execute(f"SAVEPOINT {name}")
+        try:
+            yield
+        except BaseException:
+            db.execute(f"ROLLBACK TO SAVEPOINT {name}")
+            db.execute(f"RELEASE SAVEPOINT {name}")
+            raise
+        db.execute(f"RELEASE SAVEPOINT {name}")
+
+    @contextlib.contextmanager
     def _own_transaction(self, wait: float | None = OWN_TRANSACTION_WAIT):
         """A short write transaction of its own (import-dme, deductible, accumulation,
         mark done), or a part of the caller's when one is open; yields the store's

@@ -107,11 +107,11 @@ class _Compiler:
                 elem.findtext("refdes") or elem.get("xid"), int(repeat) if repeat else 1, subs)
 
 
-def _dataele(blob: bytes) -> dict:
+def _dataele(blob: bytes) -> dict[str | None, tuple[str | None, int, int, str | None]]:
     out = {}
     for e in ET.fromstring(blob).iter("data_ele"):
-        out[e.get("ele_num")] = (e.get("data_type"), int(e.get("min_len")),
-                                 int(e.get("max_len")), e.get("name"))
+        out[e.get("ele_num")] = (e.get("data_type"), int(e.get("min_len", "0")),
+                                 int(e.get("max_len", "0")), e.get("name"))
     return out
 
 

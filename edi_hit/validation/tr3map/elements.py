@@ -175,7 +175,7 @@ def _element(ele: Ele, value, icvn, extra, errors, repetition=None) -> None:
     if kind in ("AN", "ID") and value[-1] == " " and len(value.rstrip()) >= ele.min:
         err("6", "has trailing spaces", value)
     if (ele.codes or ele.external is not None) and value not in ele.codeset and not (
-            ele.external is not None and value in ele.external_codes):
+            ele.external is not None and value in (ele.external_codes or ())):
         err("7", "is not a valid code here", value)
     if not valid_type(value, kind, icvn):
         if kind in ("RD8", "DT", "D8", "D6"):

@@ -28,7 +28,7 @@ class _Node:
 class Envelopes:
     def __init__(self, tree):
         self.tree = tree            # the segment cursor; its `out` is the issue buffer
-        self.nodes = {"isa": None, "gs": None, "st": None}
+        self.nodes: dict[str, _Node | None] = {"isa": None, "gs": None, "st": None}
         self.count = 0
 
     def open(self, kind, index) -> None:

@@ -16,6 +16,7 @@
 from __future__ import annotations
 
 import re
+from typing import Any
 
 from .model import Comp, Ele, Seg
 from .values import BAD_CHAR, DECIMAL, NUMBER, valid_date, valid_time, valid_type
@@ -103,7 +104,7 @@ class _Writer:
             if isinstance(child, Comp):
                 self.composite(child)
                 continue
-            extra = None
+            extra: str | tuple[str, ...] | None = None
             if child.data_ele == "1250":
                 type_list.extend(child.codes)
             if node.id == "DTP" and i == 3:
@@ -117,7 +118,7 @@ class _Writer:
             src = "def syn(s, n):\n" + "\n".join(self.syntax_lines) + "\n    return True\n\n" + src
         scope = dict(self.consts)
         exec(compile(src, f"<tr3 fast check {node.path}>", "exec"), scope)
-        fn = scope["check"]
+        fn: Any = scope["check"]
         fn.source = src
         return fn
 
@@ -171,7 +172,7 @@ class _Writer:
             return None
         codes = set(ele.codeset)
         if ele.external is not None:
-            codes |= ele.external_codes
+            codes |= ele.external_codes or frozenset()
         ok = set()
         for c in codes:
             if not c or c[-1] == " " or self.bad(c):

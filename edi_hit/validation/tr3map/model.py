@@ -11,6 +11,8 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Iterator
+from typing import Any, Optional, Union
 
 from ..tr3 import loop_of_path
 from .compile import MAXINT
@@ -19,24 +21,44 @@ from .source import MapSourceError
 __all__ = ["Loop", "Seg", "Ele", "Comp", "Root", "build_maps", "MAXINT"]
 
 
+# The attributes are set by _Builder (one place, at load), not by constructors: the
+# annotations below declare the slots for readers and for mypy.
 class Node:
     __slots__ = ("id", "name", "usage", "pos", "parent", "path", "pid", "loop_name", "chain")
+    id: str
+    name: str
+    usage: str
+    pos: int
+    parent: Optional["Loop"]          # None: the map itself (Root)
+    path: str
+    pid: int
+    loop_name: str | None
+    chain: tuple["Loop", ...]         # the loops above it, the root first
 
     def is_loop(self) -> bool:
         return False
 
-    def same_as(self, other) -> bool:
+    def same_as(self, other: "Node") -> bool:
         """pyx12's node equality (x12_node.__eq__): same id and same parent id."""
-        return self.id == other.id and self.parent.id == other.parent.id
+        return self.id == other.id and _parent_id(self) == _parent_id(other)
+
+
+def _parent_id(node: Node) -> str | None:
+    return node.parent.id if node.parent is not None else None
 
 
 class Loop(Node):
     __slots__ = ("max", "children", "by_pos", "first", "wrapper")
+    max: int
+    children: tuple["Child", ...]
+    by_pos: tuple[tuple[int, tuple["Child", ...]], ...]   # children grouped by position
+    first: Optional["Child"]
+    wrapper: bool                     # its first child is a loop
 
     def is_loop(self) -> bool:
         return True
 
-    def scan_from(self, pos: int):
+    def scan_from(self, pos: int) -> Iterator["Child"]:
         """Children at positions >= pos, in pyx12's scanning order."""
         for p, nodes in self.by_pos:
             if p >= pos:
@@ -48,20 +70,68 @@ class Root(Loop):
 
     __slots__ = ("map_id", "file", "isa", "gs", "icvn", "quals", "qual1", "seg_ids", "plain",
                  "coded")
+    map_id: str
+    file: str
+    isa: Optional["Seg"]
+    gs: Optional["Seg"]
+    icvn: str | None
+    quals: dict[str, tuple[Key, ...]]
+    qual1: dict[str, Key]
+    seg_ids: frozenset[str]
+    plain: frozenset[str]
+    coded: frozenset[str]
 
 
 class Seg(Node):
     __slots__ = ("max", "syntax", "elements", "key", "nid", "is_first", "plans", "fast")
+    max: int
+    syntax: tuple[Any, ...]           # the map's syntax rules, as compiled (compile.py)
+    elements: tuple[Union["Ele", "Comp"], ...]
+    key: Key | None                   # what tells it from segments of its id (_key)
+    nid: int
+    is_first: bool
+    plans: dict[Any, Any]             # walk.py's plans from this node, by match key
+    fast: Any                         # fastcheck.py's check, once generated
 
 
 class Comp:
     __slots__ = ("id", "name", "usage", "seq", "data_ele", "refdes", "repeat", "elements")
+    id: str
+    name: str
+    usage: str
+    seq: int
+    data_ele: str
+    refdes: str
+    repeat: int
+    elements: tuple["Ele", ...]
 
 
 class Ele:
     __slots__ = ("id", "name", "usage", "seq", "data_ele", "type", "min", "max", "codes",
                  "codeset", "external", "external_codes", "regex", "in_composite",
                  "composite_usage", "ele_pos", "subele_pos")
+    id: str
+    name: str
+    usage: str
+    seq: int
+    data_ele: str
+    type: str
+    min: int
+    max: int
+    codes: list[str]
+    codeset: frozenset[str]
+    external: str | None
+    external_codes: frozenset[str] | None
+    regex: re.Pattern[str] | None
+    in_composite: bool
+    composite_usage: str | None
+    ele_pos: int
+    subele_pos: int | None
+
+
+Child = Union[Loop, Seg]
+# (element position, component position or None, codes): how a segment is recognised.
+Key = tuple[int, Optional[int], frozenset[str]]
 
 
 class _Builder:
@@ -75,8 +145,9 @@ class _Builder:
         return self.paths.setdefault(path, len(self.paths))
 
     def children(self, parent: Loop, raw: tuple) -> None:
-        nodes = [self.loop(r, parent) if r[0] == "L" else self.segment(r, parent) for r in raw]
-        groups: dict[int, list] = {}
+        nodes: list[Child] = [self.loop(r, parent) if r[0] == "L" else self.segment(r, parent)
+                              for r in raw]
+        groups: dict[int, list[Child]] = {}
         for n in nodes:
             groups.setdefault(n.pos, []).append(n)
         parent.children = tuple(nodes)
@@ -87,24 +158,24 @@ class _Builder:
         for _, group in parent.by_pos:
             if len(group) > 1:
                 for n in group:
-                    if not n.is_loop():
+                    if isinstance(n, Seg):
                         qual = _guess_key_element(n)
                         if qual is not None:
                             n.path = f"{n.path}[{qual.codes[0]}]"
 
-    def finish(self, node: Node, parent: Loop) -> None:
+    def finish(self, node: Child, parent: Loop) -> None:
         """Full paths, pids and ancestry, once the whole tree is built."""
         node.path = ("/" if parent.path == "/" else parent.path + "/") + node.path
         node.pid = self.pid(node.path)
         node.loop_name = loop_of_path(node.path)
         node.chain = parent.chain + (parent,)
-        if node.is_loop():
+        if isinstance(node, Loop):
             for c in node.children:
                 self.finish(c, node)
         else:
             node.is_first = parent.first is node
 
-    def loop(self, raw: tuple, parent) -> Loop:
+    def loop(self, raw: tuple, parent: Loop) -> Loop:
         _, xid, name, usage, pos, repeat, children = raw
         n = Loop()
         n.id, n.name, n.usage, n.pos, n.max, n.parent = xid, name, usage, pos, repeat, parent
@@ -112,7 +183,7 @@ class _Builder:
         self.children(n, children)
         return n
 
-    def segment(self, raw: tuple, parent) -> Seg:
+    def segment(self, raw: tuple, parent: Loop) -> Seg:
         _, xid, name, usage, pos, max_use, syntax, elements = raw
         n = Seg()
         n.id, n.name, n.usage, n.pos, n.max, n.parent = xid, name, usage, pos, max_use, parent
@@ -126,13 +197,13 @@ class _Builder:
         self.segments.append(n)
         return n
 
-    def item(self, raw: tuple, comp):
+    def item(self, raw: tuple, comp: Comp | None) -> Ele | Comp:
         if raw[0] == "C":
             _, xid, name, usage, seq, data_ele, refdes, repeat, subs = raw
             c = Comp()
             c.id, c.name, c.usage, c.seq, c.data_ele, c.refdes, c.repeat = \
                 xid, name, usage, seq, data_ele, refdes, repeat
-            c.elements = tuple(self.item(s, c) for s in subs)
+            c.elements = tuple(_ele(self.item(s, c)) for s in subs)
             return c
         _, xid, name, usage, seq, data_ele, codes, external, regex = raw
         e = Ele()
@@ -149,7 +220,13 @@ class _Builder:
         return e
 
 
-def _key(seg: Seg):
+def _ele(item: Ele | Comp) -> Ele:
+    """A component of a composite: always an element (compile.py nests no deeper)."""
+    assert isinstance(item, Ele)
+    return item
+
+
+def _key(seg: Seg) -> Key | None:
     """(element position, component position, codes) that pick this segment among those
     of its id (pyx12 segment_if._resolve_unique_key_field with with_qual=False)."""
     ch = seg.elements
@@ -170,7 +247,7 @@ def _key(seg: Seg):
     return None
 
 
-def _guess_key_element(seg: Seg):
+def _guess_key_element(seg: Seg) -> Ele | None:
     """pyx12 segment_if.guess_unique_key_id_element: the element whose first code
     tells same-position segments apart in their paths."""
     ch = seg.elements
@@ -191,7 +268,7 @@ def _guess_key_element(seg: Seg):
 def build_maps(tables: dict) -> tuple[dict[str, Root], dict[str, int]]:
     """{map file: Root} for every compiled map, and the shared path -> pid table."""
     paths: dict[str, int] = {}
-    roots = {}
+    roots: dict[str, Root] = {}
     for name, raw in tables["maps"].items():
         b = _Builder(tables, paths)
         root = Root()
@@ -224,10 +301,10 @@ _READER_SPECIAL = frozenset({"ISA", "IEA", "GS", "GE", "ST", "SE", "HL", "CLM", 
 _SEG_ID = re.compile(r"[A-Z][A-Z0-9]{1,2}")
 
 
-def _qualifiers(segments: list[Seg]):
+def _qualifiers(segments: list[Seg]) -> tuple[dict[str, tuple[Key, ...]], frozenset[str]]:
     """{segment id: ((element, component, codes of every node of that id), ...)}: the
     values the walk needs to tell same-id segments apart; and the set of ids."""
-    quals: dict[str, dict] = {}
+    quals: dict[str, dict[tuple[int, int | None], set[str]]] = {}
     for s in segments:
         if s.key is not None:
             ele, sub, codes = s.key
@@ -237,10 +314,10 @@ def _qualifiers(segments: list[Seg]):
         frozenset(s.id for s in segments))
 
 
-def _find(root: Root, ids: tuple):
-    node = root
+def _find(root: Root, ids: tuple[str, ...]) -> Seg | None:
+    node: Child | None = root
     for want in ids:
-        node = next((c for c in node.children if c.id == want), None)
-        if node is None:
+        if not isinstance(node, Loop):
             return None
-    return node
+        node = next((c for c in node.children if c.id == want), None)
+    return node if isinstance(node, Seg) else None

@@ -1,4 +1,6 @@
 # The TR3 engine on the other core: level 2 of a large file in a child process.
+# (validate() first tries to cut the file between transaction sets, every level on
+# every core: shards.py; this is for a file that cannot be cut, one huge set, say.)
 #
 # Strategy: validate() reads a file once and runs levels 1, 3 and 4 in one pass; the
 # TR3 engine can ride that pass (stream.Tr3Engine.feed) or, when a second core is

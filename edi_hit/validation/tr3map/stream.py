@@ -52,7 +52,7 @@ class Tr3Engine:
         self.index = tables["index"]
         self.control = self.roots[CONTROL_MAP]
         self.map = self.control
-        self.map_file = CONTROL_MAP
+        self.map_file: str | None = CONTROL_MAP
         self.skipping = False       # a group without a map: until the next GS or ISA
         # Segment ids of the current map that go the common way (none while skipping).
         self.disabled = None        # the first ISA is not 5010: nothing is checked

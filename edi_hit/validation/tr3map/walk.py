@@ -21,6 +21,8 @@
 # replaces its frame with an empty one, which drops every count below it at once.
 from __future__ import annotations
 
+from typing import Any
+
 from .model import Loop, Root, Seg
 
 __all__ = ["Frame", "Plan", "simulate", "MISS", "LOOPMAX", "UNUSED", "NOTFOUND"]
@@ -60,6 +62,16 @@ class Plan:
 
     __slots__ = ("target", "keep", "reset", "reads", "seg_check", "events", "simple",
                  "chain_reads", "tail", "checks")
+    target: Seg | None
+    keep: int
+    reset: Loop | None
+    reads: tuple[tuple[int, tuple[int, ...], int], ...]
+    seg_check: Seg | None
+    events: tuple[tuple[Any, ...], ...]
+    simple: bool
+    chain_reads: bool
+    tail: Any
+    checks: Any
 
 
 class _Missing:
@@ -104,11 +116,10 @@ class _Sim:
             self.missing.append(_Missing(seg_node, read, message))
 
     # -- the search ----------------------------------------------------------
-    def run(self):
-        node = self.orig
-        pos = node.pos
-        node = node.parent
-        while True:
+    def run(self) -> Seg | None:
+        pos = self.orig.pos
+        node = self.orig.parent
+        while node is not None:
             found = self._scan(node, pos)
             if found is not None:
                 return found
@@ -119,10 +130,11 @@ class _Sim:
                 return None
             pos = node.pos
             node = node.parent
+        return None   # pragma: no cover - every chain ends at the map (Root)
 
-    def _scan(self, node, pos):
+    def _scan(self, node: Loop, pos: int) -> Seg | None:
         for child in node.scan_from(pos):
-            if child.is_loop():
+            if isinstance(child, Loop):
                 if self._loop_match(child):
                     return self._goto(child)
             else:
@@ -131,7 +143,7 @@ class _Sim:
                     return found
         return None
 
-    def _try_segment(self, node, child: Seg):
+    def _try_segment(self, node: Loop, child: Seg) -> Seg | None:
         if self.matches(child):
             if not isinstance(node, Root) and self._loop_match(node):
                 return self._goto(node)
@@ -152,18 +164,18 @@ class _Sim:
         if not loop.children:
             return False
         first = loop.first
-        if first.is_loop():
-            return any(c.is_loop() and self._loop_match(c) for c in loop.children)
-        if self.matches(first):
+        if isinstance(first, Loop):
+            return any(isinstance(c, Loop) and self._loop_match(c) for c in loop.children)
+        if first is not None and self.matches(first):
             return True
         if loop.usage == "R":
             self._add_missing(first, loop,
                               f'Mandatory loop "{loop.name}" ({loop.id}) missing')
         return False
 
-    def _goto(self, loop: Loop):
+    def _goto(self, loop: Loop) -> Seg | None:
         first = loop.first
-        if first is not None and not first.is_loop() and self.matches(first):
+        if isinstance(first, Seg) and self.matches(first):
             if loop.usage == "N":
                 self.events.append((UNUSED, f'Loop "{loop.name}" ({loop.id}) is marked as '
                                             "not used"))
@@ -174,7 +186,7 @@ class _Sim:
             self._flush(None)
             return first
         for child in loop.children:
-            if child.is_loop():
+            if isinstance(child, Loop):
                 found = self._goto(child)
                 if found is not None:
                     return found
