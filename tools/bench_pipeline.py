@@ -20,6 +20,19 @@ reports the history file's size.
 
     python tools/bench_pipeline.py [--claims 100000] [--claims-per-st 0 5000] [--batch-size N]
                                    [--history] [--contract PATH ...] [--gc-tuned]
+                                   [--order ORDER --beneficiaries B] [--cli] [--keep-input]
+
+--order (tools/synth.py: unique, friendly, shuffled, interleaved) and --beneficiaries
+choose the claim order of the synthetic file; --cli runs `edi-hit adjudicate` itself
+(`python -m edi_hit adjudicate FILE -o OUT --assume-dme-drug --now 2026-12-01
+--allow-rejects [--history DB]`, as users run it) instead of the library in a child, and
+reports wall and CPU time, the peak RSS and the bytes written to disk (the 835, the
+spill, the history; ru_oublock) of that process (os.wait4). Issue 11's
+bounded-memory check (peak RSS under 200 MB for 1,000,000 claims in any order, with and
+without history; several minutes a run):
+
+    python tools/bench_pipeline.py --cli --claims 1000000 --claims-per-st 0 \
+        --order shuffled --beneficiaries 100000 --history
 
 0 claims per ST means one ST for the whole file. Targets (issue 4): >= 150,000 input
 segments/s on one core, peak RSS under 150 MB, both independent of claims per ST.
@@ -36,7 +49,7 @@ import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from synth import write_hit_837  # noqa: E402
+from synth import ORDERS, write_hit_837  # noqa: E402
 
 SRC = str(Path(__file__).resolve().parents[1])
 
@@ -79,10 +92,45 @@ def run(path: str, out: str, batch: int | None, history: str | None = None,
     return json.loads(proc.stdout.strip().splitlines()[-1])
 
 
+def run_cli(path: str, out: str, history: str | None = None,
+            contracts: list[str] | None = None) -> dict:
+    """`edi-hit adjudicate` as a process of its own: its wall and CPU time, peak RSS."""
+    cmd = [sys.executable, "-m", "edi_hit", "adjudicate", path, "-o", out, "--assume-dme-drug",
+           "--now", "2026-12-01", "--allow-rejects"]
+    cmd += ["--history", history] if history else []
+    for c in contracts or ():
+        cmd += ["--contract", c]
+    with tempfile.TemporaryFile() as err:
+        t0 = time.perf_counter()
+        proc = subprocess.Popen(cmd, stdout=err, stderr=err)
+        _, status, usage = os.wait4(proc.pid, 0)
+        seconds = time.perf_counter() - t0
+        proc.returncode = os.waitstatus_to_exitcode(status)
+        err.seek(0)
+        said = err.read().decode("utf-8", "replace")
+    if proc.returncode:
+        sys.exit(f"edi-hit adjudicate failed ({proc.returncode}):\n{said[-3000:]}")
+    summary = {k: v.strip() for k, _, v in (ln.partition("  ") for ln in said.splitlines())
+               if k in ("lines", "paid")}
+    return {"seconds": seconds, "cpu": usage.ru_utime + usage.ru_stime,
+            "rss_kb": usage.ru_maxrss, "written": usage.ru_oublock * 512,
+            "lines": summary.get("lines", "?"),
+            "paid": summary.get("paid", "?")}
+
+
 def _remove_history(path: str | None) -> None:
     for suffix in ("", "-wal", "-shm") if path else ():
         if os.path.exists(path + suffix):
             os.unlink(path + suffix)
+
+
+def _count_segments(path: str) -> int:
+    """Segments of a kept synthetic file (tools/synth.py ends each with '~')."""
+    n = 0
+    with open(path, "rb") as fh:
+        for block in iter(lambda: fh.read(1 << 20), b""):
+            n += block.count(b"~")
+    return n
 
 
 def main(argv=None) -> None:
@@ -100,22 +148,50 @@ def main(argv=None) -> None:
     ap.add_argument("--gc-tuned", action="store_true",
                     help="tune the garbage collector around the run as `edi-hit adjudicate` "
                          "does (edi_hit.cli.common.gc_tuned); the library never does")
+    ap.add_argument("--order", choices=ORDERS, default="unique",
+                    help="claim order of the synthetic file (tools/synth.py); default unique")
+    ap.add_argument("--beneficiaries", type=int, default=100,
+                    help="members of a friendly, shuffled or interleaved file (default 100)")
+    ap.add_argument("--cli", action="store_true",
+                    help="run `edi-hit adjudicate` as users do (its own process: wall and "
+                         "CPU time, peak RSS) instead of the library in a child")
+    ap.add_argument("--keep-input", action="store_true",
+                    help="keep the synthetic 837P in --workdir (and reuse it when present)")
     args = ap.parse_args(argv)
     global GC_TUNED
     GC_TUNED = args.gc_tuned
 
     results = []
     for per_st in args.claims_per_st:
-        path = os.path.join(args.workdir, f"edi-hit-pipeline-{args.claims}-{per_st}.837")
+        order = args.order if args.order == "unique" else f"{args.order}-{args.beneficiaries}"
+        path = os.path.join(args.workdir, f"edi-hit-pipeline-{args.claims}-{per_st}-{order}.837")
         out = path[:-4] + ".835"
-        segments = write_hit_837(path, args.claims, claims_per_st=per_st or None)
+        if args.keep_input and os.path.exists(path):
+            segments = _count_segments(path)
+        else:
+            segments = write_hit_837(path, args.claims, claims_per_st=per_st or None,
+                                     order=args.order, beneficiaries=args.beneficiaries)
         variants = [("in-memory history", None)]
         if args.history:
             variants.append(("history file", os.path.join(args.workdir, "edi-hit-bench-hist.db")))
         for label, hist in variants:
             _remove_history(hist)
-            r = run(path, out, args.batch_size, hist,
-                    [os.path.abspath(c) for c in args.contract])
+            contracts = [os.path.abspath(c) for c in args.contract]
+            if args.cli:
+                r = run_cli(path, out, hist, contracts)
+                extra = f"; history file {os.path.getsize(hist) / 1e6:.1f} MB" if hist else ""
+                print(f"claims/ST {per_st or 'all':>6}, {order}, edi-hit adjudicate, {label}: "
+                      f"{args.claims:,} claims, {segments:,} segments in {r['seconds']:.1f} s "
+                      f"wall ({segments / r['seconds']:,.0f} segments/s, "
+                      f"{args.claims / r['seconds']:,.0f} claims/s), {r['cpu']:.1f} s CPU; "
+                      f"peak RSS {r['rss_kb'] / 1024:.1f} MB; written to disk "
+                      f"{r['written'] / 1e9:.2f} GB; lines {r['lines']}; "
+                      f"paid {r['paid']}{extra}", flush=True)
+                results.append((segments / r["cpu"], r["rss_kb"] / 1024))
+                _remove_history(hist)
+                os.unlink(out)
+                continue
+            r = run(path, out, args.batch_size, hist, contracts)
             rate = segments / r["seconds"]
             out_size = os.path.getsize(out)
             extra = f"; history file {os.path.getsize(hist) / 1e6:.1f} MB" if hist else ""
@@ -128,7 +204,12 @@ def main(argv=None) -> None:
                 results.append((rate, r["rss_kb"] / 1024))
             _remove_history(hist)
             os.unlink(out)
-        os.unlink(path)
+        if not args.keep_input:
+            os.unlink(path)
+    if args.cli:
+        print("peak RSS under 200 MB (issue 11):",
+              "met" if all(rss < 200 for _, rss in results) else "NOT met")
+        return
     ok = all(rate >= 150_000 and rss < 150 for rate, rss in results)
     print("targets (>= 150,000 segments/s, < 150 MB):", "met" if ok else "NOT met")
 

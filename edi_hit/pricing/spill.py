@@ -17,9 +17,18 @@
 # nothing is left behind however the process ends (exit, SIGTERM, SIGKILL). No journal
 # (a crash loses nothing worth keeping) and a small page cache keep it cheap; pickle is
 # safe here because the only data read back is what this process wrote a moment ago.
+#
+# Shared parts: the envelope, the submitter and receiver (1000A, 1000B) and the billing
+# provider (2000A) are one object for many claims in memory but were pickled with each
+# claim (2.3 of a claim's 3.8 KB), and came back as a copy per claim. They are pickled
+# by reference instead (pickle's persistent ids): each distinct value once, in a table
+# in memory keyed by its pickled bytes, and the claims taken back share one object per
+# value again, as the reader made them (pricing never changes them). The table holds at
+# most _SHARED_MAX values; beyond that a part is pickled with its claim as before.
 from __future__ import annotations
 
 import gc
+import io
 import os
 import pickle
 import sqlite3
@@ -28,19 +37,71 @@ import zlib
 from collections.abc import Iterable, Iterator
 from typing import Any
 
+from edi_hit.claims import BillingProvider, Envelope, Party
+
 __all__ = ["ClaimSpill"]
 
 _CACHE_KIB = 4096
 _LEVEL = 1  # zlib: fast; pickled claims compress several times anyway
+_SHARED_MAX = 10_000   # distinct shared parts kept (each a few hundred bytes)
+_RECENT_MAX = 256      # shared parts recognised by identity (held, so ids stay unique)
+_HEADER_LOOPS = frozenset({"1000A", "1000B"})
 
 
-def _loads(rows) -> list:
+class _Shared:
+    """The table of shared parts: persistent id -> pickled bytes, and the object made
+    from them once (what every claim taken back gets)."""
+
+    def __init__(self):
+        self.ids: dict[bytes, int] = {}
+        self.data: list[bytes] = []
+        self.objects: dict[int, Any] = {}
+        self.recent: dict[int, tuple[Any, int]] = {}  # id(obj) -> (obj, persistent id)
+
+    def ref(self, obj) -> int | None:
+        cls = obj.__class__
+        if cls is not Envelope and cls is not BillingProvider and (
+                cls is not Party or obj.loop not in _HEADER_LOOPS):
+            return None
+        seen = self.recent.get(id(obj))
+        if seen is not None:
+            return seen[1]
+        data = pickle.dumps(obj, pickle.HIGHEST_PROTOCOL)
+        pid = self.ids.get(data)
+        if pid is None:
+            if len(self.data) >= _SHARED_MAX:
+                return None
+            pid = self.ids[data] = len(self.data)
+            self.data.append(data)
+        if len(self.recent) >= _RECENT_MAX:
+            self.recent.clear()
+        self.recent[id(obj)] = (obj, pid)
+        return pid
+
+    def load(self, pid: int):
+        obj = self.objects.get(pid)
+        if obj is None:
+            obj = self.objects[pid] = pickle.loads(self.data[pid])
+        return obj
+
+
+def _dumps(items: list, shared: _Shared) -> bytes:
+    buf = io.BytesIO()
+    pickler = pickle.Pickler(buf, pickle.HIGHEST_PROTOCOL)
+    pickler.persistent_id = shared.ref  # type: ignore[method-assign]
+    pickler.dump(items)
+    return zlib.compress(buf.getvalue(), _LEVEL)
+
+
+def _loads(rows, shared: _Shared) -> list:
     out: list = []
     collecting = gc.isenabled()
     gc.disable()  # unpickling makes many objects and no cycles: a collection in the
     try:          # middle (there would be several) costs more than the unpickling
         for (data,) in rows:
-            out.extend(pickle.loads(zlib.decompress(data)))
+            unpickler = pickle.Unpickler(io.BytesIO(zlib.decompress(data)))
+            unpickler.persistent_load = shared.load  # type: ignore[method-assign]
+            out.extend(unpickler.load())
     finally:
         if collecting:
             gc.enable()
@@ -75,6 +136,7 @@ class ClaimSpill:
         finally:
             os.unlink(path)
         self.db: sqlite3.Connection | None = db
+        self.shared = _Shared()
         self.claims = 0       # claims put, in all
         self.bytes = 0        # compressed bytes put, in all
 
@@ -82,7 +144,7 @@ class ClaimSpill:
         """(key, bucket, claims) rows, in one transaction."""
         rows = []
         for key, bucket, items in groups:
-            data = zlib.compress(pickle.dumps(items, pickle.HIGHEST_PROTOCOL), _LEVEL)
+            data = _dumps(items, self.shared)
             rows.append((key, bucket, data))
             self.claims += len(items)
             self.bytes += len(data)
@@ -99,7 +161,7 @@ class ClaimSpill:
         """Every claim put under key (grouped by bucket, each group in the order put)."""
         db = self._db()
         out = _loads(db.execute("SELECT data FROM spill WHERE key = ? ORDER BY bucket, rowid",
-                                (key,)))
+                                (key,)), self.shared)
         db.execute("DELETE FROM spill WHERE key = ?", (key,))
         return out
 
@@ -110,7 +172,7 @@ class ClaimSpill:
         for (bucket,) in db.execute("SELECT DISTINCT bucket FROM spill WHERE key = ? "
                                     "ORDER BY bucket", (key,)).fetchall():
             yield _loads(db.execute("SELECT data FROM spill WHERE key = ? AND bucket = ? "
-                                    "ORDER BY rowid", (key, bucket)))
+                                    "ORDER BY rowid", (key, bucket)), self.shared)
         db.execute("DELETE FROM spill WHERE key = ?", (key,))
 
     def _db(self) -> sqlite3.Connection:
