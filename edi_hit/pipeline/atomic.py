@@ -279,10 +279,8 @@ class LedgerRun:
         --replay and for a repair that finds the temporary file gone."""
         store = self.store
         with deferred():
-            # the 835 as chunks, which every store takes (commit_run's docstring); its
-            # annotation (edi_hit.pricing, not this issue's) still says bytes
-            blobs: Mapping[str, Any] = {"835": outputs.chunks("835")}
-            store.commit_run(self.opened, datetime.now(), self.inputs, records, totals, blobs)
+            store.commit_run(self.opened, datetime.now(), self.inputs, records, totals,
+                             {"835": outputs.chunks("835")})  # chunks: the 835 read back
             self.committed = True
             try:
                 point("committed")

@@ -195,7 +195,8 @@ class HistoryStore(ABC):
 
     @abstractmethod
     def commit_run(self, run_id: int, finished: datetime, inputs: list[InputFile],
-                   outputs: list[OutputFile], totals: Mapping, blobs: Mapping[str, bytes]) -> None:
+                   outputs: list[OutputFile], totals: Mapping,
+                   blobs: Mapping[str, bytes | Iterable[bytes]]) -> None:
         """Record the run as committed (inputs, outputs, totals, the 835 bytes under
         blobs['835'], as bytes or an iterable of byte chunks) and commit the transaction with everything it staged. An input
         digest already in a committed run violates the store's unique constraint:
