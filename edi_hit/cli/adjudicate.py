@@ -13,7 +13,7 @@ import click
 
 from .common import (allow_rejects_option, evidence_options, expand_inputs, finish, gc_tuned,
                      input_files, now_option, output_option, pricing_options, progress_claims,
-                     say, strict_option)
+                     say, strict_option, wait_option)
 
 
 def _load_payer(path: str | None):
@@ -55,9 +55,7 @@ def _strict_stop():
 @now_option("Fix the 835 dates (YYYY-MM-DD[THH:MM]) for reproducible output.")
 @click.option("--control-number", type=click.IntRange(1, 999_999_999), default=1,
               show_default=True, help="ISA13/GS06 control number (ST02 counts from 0001).")
-@click.option("--wait", type=click.FloatRange(min=0), default=None, metavar="SECONDS",
-              help="With --history: how long to wait while another run uses it "
-                   "(default: until it is free).")
+@wait_option()
 @click.option("--replay", is_flag=True,
               help="With --history: write again, byte for byte, the 835 of the committed "
                    "run that adjudicated FILES; nothing is priced or recorded.")

@@ -11,7 +11,7 @@ import time
 import click
 
 from .common import (Progress, allow_rejects_option, evidence_options, finish, gc_tuned,
-                     now_option, pricing_options, say)
+                     now_option, pricing_options, say, wait_option)
 
 #: file statuses that count as rejected input for the exit status (the rest: adjudicated,
 #: empty, duplicate of another file of the batch)
@@ -36,9 +36,7 @@ def _progress(label: str, total: int, unit: str) -> Progress:
 @now_option("Fix the 835 dates (YYYY-MM-DD[THH:MM]) for reproducible output.")
 @click.option("--control-number", type=click.IntRange(1, 999_999_000), default=1,
               show_default=True, help="ISA13 of the batch's 835.")
-@click.option("--wait", type=click.FloatRange(min=0), default=None, metavar="SECONDS",
-              help="With --history: how long to wait while another run uses it "
-                   "(default: until it is free).")
+@wait_option()
 @allow_rejects_option
 @pricing_options
 def batch_command(indir, outdir, workers, resume, tr3, now, control_number, wait,

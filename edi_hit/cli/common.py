@@ -68,6 +68,14 @@ def now_option(help: str = "The date and time the command stamps (YYYY-MM-DD[THH
     return click.option("--now", type=NOW, default=None, help=help)
 
 
+def wait_option(help: str = "With --history: how long to wait while another run uses it "
+                            "(default: until it is free)."):
+    """--wait SECONDS: how long a command waits for the history's lock (None: as long
+    as it takes); every command that takes the lock has it."""
+    return click.option("--wait", type=click.FloatRange(min=0), default=None,
+                        metavar="SECONDS", help=help)
+
+
 def format_option(command=None, *, choices=("json", "ndjson", "csv"), default="json"):
     """--format: json (one indented document), ndjson (one compact object a line), csv
     (one row per service line with its claim's context; columns in edi_hit.rows)."""

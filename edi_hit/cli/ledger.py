@@ -11,7 +11,7 @@ import sys
 
 import click
 
-from edi_hit.cli.common import say
+from edi_hit.cli.common import say, wait_option
 from edi_hit.errors import EdiHitError
 from edi_hit.formats import display_amount, dump_document
 
@@ -149,8 +149,8 @@ def check_command(history_path):
 
 @ledger.command("repair")
 @_HISTORY
-@click.option("--wait", type=click.FloatRange(min=0), default=None, metavar="SECONDS",
-              help="How long to wait while another run uses the history.")
+@wait_option("How long to wait while another run uses the history (default: until it "
+             "is free).")
 def repair_command(history_path, wait):
     """Finish runs that committed but were stopped before their outputs were in place
     (every adjudicate run on the history does this first, too)."""

@@ -9,7 +9,7 @@ import click
 
 from .adjudicate import _load_payer
 from .common import (allow_rejects_option, evidence_options, finish, now_option, pricing_options,
-                     say)
+                     say, wait_option)
 
 __all__ = ["spark_adjudicate_command"]
 
@@ -29,8 +29,7 @@ __all__ = ["spark_adjudicate_command"]
 @now_option("Fix the 835 dates (YYYY-MM-DD[THH:MM]) for reproducible output.")
 @click.option("--control-number", type=click.IntRange(1, 999_999_999), default=1,
               show_default=True, help="ISA13/GS06 control number.")
-@click.option("--wait", type=click.FloatRange(min=0), default=None, metavar="SECONDS",
-              help="With --history: how long to wait while another run uses it.")
+@wait_option()
 @allow_rejects_option
 @pricing_options
 def spark_adjudicate_command(inputs, outdir, master, partitions, payer_file, now,
