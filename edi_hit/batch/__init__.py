@@ -34,10 +34,11 @@ from dataclasses import asdict, dataclass, field
 from typing import Any
 
 from edi_hit.errors import EdiHitError
+from edi_hit.pipeline.atomic import adjudicated_in, file_sha256
 
 from .remit import REMIT, Batch, remit_partitions
 from .split import SHARD_CLAIMS, split
-from .work import Pool, clean, sha256_of, write_small
+from .work import Pool, clean, write_small
 
 __all__ = ["run_batch", "BatchResult", "FileResult", "SHARD_CLAIMS", "MANIFEST", "STATE",
            "PARTS_PER_WORKER"]
@@ -130,7 +131,7 @@ def run_batch(indir: str | os.PathLike, outdir: str | os.PathLike, *, workers: i
     options["rates"] = _rates(options.get("rates"))
     work = os.path.join(outdir, WORK)
     os.makedirs(work, mode=0o700, exist_ok=True)
-    hashes = [sha256_of(n) for n in names]
+    hashes = [file_sha256(n) for n in names]  # None: unreadable (the split says why)
     workers = _state(outdir, names, hashes, workers, resume, history, tr3)
     parts = workers * PARTS_PER_WORKER
     tasks = [(i, n, h, parts, work, tr3) for i, (n, h) in enumerate(zip(names, hashes))]
@@ -153,17 +154,10 @@ def run_batch(indir: str | os.PathLike, outdir: str | os.PathLike, *, workers: i
 def _rates(source):
     """The rate table, loaded once for every partition; the warning about illustrative
     rates said once, here, as `adjudicate` says it."""
-    import warnings
-
-    from edi_hit.errors import IllustrativeRatesWarning
+    from edi_hit.pricing.pricer import warn_if_illustrative
     from edi_hit.pricing.rates import load_rates
 
-    rates = load_rates(source)
-    if rates.illustrative:
-        warnings.warn(f"pricing with an ILLUSTRATIVE rate table ({rates.name}); amounts are "
-                      f"not CMS rates: pass a real table (--rates)", IllustrativeRatesWarning,
-                      stacklevel=3)
-    return rates
+    return warn_if_illustrative(load_rates(source), stacklevel=3)  # run_batch's caller
 
 
 #: what the split records beside the manifest's fields
@@ -208,10 +202,7 @@ def _results(splits: list[dict], files: list[FileResult], outcome) -> list[dict]
     for f in files:
         rec = outcome.before.get(f.sha256) if f.status in ("pending", "empty") else None
         if rec is not None:
-            out = rec.output("835")
-            f.status = "duplicate"
-            f.reason = (f"adjudicated already, in run {rec.id} on {rec.started:%Y-%m-%d %H:%M}"
-                        + (f"; its 835: {out.path}" if out is not None else ""))
+            f.status, f.reason = "duplicate", adjudicated_in(rec)
             f.claims_rejected, f.rejects = 0, []
     if summary is not None:
         for r in summary.rejects:

@@ -54,12 +54,10 @@ def part_files(work: str, p: int) -> dict[str, str]:
 def remits_of(part: Part) -> Iterator[tuple[int, int, str, str, Any]]:
     """(transaction, position, ICN, status, paid) of every claim the partition priced, as
     its fragment placed them."""
-    with open(part.files["remits"], "rb") as fh:
-        while True:
-            try:
-                yield from pickle.load(fh)
-            except EOFError:
-                return
+    from edi_hit.pricing.history.capture import frames
+
+    for chunk in frames(part.files["remits"]):
+        yield from chunk
 
 
 def done_part(work: str, p: int) -> Part | None:
@@ -73,6 +71,7 @@ def done_part(work: str, p: int) -> Part | None:
 
 def price_partition(task, live=None) -> Part:
     """task: (partition, shard paths, work folder, history location or None, options)."""
+    from edi_hit.pipeline.job import DEFAULT_BATCH_SIZE
     from edi_hit.pricing import Pricer
     from edi_hit.pricing.history import open_history
     from edi_hit.pricing.history.capture import CapturedHistory
@@ -89,7 +88,8 @@ def price_partition(task, live=None) -> Part:
     try:
         with warnings.catch_warnings():  # the batch warns once (run_batch), not per partition
             warnings.simplefilter("ignore", IllustrativeRatesWarning)
-            pricer = Pricer(history=store, group_size=max(1, options.get("batch_size", 500)),
+            pricer = Pricer(history=store, group_size=max(1, options.get("batch_size",
+                                                                      DEFAULT_BATCH_SIZE)),
                             **{k: options[k] for k in PRICING if k in options})
         builder = RemittanceBuilder(payer=options.get("payer"), now=options.get("now"))
         summary = Summary(files=list(shards))

@@ -38,7 +38,7 @@ from edi_hit.pipeline.faults import point
 from edi_hit.pipeline.job import finish_835, settle
 from edi_hit.pipeline.summary import Summary
 from edi_hit.pricing.history import InputFile, Remit, RunRecord, open_history
-from edi_hit.pricing.history.capture import replay
+from edi_hit.pricing.history.capture import frames
 from edi_hit.x835.build import RemittanceBuilder
 
 from .price import Part, done_part, price_partition, remits_of
@@ -164,8 +164,8 @@ def _count_split(summary: Summary, rejected: list[dict]) -> None:
     summary.rejects.extend({k: v for k, v in r.items() if k != "sha256"} for r in rejected)
 
 
-def _run(batch: Batch, pool: Pool, outputs: RunOutputs, summary: Summary, store, ledger: LedgerRun | None,
-         progress) -> Summary:
+def _run(batch: Batch, pool: Pool, outputs: RunOutputs, summary: Summary, store,
+         ledger: LedgerRun | None, progress) -> Summary:
     try:
         outputs.open()
         parts = _price_all(batch, pool, store is None, progress)
@@ -224,7 +224,7 @@ def _stage(part: Part, store, task, summary: Summary) -> Part:
     another partition took (module comment), the partition priced again, here."""
     try:
         with store.savepoint(f"edi_hit_p{part.partition}"):
-            for staged in replay(part.files["history"]):
+            for staged in frames(part.files["history"]):
                 store.stage(staged)
     except DataError:
         summary.notes.append(f"partition {part.partition + 1} was priced again in the run's "
@@ -237,8 +237,7 @@ def _stage_remits(part: Part, moved: dict, builder: RemittanceBuilder, ledger: L
     """Where each of the partition's claims is in the batch's 835 (TRN02, position)."""
     remits: list[Remit] = []
     stage = ledger.store.stage_remits
-    run_id = ledger.run_id
-    assert run_id is not None  # opened before the partitions were priced
+    run_id = ledger.opened
     for number, position, icn, status, paid in remits_of(part):
         to, before = moved[number]
         remits.append(Remit(builder.trace_number(to), before + position, icn, status, paid))

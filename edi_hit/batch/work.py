@@ -7,7 +7,6 @@
 # an open SQLite connection's lock bookkeeping, nor a PostgreSQL socket.
 from __future__ import annotations
 
-import hashlib
 import multiprocessing
 import os
 import threading
@@ -15,9 +14,7 @@ import time
 from collections.abc import Callable, Iterator
 from concurrent.futures import ProcessPoolExecutor
 
-__all__ = ["write_small", "sha256_of", "clean", "Pool"]
-
-_CHUNK = 1 << 20
+__all__ = ["write_small", "clean", "Pool"]
 
 
 def write_small(path: str, text: str) -> None:
@@ -29,18 +26,6 @@ def write_small(path: str, text: str) -> None:
         fh.flush()
         os.fsync(fh.fileno())
     os.replace(tmp, path)
-
-
-def sha256_of(path: str) -> str | None:
-    """The file's sha256 (hex), or None when it cannot be read (the split says why)."""
-    digest = hashlib.sha256()
-    try:
-        with open(path, "rb") as fh:
-            while chunk := fh.read(_CHUNK):
-                digest.update(chunk)
-    except OSError:
-        return None
-    return digest.hexdigest()
 
 
 def clean(work: str) -> None:

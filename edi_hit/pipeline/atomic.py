@@ -314,17 +314,23 @@ def _why(exc: BaseException) -> str:
     return str(exc).splitlines()[0][:300] if str(exc) else type(exc).__name__
 
 
-def _already(inp: InputFile, rec: RunRecord) -> str:
+def adjudicated_in(rec: RunRecord) -> str:
+    """'adjudicated already, in run R on DATE; its 835: PATH': how an input a committed
+    run adjudicated is named (adjudicate's refusal, batch's manifest)."""
     out = rec.output("835")
     where = f"; its 835: {out.path}" if out is not None else ""
-    return (f"{inp.path} was adjudicated already, in run {rec.id} on "
-            f"{rec.started:%Y-%m-%d %H:%M}{where}. Nothing was done; --replay writes that "
+    return f"adjudicated already, in run {rec.id} on {rec.started:%Y-%m-%d %H:%M}{where}"
+
+
+def _already(inp: InputFile, rec: RunRecord) -> str:
+    return (f"{inp.path} was {adjudicated_in(rec)}. Nothing was done; --replay writes that "
             f"run's 835 again (a corrected file is a new input)")
 
 
 # -- repair ------------------------------------------------------------------------------------
 
-def _sha(path: str) -> str | None:
+def file_sha256(path: str) -> str | None:
+    """The file's sha256 (hex), or None when it cannot be read."""
     try:
         with open(path, "rb") as fh:
             digest = hashlib.sha256()
@@ -338,9 +344,9 @@ def _sha(path: str) -> str | None:
 def _restore(store: HistoryStore, rec: RunRecord, o: OutputFile) -> str:
     if o.temp is None:
         return "lost"  # it went to stdout, a device or a FIFO of a process now gone
-    if _sha(o.path) == o.sha256:
+    if file_sha256(o.path) == o.sha256:
         return "placed"
-    if _sha(o.temp) == o.sha256:
+    if file_sha256(o.temp) == o.sha256:
         try:
             mode = stat.S_IMODE(os.stat(o.path).st_mode)
         except OSError:

@@ -36,7 +36,7 @@ from edi_hit.pricing.lifecycle import ClaimLifecycle
 from edi_hit.pricing.model import DENIED, Adjustment, PricedClaim, PricedLine
 from edi_hit.pricing.money import ZERO, round_money
 from edi_hit.pricing.profile import medicare_hit
-from edi_hit.pricing.rates import load_rates
+from edi_hit.pricing.rates import RateTable, load_rates
 from edi_hit.pricing.selection import ProfileSelection
 from edi_hit.pricing.rules import ASSUMED, BILLED, COVERED, Decision, LineView, Tables
 from edi_hit.pricing.run import (DEFAULT_GROUP_SIZE, ClaimItem, PricingRun, claim_fingerprint,
@@ -49,6 +49,19 @@ __all__ = ["Pricer", "PricingRun", "price", "claim_fingerprint", "claim_icn", "m
 
 _MAX_CACHE = 50_000  # entries per memo; a run over very varied data starts afresh
 _FAR = date.max
+
+
+def warn_if_illustrative(rates: RateTable, stacklevel: int = 2) -> RateTable:
+    """Warn (IllustrativeRatesWarning) when pricing with the illustrative table; the
+    table. stacklevel: as for warnings.warn, counted from the caller of this function
+    (2, the default: its caller's caller)."""
+    if rates.illustrative:
+        warnings.warn(f"pricing with an ILLUSTRATIVE rate table ({rates.name}); amounts are "
+                      f"not CMS rates: pass a real table (--rates)", IllustrativeRatesWarning,
+                      stacklevel=stacklevel + 1)
+    return rates
+
+
 class Pricer(ProfileSelection, ClaimLifecycle):
     """Prices claims with one set of tables, one profile and one history store.
 
@@ -68,11 +81,7 @@ class Pricer(ProfileSelection, ClaimLifecycle):
                  group_size: int = DEFAULT_GROUP_SIZE, suppliers=None,
                  dme_evidence: str | None = None, dme_drugs: Iterable[DrugClaim] = (),
                  profile=medicare_hit, contracts=None, authorizations=None):
-        self.rates = load_rates(rates)
-        if self.rates.illustrative:
-            warnings.warn(f"pricing with an ILLUSTRATIVE rate table ({self.rates.name}); "
-                          f"amounts are not CMS rates: pass a real table (--rates)",
-                          IllustrativeRatesWarning, stacklevel=2)
+        self.rates = warn_if_illustrative(load_rates(rates))  # names the caller of Pricer()
         self._owns_history = not hasattr(history, "load")
         self.history = open_history(history)
         # a private in-memory store starts empty and dies with the pricer: nothing to

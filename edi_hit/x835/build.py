@@ -58,6 +58,7 @@ from __future__ import annotations
 import hashlib
 import io
 import os
+import shutil
 import tempfile
 from array import array
 from collections.abc import Callable, Iterable, Mapping, Sequence
@@ -408,8 +409,7 @@ class RemittanceBuilder:
         fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
         with os.fdopen(fd, "wb") as out:
             self._spill.seek(0)
-            while chunk := self._spill.read(1 << 20):
-                out.write(chunk)
+            shutil.copyfileobj(self._spill, out, 1 << 20)
         self._spill.seek(self._spill_size)
         return {"payees": list(self._payees.items()), "collides": self._collides,
                 "usage": self._usage, "claims": self.claims, "size": self._spill_size,
@@ -424,8 +424,7 @@ class RemittanceBuilder:
         base = self._spill_size
         self._spill.seek(base)
         with open(path, "rb") as fh:
-            while chunk := fh.read(1 << 20):
-                self._spill.write(chunk)
+            shutil.copyfileobj(fh, self._spill, 1 << 20)
         self._spill_size = self._spill.tell()
         if self._spill_size - base != state["size"]:
             raise EdiHitError(f"{path}: the fragment holds {self._spill_size - base} bytes, "

@@ -5,7 +5,7 @@
 # it until its commit, so what the workers read is the state the run commits on: a
 # SQLite WAL reader sees the last commit, a PostgreSQL REPEATABLE READ snapshot the
 # same, and nobody else can write in between. Each HistoryBatch the worker's pricer
-# stages is pickled to a file, in order; replay() gives them back to the committing
+# stages is pickled to a file, in order; frames() gives them back to the committing
 # process, which stages them into its own transaction. The ICNs the worker has given
 # are remembered, so icns_in_use() answers for them as the store would have (two
 # workers may still give one ICN to claims of different members: the store's unique
@@ -16,16 +16,17 @@ from __future__ import annotations
 
 import os
 import pickle
-from typing import Iterator
+from typing import Any, Iterator
 
 from .model import HistoryBatch
 from .store import HistoryStore
 
-__all__ = ["CapturedHistory", "replay"]
+__all__ = ["CapturedHistory", "frames"]
 
 
-def replay(path: str | os.PathLike) -> Iterator[HistoryBatch]:
-    """The batches a CapturedHistory wrote to `path`, in the order they were staged."""
+def frames(path: str | os.PathLike) -> Iterator[Any]:
+    """The objects pickled one after another into `path`, in order: the batches a
+    CapturedHistory wrote, in the order they were staged."""
     with open(path, "rb") as fh:
         while True:
             try:
