@@ -190,7 +190,6 @@ class PricedFeed:
             self.late = run.late + run.unplanned
             self.spilled = run.spilled
 
-
     def _locate(self, file_no: int, source) -> None:
         """The CLM segment index of the claims of this file refused by `admit` (the
         reader's index: the scan counts segments as the reader does). A CLM whose CLM01
